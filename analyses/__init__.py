@@ -1,0 +1,9 @@
+"""Rules -> findings: the rule registry, one module per family, the findings schema."""
+
+from . import farmland, homestead, setback  # noqa: F401  (register the rules)
+from .findings import FINDING_COLUMNS, concat_findings, empty_findings, finalise
+from .registry import CATALOGUE, FAMILIES, RULES, Rule, implements, rules_of
+from .runner import RuleOutcome, run_rules
+
+__all__ = ["CATALOGUE", "RULES", "FAMILIES", "Rule", "implements", "rules_of", "FINDING_COLUMNS",
+           "finalise", "empty_findings", "concat_findings", "run_rules", "RuleOutcome"]

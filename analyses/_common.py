@@ -1,0 +1,56 @@
+"""Helpers shared by the rule modules (private to ``analyses``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from spatial.units import m2_to_mu
+
+__all__ = ["partial", "status_from_year", "fmt_area"]
+
+
+def partial(crs, geometry, **columns) -> gpd.GeoDataFrame:
+    """A partial findings frame (see :func:`analyses.findings.finalise`)."""
+    return gpd.GeoDataFrame(columns, geometry=gpd.GeoSeries(np.asarray(geometry, dtype=object), crs=crs), crs=crs)
+
+
+def status_from_year(years, cutoff: dt.date) -> np.ndarray:
+    """``new`` for years after the cut-off's year, ``existing`` before it, None when unknown or the same year.
+
+    Examples
+    --------
+    >>> status_from_year(pd.Series([2021, 2019, 2020, None], dtype="Int64"), dt.date(2020, 9, 10)).tolist()
+    ['new', 'existing', None, None]
+    """
+    y = pd.to_numeric(pd.Series(years), errors="coerce").to_numpy(dtype=float)
+    return np.where(y > cutoff.year, "new", np.where(y < cutoff.year, "existing", None)).astype(object)
+
+
+def status_from_dates(dates, cutoff: dt.date) -> np.ndarray:
+    """``new`` for dates after the cut-off, ``existing`` on or before it, None when unknown.
+
+    Examples
+    --------
+    >>> status_from_dates(pd.to_datetime(pd.Series(["2021-01-01", "2020-09-10", None])), dt.date(2020, 9, 10)).tolist()
+    ['new', 'existing', None]
+    """
+    d = pd.to_datetime(pd.Series(dates), errors="coerce")
+    cut = pd.Timestamp(cutoff)
+    return np.where(d.isna(), None, np.where(d > cut, "new", "existing")).astype(object)
+
+
+def fmt_area(area_m2) -> pd.Series:
+    """``'12.34平方米（0.019亩）'`` for each area.
+
+    Examples
+    --------
+    >>> fmt_area([666.67]).tolist()
+    ['666.67平方米（1.000亩）']
+    """
+    a = np.asarray(area_m2, dtype=float)
+    mu = m2_to_mu(a)
+    return pd.Series([f"{x:.2f}平方米（{m:.3f}亩）" for x, m in zip(a, mu)], dtype=object)

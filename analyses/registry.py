@@ -1,0 +1,123 @@
+"""The rule catalogue of ``spec/RULES.md`` and the registry of the functions that implement it.
+
+Every rule of the spec is listed here with its exact id, Chinese name, family and basis, whether or
+not it is implemented yet; an analysis module registers its function with :func:`implements`.
+A rule function takes ``(district, limits)`` and returns a partial findings frame (see
+:func:`analyses.findings.finalise`); it never reads or writes files and never renders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Callable
+
+__all__ = ["Rule", "CATALOGUE", "RULES", "implements", "rules_of", "FAMILIES"]
+
+#: Rule families and their Chinese names.
+FAMILIES: dict[str, str] = {
+    "farmland": "耕地“非农化”",
+    "homestead": "宅基地",
+    "setback": "相邻权益与退让",
+    "siting": "公墓选址",
+}
+
+PG4 = "京平政发〔2021〕4号"
+PGNF = "京平政办发〔2021〕1号"
+MY6 = "密政办字〔2021〕6号"
+MTG19 = "门政发〔2019〕19号"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule: its contract from ``spec/RULES.md`` and, once implemented, its function.
+
+    Attributes
+    ----------
+    rule_id, name, family, basis : str
+        Exactly as in ``spec/RULES.md``.
+    inputs : tuple of str
+        Roles the rule cannot run without (beyond the required ones); missing ones skip the rule.
+    func : callable or None
+        ``func(district, limits) -> GeoDataFrame``; None while not implemented.
+    """
+
+    rule_id: str
+    name: str
+    family: str
+    basis: str
+    inputs: tuple[str, ...] = ()
+    func: Callable | None = field(default=None, compare=False)
+
+
+_CATALOGUE = [
+    Rule("FARM-BUILD", "乱占耕地建房", "farmland", f"{PGNF} 四(七)14; {PG4} 五(三)"),
+    Rule("FARM-NONAGRI", "违规占用耕地从事非农建设", "farmland", f"{PGNF} 四(七)(八); {MY6} 三(五)(六)"),
+    Rule("FARM-FACILITY", "大棚房/设施农用地非农使用", "farmland", f"{PGNF} 四(七)15"),
+    Rule("FARM-GREEN", "违规占用耕地绿化造林", "farmland", f"{PGNF} 四(三)6; {MY6} 三(一)"),
+    Rule("FARM-CORRIDOR", "超标准建设绿色通道", "farmland", f"{PGNF} 四(四)8; {MY6} 三(二)4"),
+    Rule("FARM-LAKE", "违规占用耕地挖湖造景", "farmland", f"{PGNF} 四(五)10; {MY6} 三(三)7"),
+    Rule("FARM-NONGRAIN", "耕地“非粮化”", "farmland", f"{PGNF} 四(九)18"),
+    Rule("FARM-RESERVE", "占用永久基本农田扩大自然保护地", "farmland", f"{PGNF} 四(六)12; {MY6} 三(四)9"),
+    Rule("FARM-REDLINE", "生态保护红线划定冲突", "farmland", f"{PGNF} 四(六)13; {MY6} 三(四)10"),
+    Rule("FARM-UNAPPROVED", "未批先用", "farmland", f"{PGNF} 四(八)16"),
+    Rule("FARM-OVERUSE", "批少占多", "farmland", f"{PGNF} 四(八)16"),
+    Rule("FARM-MISPLACED", "批甲占乙", "farmland", f"{PGNF} 四(八)16"),
+    Rule("FARM-TEMPEXPIRED", "临时用地超期", "farmland", f"{PGNF} 四(八)17"),
+    Rule("FARM-CRIMINAL", "涉嫌犯罪移送", "farmland", f"{PGNF} 四(十一)24, 附件2 二(四)2"),
+    Rule("FARM-RS", "卫片图斑 (待核查)", "farmland", f"{PGNF} 三(四)"),
+    Rule("HOME-MULTI", "一户多宅", "homestead", f"{PG4} 一(二), 附件1 一(二)"),
+    Rule("HOME-OLD", "建新未拆旧 (变相一户多宅)", "homestead", f"{PG4} 五(二)4; 附件5 二"),
+    Rule("HOME-AREA", "宅基地超标准", "homestead", f"{PG4} 五(一); 七(二)1"),
+    Rule("HOME-COVER", "礅基占地超比例", "homestead", f"{PG4} 五(二)2; 附件2 五(二)"),
+    Rule("HOME-FLOORS", "超层数/地下室", "homestead", f"{PG4} 五(二)2; 附件2 五(三)"),
+    Rule("HOME-HEIGHT", "超高", "homestead", f"{PG4} 附件2 五(四); {PG4} 五(二)2"),
+    Rule("HOME-MERGE", "相邻宅基地合建", "homestead", f"{PG4} 附件1 三(一); 附件5 二"),
+    Rule("HOME-PBF", "宅基地占用永久基本农田", "homestead", f"{PG4} 二"),
+    Rule("SET-OUTSIDE", "超出宅基地范围", "setback", f"{PG4} 附件2 五(二)"),
+    Rule("SET-DRIP", "滴水距离不足", "setback", f"{PG4} 附件2 五(六)"),
+    Rule("SET-REDLINE", "生态红线/蓝线内建设", "setback", f"{PG4} 一(一); 附件2 八"),
+    Rule("SITE-CEMETERY", "公墓选址违规", "siting", f"{MTG19} 第七条"),
+]
+
+#: The whole catalogue by rule id, implemented or not (read-only view of the spec).
+CATALOGUE: dict[str, Rule] = {r.rule_id: r for r in _CATALOGUE}
+
+#: Implemented rules by id, filled by :func:`implements` as analysis modules are imported.
+RULES: dict[str, Rule] = {}
+
+
+def implements(rule_id: str, *, inputs: tuple[str, ...] = ()) -> Callable[[Callable], Callable]:
+    """Register ``func`` as the implementation of the catalogue rule ``rule_id``.
+
+    Parameters
+    ----------
+    rule_id : str
+        An id from :data:`CATALOGUE`.
+    inputs : tuple of str
+        Optional roles the rule needs; when one is missing the rule is skipped and the summary says so.
+
+    Examples
+    --------
+    >>> import analyses
+    >>> RULES["FARM-BUILD"].name
+    '乱占耕地建房'
+    """
+    if rule_id not in CATALOGUE:
+        raise KeyError(f"{rule_id!r} is not a rule of spec/RULES.md")
+
+    def register(func: Callable) -> Callable:
+        RULES[rule_id] = replace(CATALOGUE[rule_id], inputs=tuple(inputs), func=func)
+        return func
+
+    return register
+
+
+def rules_of(family: str | None = None) -> list[Rule]:
+    """Catalogue rules (implemented or not) of one family, or all, in spec order.
+
+    Examples
+    --------
+    >>> [r.rule_id for r in rules_of("siting")]
+    ['SITE-CEMETERY']
+    """
+    return [r for r in _CATALOGUE if family is None or r.family == family]

@@ -1,0 +1,3 @@
+from landguard.cli.main import main
+
+main()

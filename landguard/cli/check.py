@@ -1,0 +1,33 @@
+"""``landguard check``: run every rule over a district and write findings.gpkg and the run summary."""
+
+from __future__ import annotations
+
+import click
+
+from analyses.registry import CATALOGUE
+
+from ..pipeline import check as run_check, summary_text
+from .options import as_of_opt, config_opt, data_opt, overwrite_opt, quiet_opt
+from .progress import progress_reporter
+
+
+@click.command("check")
+@data_opt
+@config_opt
+@click.option("--out", "out", required=True, type=click.Path(), help="Output folder for findings.gpkg and the summary.")
+@as_of_opt
+@click.option("--rule", "rules", multiple=True, help="Only this rule id (repeatable), e.g. --rule FARM-BUILD.")
+@overwrite_opt
+@quiet_opt
+def command(data, config, out, as_of, rules, overwrite, quiet):
+    """Run the checks: 检查耕地“非农化”、一户多宅、退让 and write findings.gpkg (layer findings)."""
+    unknown = [r for r in rules if r not in CATALOGUE]
+    if unknown:
+        raise click.BadParameter(f"{unknown[0]!r} is not a rule id; see spec/RULES.md (e.g. FARM-BUILD)",
+                                 param_hint="--rule")
+    with progress_reporter(quiet, total=None) as step:
+        result = run_check(data, config, out, as_of=as_of, rules=rules or None, overwrite=overwrite, progress=step)
+    if not quiet:
+        click.echo(summary_text(result))
+    click.echo(f"结果：{result.paths['findings']}（{len(result.findings)} 条）")
+    click.echo(f"摘要：{result.paths['summary']}")

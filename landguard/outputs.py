@@ -1,0 +1,75 @@
+"""Output folders and files: never clobber what we did not create, never leave half files."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import geopandas as gpd
+
+from spatial.atomic import atomic_path
+from spatial.errors import OutputError
+
+__all__ = ["prepare_out_dir", "write_findings", "write_json", "write_text", "MARKER"]
+
+#: A file landguard leaves in every output folder it creates, so a later run may replace its contents.
+MARKER = ".landguard-output"
+
+
+def prepare_out_dir(out: str | os.PathLike, overwrite: bool = False) -> Path:
+    """Create ``out`` or make sure we may write into it.
+
+    A non-empty folder that landguard did not create is refused unless ``overwrite`` is set.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = prepare_out_dir(Path(tempfile.mkdtemp()) / "run")
+    >>> (d / MARKER).exists()
+    True
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"--out {out}: is a file, not a folder")
+    if out.exists() and any(out.iterdir()) and not (out / MARKER).exists() and not overwrite:
+        raise OutputError(f"--out {out}: folder is not empty and was not made by landguard; "
+                          "choose another folder or add --overwrite")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / MARKER).touch()
+    except OSError as exc:
+        raise OutputError(f"--out {out}: cannot be written ({exc.strerror})") from None
+    return out
+
+
+def write_findings(findings: gpd.GeoDataFrame, path: str | os.PathLike, layer: str = "findings") -> Path:
+    """Write findings to a GeoPackage layer atomically (the whole file is replaced).
+
+    Examples
+    --------
+    >>> # write_findings(findings, "out/findings.gpkg")
+    """
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        frame = findings.copy()
+        if frame.empty:
+            frame = frame.astype({c: "object" for c in frame.columns if c != "geometry" and frame[c].dtype == "object"})
+        frame.to_file(tmp, layer=layer, driver="GPKG", engine="pyogrio")
+    return path
+
+
+def write_json(data, path: str | os.PathLike) -> Path:
+    """Write JSON (UTF-8, Chinese as is) atomically."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    return path
+
+
+def write_text(text: str, path: str | os.PathLike) -> Path:
+    """Write UTF-8 text atomically."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return path

@@ -1,0 +1,122 @@
+"""The pipeline that strings the packages together: load -> rules -> findings -> maps, exports, ledger."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import geopandas as gpd
+import pandas as pd
+
+from analyses import RuleOutcome, run_rules
+from analyses.registry import FAMILIES
+from layers.district import District, load_district
+
+from .outputs import prepare_out_dir, write_findings, write_json, write_text
+
+__all__ = ["CheckResult", "check", "summary_text", "village_counts"]
+
+
+@dataclass
+class CheckResult:
+    """What one ``check`` produced."""
+
+    district: District
+    findings: gpd.GeoDataFrame
+    outcomes: list[RuleOutcome]
+    paths: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def summary(self) -> dict:
+        """The run summary as plain data (what ``summary.json`` holds)."""
+        d = self.district
+        return {
+            "project": d.config.project.name,
+            "as_of": d.as_of.isoformat(),
+            "working_crs": f"EPSG:{d.crs.to_epsg()}" if d.crs.to_epsg() else d.crs.name,
+            "findings": int(len(self.findings)),
+            "rules": [o.as_dict() for o in self.outcomes],
+            "villages": village_counts(self.findings, d.villages).to_dict("records"),
+            "quality": d.quality.as_dict(),
+        }
+
+
+def village_counts(findings: pd.DataFrame, villages: pd.DataFrame) -> pd.DataFrame:
+    """Findings per village and family (every village listed, zeros included).
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"village_id": ["V1"], "name": ["甲村"], "township": ["甲镇"]})
+    >>> village_counts(pd.DataFrame({"village_id": ["V1"], "family": ["setback"]}), v)["setback"].tolist()
+    [1]
+    """
+    base = villages[["village_id", "name", "township"]].rename(columns={"name": "village"}).copy()
+    if len(findings):
+        table = pd.crosstab(findings["village_id"], findings["family"])
+    else:
+        table = pd.DataFrame(index=pd.Index([], name="village_id"))
+    for fam in FAMILIES:
+        if fam not in table.columns:
+            table[fam] = 0
+    table = table[list(FAMILIES)]
+    out = base.merge(table, left_on="village_id", right_index=True, how="left").fillna({f: 0 for f in FAMILIES})
+    out[list(FAMILIES)] = out[list(FAMILIES)].astype(int)
+    out["total"] = out[list(FAMILIES)].sum(axis=1)
+    return out.reset_index(drop=True)
+
+
+def summary_text(result: CheckResult) -> str:
+    """The run summary in Chinese: counts per rule (skipped rules and why), per village, and data quality."""
+    s = result.summary
+    lines = [f"项目：{s['project']}    检查日期：{s['as_of']}    工作坐标系：{s['working_crs']}",
+             f"发现问题 {s['findings']} 条。", "", "按规则："]
+    for o in result.outcomes:
+        state = f"{o.count} 条" if o.skipped is None else f"跳过（{o.skipped}）"
+        lines.append(f"  {o.rule_id:<17}{o.name}：{state}")
+    lines += ["", "按行政村："]
+    for v in s["villages"]:
+        fams = "，".join(f"{FAMILIES[f]} {v[f]}" for f in FAMILIES if v[f])
+        lines.append(f"  {v['township']} {v['village']}（{v['village_id']}）：{v['total']} 条" + (f"（{fams}）" if fams else ""))
+    lines += ["", result.district.quality.to_text()]
+    return "\n".join(lines) + "\n"
+
+
+def check(data: str | os.PathLike | None = None, config: str | os.PathLike | None = None,
+          out: str | os.PathLike | None = None, *, as_of: dt.date | None = None, rules=None,
+          overwrite: bool = False, progress: Callable[[str], None] | None = None) -> CheckResult:
+    """Run every rule over a district and, when ``out`` is given, write the results.
+
+    Writes ``findings.gpkg`` (layer ``findings``, the columns of ``spec/LAYERS.md``), ``summary.json`` and
+    ``summary.txt`` into ``out``; each file appears whole or not at all.
+
+    Parameters
+    ----------
+    data, config : path-like, optional
+        ``--data`` and ``--config`` of ``landguard check``.
+    out : path-like, optional
+        Output folder (refused when non-empty and not made by landguard, unless ``overwrite``).
+    as_of : datetime.date, optional
+        Run date for deadlines.
+    rules : iterable of str, optional
+        Only these rule ids.
+    progress : callable, optional
+        Called with a short Chinese text at each step.
+
+    Examples
+    --------
+    >>> import landguard
+    >>> result = landguard.check("district.gpkg", out="out")     # doctest: +SKIP
+    >>> result.findings.groupby("rule_id").size()                # doctest: +SKIP
+    """
+    out_dir = prepare_out_dir(out, overwrite) if out is not None else None
+    district = load_district(data, config, as_of=as_of, progress=progress)
+    findings, outcomes = run_rules(district, rules, progress=(lambda r: progress(f"规则 {r.rule_id}")) if progress else None)
+    result = CheckResult(district, findings, outcomes)
+    if out_dir is not None:
+        result.paths["findings"] = write_findings(findings, out_dir / "findings.gpkg")
+        result.paths["summary_json"] = write_json(result.summary, out_dir / "summary.json")
+        result.paths["summary"] = write_text(summary_text(result), out_dir / "summary.txt")
+    return result

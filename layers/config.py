@@ -1,0 +1,274 @@
+"""The project configuration: one TOML file mapping a bureau's files, layers and columns onto the roles.
+
+Errors name the file, the key and what is allowed, on one line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from spatial.errors import ConfigError
+
+from .limits import LimitSet, Limits
+from .roles import RASTER_ROLES, ROLES
+
+__all__ = ["LayerSource", "ProjectConfig", "load_config", "config_for_data", "CONFIG_NAME"]
+
+#: The file name ``check --data DIR`` looks for inside a data folder.
+CONFIG_NAME = "landguard.toml"
+_VECTOR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb")
+
+
+class LayerSource(BaseModel):
+    """Where one role's data comes from.
+
+    Attributes
+    ----------
+    path : str
+        File (GeoPackage, Shapefile, GeoJSON, FlatGeobuf, FileGDB) relative to the configuration file, or a
+        ``postgresql://`` URL.
+    layer : str, optional
+        Layer inside a multi-layer file (default: the role's name when the file has it, else the only layer).
+    table, sql, geometry_column : str, optional
+        For PostGIS sources: a table name or a SQL query, and the geometry column.
+    columns : dict
+        Canonical column -> the column's name in the source.
+    crs : str, optional
+        CRS to assume when the source has none (e.g. ``"EPSG:4527"``).
+    encoding : str, optional
+        Attribute text encoding (``"gbk"`` for Chinese shapefiles without a ``.cpg``).
+    engine : {"pyogrio", "fiona"}
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    path: str
+    layer: str | None = None
+    table: str | None = None
+    sql: str | None = None
+    geometry_column: str | None = None
+    columns: dict[str, str] = Field(default_factory=dict)
+    crs: str | None = None
+    encoding: str | None = None
+    engine: Literal["pyogrio", "fiona"] = "pyogrio"
+    base_dir: Path | None = Field(default=None, exclude=True)
+
+    def resolved_path(self) -> str:
+        """The path made absolute against the configuration's folder (URLs unchanged)."""
+        if "://" in self.path or self.base_dir is None or os.path.isabs(self.path):
+            return self.path
+        return str((self.base_dir / self.path).resolve())
+
+
+class Project(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = "landguard"
+    as_of: dt.date | None = None
+    working_crs: str = "auto"
+
+
+class MapsConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    basemaps: list[Literal["tianditu-img", "tianditu-vec", "esri-imagery", "osm", "gaode"]] = Field(
+        default_factory=lambda: ["tianditu-img", "tianditu-vec", "esri-imagery", "osm", "gaode"])
+    tianditu_tk: str | None = None
+
+    @field_validator("tianditu_tk", mode="before")
+    @classmethod
+    def _expand_env(cls, value):
+        if isinstance(value, str):
+            value = re.sub(r"\$\{(\w+)\}", lambda m: os.environ.get(m.group(1), ""), value)
+        return value or None
+
+
+class LandcoverClasses(BaseModel):
+    """Class codes of the land-cover rasters (FARM-RS)."""
+
+    model_config = ConfigDict(extra="forbid")
+    cropland: list[int] = Field(default_factory=lambda: [1])
+    forest: list[int] = Field(default_factory=lambda: [2])
+    water: list[int] = Field(default_factory=lambda: [4])
+    built_up: list[int] = Field(default_factory=lambda: [5])
+
+
+class TownshipConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    limits: dict[str, Any] = Field(default_factory=dict)
+
+
+class ProjectConfig(BaseModel):
+    """A whole project configuration (see ``README.md`` for every key).
+
+    Examples
+    --------
+    >>> cfg = ProjectConfig.model_validate({"layers": {"parcels": {"path": "zjd.shp", "encoding": "gbk"}}})
+    >>> cfg.layers["parcels"].encoding, cfg.limits.coverage_max
+    ('gbk', 0.75)
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    project: Project = Field(default_factory=Project)
+    layers: dict[str, LayerSource] = Field(default_factory=dict)
+    rasters: dict[str, str] = Field(default_factory=dict)
+    limits: Limits = Field(default_factory=Limits)
+    townships: dict[str, TownshipConfig] = Field(default_factory=dict)
+    landcover: LandcoverClasses = Field(default_factory=LandcoverClasses)
+    maps: MapsConfig = Field(default_factory=MapsConfig)
+    source: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("layers")
+    @classmethod
+    def _known_roles(cls, layers: dict[str, LayerSource]):
+        for name, src in layers.items():
+            if name not in ROLES:
+                raise ValueError(f"unknown role {name!r}; roles are: {', '.join(ROLES)}")
+            bad = [c for c in src.columns if c not in ROLES[name].columns]
+            if bad:
+                raise ValueError(f"[layers.{name}] columns: {bad[0]!r} is not a column of role {name!r}; "
+                                 f"columns are: {', '.join(ROLES[name].columns)}")
+        return layers
+
+    @field_validator("rasters")
+    @classmethod
+    def _known_rasters(cls, rasters: dict[str, str]):
+        for name in rasters:
+            if name not in RASTER_ROLES:
+                raise ValueError(f"unknown raster role {name!r}; raster roles are: {', '.join(RASTER_ROLES)}")
+        return rasters
+
+    def limit_set(self) -> LimitSet:
+        """District limits with each township's overrides applied on top."""
+        towns = {}
+        for town, tcfg in self.townships.items():
+            try:
+                towns[town] = self.limits.model_copy(update=Limits.model_validate(
+                    self.limits.model_dump() | tcfg.limits).model_dump())
+            except ValidationError as exc:
+                raise ConfigError(_explain(exc, self.source, prefix=f"townships.{town}.limits")) from None
+        return LimitSet(self.limits, towns)
+
+    def raster_path(self, name: str) -> Path | None:
+        """Absolute path of a raster role, or None when not configured."""
+        if name not in self.rasters:
+            return None
+        p = Path(self.rasters[name])
+        base = self.source.parent if self.source else Path.cwd()
+        return p if p.is_absolute() else (base / p).resolve()
+
+
+def _explain(exc: ValidationError, source: Path | None, prefix: str = "") -> str:
+    err = exc.errors()[0]
+    key = ".".join(str(p) for p in ((prefix,) if prefix else ()) + tuple(err["loc"]))
+    where = f"{source}: " if source else ""
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key (see README.md, Configuration, for the keys allowed)"
+    got = err.get("input")
+    shown = "" if err["type"] in ("extra_forbidden", "missing") or isinstance(got, dict) else f" (got {got!r})"
+    return f"{where}[{key}] {msg}{shown}"
+
+
+def load_config(path: str | os.PathLike) -> ProjectConfig:
+    """Read and validate a project configuration file.
+
+    Parameters
+    ----------
+    path : path-like
+        A TOML file; relative paths inside it are relative to its folder.
+
+    Raises
+    ------
+    ConfigError
+        One line naming the file, the key and what is allowed.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "p.toml"
+    >>> _ = p.write_text('[limits]\\ncoverage_max = "lots"\\n', encoding="utf-8")
+    >>> try:
+    ...     load_config(p)
+    ... except ConfigError as e:
+    ...     print(str(e).split(": ", 1)[1])
+    [limits.coverage_max] Input should be a valid number, unable to parse string as a number (got 'lots')
+    """
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: configuration file not found") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text; save the configuration as UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        cfg = ProjectConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_explain(exc, path)) from None
+    cfg.source = path.resolve()
+    for src in cfg.layers.values():
+        src.base_dir = path.resolve().parent
+    cfg.limit_set()  # validate township overrides now, not halfway through a run
+    return cfg
+
+
+def config_for_data(data: str | os.PathLike | None, config: str | os.PathLike | None = None) -> ProjectConfig:
+    """The configuration for ``check --data ... [--config ...]``.
+
+    * ``--config`` given: that file (``--data`` may then be omitted).
+    * ``--data`` a GeoPackage: every layer named like a role is that role, canonical columns assumed.
+    * ``--data`` a folder: its ``landguard.toml`` when present, else every file named like a role
+      (``parcels.shp``, ``roads.geojson``, ``*.gpkg`` layers) and rasters named like raster roles (``ndsm.tif``).
+
+    Examples
+    --------
+    >>> cfg = config_for_data(None, None)
+    Traceback (most recent call last):
+    ...
+    spatial.errors.ConfigError: give --data (a GeoPackage or a folder) or --config (a landguard.toml)
+    """
+    if config is not None:
+        cfg = load_config(config)
+        if data is not None and not cfg.layers:
+            cfg.layers = _discover(Path(data)).layers
+            cfg.rasters = cfg.rasters or _discover(Path(data)).rasters
+        return cfg
+    if data is None:
+        raise ConfigError("give --data (a GeoPackage or a folder) or --config (a landguard.toml)")
+    data = Path(data)
+    if data.is_dir() and (data / CONFIG_NAME).exists():
+        return load_config(data / CONFIG_NAME)
+    return _discover(data)
+
+
+def _discover(data: Path) -> ProjectConfig:
+    import pyogrio
+
+    layers: dict[str, dict] = {}
+    rasters: dict[str, str] = {}
+    files = sorted(data.iterdir()) if data.is_dir() else [data]
+    for f in files:
+        if f.suffix.lower() == ".gpkg":
+            try:
+                names = [n for n, _ in pyogrio.list_layers(f)]
+            except Exception as exc:  # GDAL cannot open it
+                from spatial.errors import LayerError
+
+                raise LayerError(f"{f}: cannot be opened as a GeoPackage ({exc})") from None
+            for name in names:
+                if name in ROLES and name not in layers:
+                    layers[name] = {"path": str(f.resolve()), "layer": name}
+        elif f.suffix.lower() in _VECTOR_SUFFIXES and f.stem in ROLES and f.stem not in layers:
+            layers[f.stem] = {"path": str(f.resolve())}
+        elif f.suffix.lower() in (".tif", ".tiff") and f.stem in RASTER_ROLES:
+            rasters[f.stem] = str(f.resolve())
+    if not layers:
+        raise ConfigError(f"{data}: no layer named like a role ({', '.join(ROLES)}); "
+                          f"name them so, or map yours in a {CONFIG_NAME}")
+    return ProjectConfig.model_validate({"layers": layers, "rasters": rasters})

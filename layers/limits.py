@@ -1,0 +1,109 @@
+"""Every rule limit of ``spec/RULES.md`` as a configuration key with the spec's default."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["Limits", "LimitSet"]
+
+
+class GreenBelt(BaseModel):
+    """Allowed green-belt width outside road land, per road grade (FARM-CORRIDOR)."""
+
+    model_config = ConfigDict(extra="allow")
+    default: float = Field(5.0, ge=0)
+    county: float = Field(3.0, ge=0)
+    township: float = Field(3.0, ge=0)
+
+    def width_for(self, grade: str | None) -> float:
+        """Allowed width for a road grade (``default`` for grades not listed)."""
+        value = getattr(self, grade, None) if isinstance(grade, str) else None
+        return float(value) if value is not None else float(self.default)
+
+
+class Limits(BaseModel):
+    """Rule limits; every key can be set in ``[limits]`` and per township in ``[townships."镇名".limits]``.
+
+    Examples
+    --------
+    >>> Limits().homestead_area_m2
+    173.33
+    >>> Limits(coverage_max=0.7).coverage_max
+    0.7
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    # every rule
+    min_overlap_m2: float = Field(1.0, ge=0, description="slivers below this are digitising noise (m²)")
+    # farmland
+    farmland_cutoff: dt.date = Field(dt.date(2020, 9, 10), description="status new/existing cut-off (PG-NF 附件3)")
+    green_belt_m: GreenBelt = Field(default_factory=GreenBelt, description="allowed belt width per road grade (m)")
+    redline_block_mu: float = Field(50.0, ge=0, description="contiguous farmland block under a red line (亩)")
+    criminal_pbf_mu: float = Field(5.0, ge=0, description="FARM-CRIMINAL threshold on PBF (亩)")
+    criminal_other_mu: float = Field(10.0, ge=0, description="FARM-CRIMINAL threshold on other farmland (亩)")
+    overuse_ratio: float = Field(0.05, ge=0, description="FARM-OVERUSE tolerated excess share")
+    overuse_min_m2: float = Field(10.0, ge=0, description="FARM-OVERUSE tolerated excess area (m²)")
+    misplaced_share: float = Field(0.5, ge=0, le=1, description="FARM-MISPLACED outside share")
+    rs_min_area_m2: float = Field(50.0, ge=0, description="smallest satellite change patch (m²)")
+    # homestead
+    homestead_area_m2: float = Field(173.33, gt=0, description="homestead standard, 0.26 亩 (m²)")
+    homestead_area_date: dt.date = Field(dt.date(2021, 7, 1), description="approvals from this date: HOME-AREA high")
+    coverage_max: float = Field(0.75, gt=0, le=1, description="building footprint share of the parcel")
+    max_floors: int = Field(2, ge=1, description="floors allowed")
+    basement_allowed: bool = Field(False, description="whether basements are allowed")
+    height_1f_flat_m: float = Field(3.5, gt=0)
+    height_1f_eave_m: float = Field(3.5, gt=0)
+    height_1f_ridge_m: float = Field(6.5, gt=0)
+    height_2f_flat_m: float = Field(7.2, gt=0)
+    height_2f_eave_m: float = Field(7.2, gt=0)
+    height_2f_ridge_m: float = Field(8.6, gt=0)
+    ndsm_percentile: float = Field(95.0, gt=0, le=100, description="percentile of nDSM pixels in a footprint")
+    ndsm_shrink_m: float = Field(0.5, ge=0, description="footprint shrink before sampling the nDSM (m)")
+    relocation_months: int = Field(3, ge=0, description="months to demolish the old house after relocation")
+    # setback
+    drip_rear_1f_m: float = Field(0.4, ge=0)
+    drip_rear_2f_m: float = Field(0.8, ge=0)
+    drip_rear_2f_downspout_m: float = Field(0.4, ge=0)
+    drip_gable_1f_m: float = Field(0.2, ge=0)
+    drip_gable_2f_m: float = Field(0.3, ge=0)
+    # siting
+    cemetery_road_distance_m: float = Field(50.0, ge=0, description="from the configuration: the source names no number")
+
+
+class LimitSet:
+    """District limits plus per-township overrides, looked up per row.
+
+    Examples
+    --------
+    >>> ls = LimitSet(Limits(), {"金海湖镇": Limits(coverage_max=0.7)})
+    >>> ls.per_row("coverage_max", ["金海湖镇", "峪口镇", None]).tolist()
+    [0.7, 0.75, 0.75]
+    """
+
+    def __init__(self, default: Limits | None = None, townships: dict[str, Limits] | None = None):
+        self.default = default or Limits()
+        self.townships = dict(townships or {})
+
+    def for_township(self, township: str | None) -> Limits:
+        """The limits that apply in ``township`` (the district's when it has none of its own)."""
+        return self.townships.get(township, self.default) if township else self.default
+
+    def per_row(self, key: str, townships) -> np.ndarray:
+        """The value of ``key`` for each row's township, as an array."""
+        base = getattr(self.default, key)
+        towns = pd.Series(townships, dtype=object) if not isinstance(townships, pd.Series) else townships
+        if not self.townships:
+            return np.full(len(towns), base, dtype=object if not isinstance(base, (int, float)) else float)
+        values = towns.map({t: getattr(lim, key) for t, lim in self.townships.items()})
+        return values.where(values.notna(), base).to_numpy(dtype=float if isinstance(base, (int, float)) else object)
+
+    def __getattr__(self, key: str):
+        # district-wide value, e.g. limits.min_overlap_m2
+        if key.startswith("__") or "default" not in self.__dict__:
+            raise AttributeError(key)
+        return getattr(self.default, key)

@@ -1,0 +1,108 @@
+"""Fast pairwise overlay: candidate pairs from one bulk STRtree query, then vectorised intersection."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from .subdivide import subdivide
+
+__all__ = ["candidate_pairs", "pairwise_intersection", "intersection_by_left", "prepare_cover"]
+
+
+def candidate_pairs(left, right, predicate: str = "intersects") -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs ``(i, j)`` where ``left[i]`` and ``right[j]`` satisfy ``predicate``.
+
+    Examples
+    --------
+    >>> li, ri = candidate_pairs([shapely.box(0, 0, 2, 2)], [shapely.box(1, 1, 3, 3), shapely.box(5, 5, 6, 6)])
+    >>> li.tolist(), ri.tolist()
+    ([0], [0])
+    """
+    left = np.asarray(left, dtype=object)
+    right = np.asarray(right, dtype=object)
+    if len(left) == 0 or len(right) == 0:
+        return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
+    tree = shapely.STRtree(right)
+    li, ri = tree.query(left, predicate=predicate)
+    return li, ri
+
+
+def pairwise_intersection(left, right, predicate: str = "intersects", *, min_area: float = 0.0):
+    """Intersections of every intersecting pair of ``left`` and ``right``.
+
+    Returns
+    -------
+    li, ri : numpy.ndarray of int
+        Pair indices (pairs whose intersection has area < ``min_area`` or no area are dropped).
+    geoms : numpy.ndarray of geometries
+        The polygonal intersection of each pair.
+
+    Examples
+    --------
+    >>> li, ri, g = pairwise_intersection([shapely.box(0, 0, 2, 2)], [shapely.box(1, 1, 3, 3)])
+    >>> g[0].area
+    1.0
+    """
+    li, ri = candidate_pairs(left, right, predicate)
+    left = np.asarray(left, dtype=object)
+    right = np.asarray(right, dtype=object)
+    geoms = shapely.intersection(left[li], right[ri])
+    area = shapely.area(geoms)
+    keep = area > 0 if min_area <= 0 else area >= min_area
+    return li[keep], ri[keep], geoms[keep]
+
+
+def prepare_cover(geoms, max_vertices: int = 256) -> np.ndarray:
+    """A coverage layer made ready for overlay: subdivided into small pieces.
+
+    Union semantics are kept: overlay a subject with the returned pieces and union the results per subject
+    (see :func:`intersection_by_left`).
+
+    Examples
+    --------
+    >>> len(prepare_cover([shapely.Point(0, 0).buffer(10, quad_segs=500)], 128)) > 1
+    True
+    """
+    pieces, _ = subdivide(geoms, max_vertices=max_vertices)
+    return pieces
+
+
+def intersection_by_left(left, cover, *, min_area: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """The part of each ``left`` geometry that lies inside the union of ``cover``.
+
+    ``cover`` may overlap itself (e.g. farmland patches and PBF blocks); overlapping parts count once.
+
+    Returns
+    -------
+    index : numpy.ndarray of int
+        Rows of ``left`` whose covered part has area ≥ ``min_area`` (and > 0).
+    geoms : numpy.ndarray of geometries
+        That covered part of each of those rows.
+
+    Examples
+    --------
+    >>> cover = [shapely.box(0, 0, 5, 10), shapely.box(3, 0, 10, 10)]   # overlapping
+    >>> idx, g = intersection_by_left([shapely.box(2, 2, 8, 4)], cover)
+    >>> idx.tolist(), g[0].area
+    ([0], 12.0)
+    """
+    left = np.asarray(left, dtype=object)
+    li, ri, parts = pairwise_intersection(left, cover)
+    if len(li) == 0:
+        return np.empty(0, dtype=np.intp), np.empty(0, dtype=object)
+    counts = np.bincount(li, minlength=len(left))
+    single = counts[li] == 1
+    out = np.full(len(left), None, dtype=object)
+    out[li[single]] = parts[single]
+    multi = ~single
+    if multi.any():
+        grouped = pd.Series(parts[multi]).groupby(li[multi], sort=False)
+        unions = grouped.agg(lambda s: shapely.union_all(s.to_numpy()))
+        out[unions.index.to_numpy()] = unions.to_numpy()
+    index = np.flatnonzero(counts > 0)
+    geoms = out[index]
+    area = shapely.area(geoms)
+    keep = (area > 0) & (area >= min_area)
+    return index[keep], geoms[keep]
