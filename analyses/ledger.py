@@ -1,0 +1,487 @@
+"""The ledger (台账): one XLSX for leadership, and the field verification written back into it.
+
+Sheets: ``汇总`` (a summary by township and village), one sheet per rule family with a row per
+finding, and ``未匹配`` once a returned field file holds rows the ledger has no case for. The ledger
+is an office document: owners' names and ID numbers stay in full (field exports mask them).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import unicodedata
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from layers.roles import ROLES
+from spatial.atomic import atomic_path
+from spatial.errors import LayerError, OutputError
+from spatial.units import m2_to_mu
+
+from .compare import CHANGE_GONE, CHANGE_NEW, CHANGE_ONGOING, compare_runs
+
+__all__ = [
+    "VERIFICATION_COLUMNS", "VERDICTS", "SEVERITY_LABELS", "STATUS_LABELS", "FAMILY_SHEETS",
+    "COLUMN_LABELS", "VerifyResult", "write_ledger", "read_ledger", "apply_verification",
+]
+
+#: Columns the field team fills in: verdict, who, when, remark, photo path.
+VERIFICATION_COLUMNS: tuple[str, ...] = ("verified", "verified_by", "verified_on", "remark", "photo")
+
+#: Allowed values of ``verified``.
+VERDICTS: tuple[str, str, str] = ("违法", "合法", "无法核实")
+
+#: Chinese labels of ``severity`` and ``status`` values.
+SEVERITY_LABELS: dict[str, str] = {"high": "高", "medium": "中", "low": "低"}
+STATUS_LABELS: dict[str, str] = {"new": "新增问题", "existing": "存量问题"}
+
+#: Sheet of each rule family, in ledger order.
+FAMILY_SHEETS: dict[str, str] = {"farmland": "耕地非农化", "homestead": "宅基地", "setback": "退让", "siting": "公墓选址"}
+
+#: Chinese label of every column a person reads (ledger headers, GeoPackage aliases).
+COLUMN_LABELS: dict[str, str] = {
+    "case_id": "案件编号", "rule_id": "规则编号", "rule_name": "规则名称", "family": "规则类别",
+    "severity": "严重程度", "village_id": "行政村代码", "township": "乡镇", "village": "行政村",
+    "subject_layer": "对象图层", "subject_id": "对象编号", "related_ids": "关联编号",
+    "measured": "实测值", "limit": "限值", "unit": "单位", "area_m2": "面积(平方米)", "area_mu": "面积(亩)",
+    "status": "状态", "basis": "依据", "message": "说明", "change": "变化",
+    "verified": "核查结论", "verified_by": "核查人", "verified_on": "核查日期", "remark": "备注", "photo": "照片",
+}
+
+_SHEET_COLUMNS = ["case_id", "rule_id", "rule_name", "severity", "township", "village", "subject_layer",
+                  "subject_id", "related_ids", "measured", "limit", "unit", "area_m2", "area_mu", "status",
+                  "basis", "message", "change", *VERIFICATION_COLUMNS]
+_SUMMARY = "汇总"
+_OTHER = "其他"
+_UNMATCHED = "未匹配"
+_UNMATCHED_COLUMNS = ["案件编号", *(COLUMN_LABELS[c] for c in VERIFICATION_COLUMNS), "经度", "纬度", "来源文件"]
+_UNKNOWN = "（未知）"
+_NO_ID = "(无案件编号)"
+_AREA_FORMAT = "0.00"
+_DATE_FORMAT = "yyyy-mm-dd"
+_HEADER_FONT = Font(bold=True)
+_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+_SUBJECT_LABELS = {name: role.label for name, role in ROLES.items()}
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """What :func:`apply_verification` did.
+
+    Attributes
+    ----------
+    updated : int
+        Ledger rows whose verification columns changed.
+    unchanged : int
+        Matched rows that already held the returned values (or came back empty).
+    unmatched : list of str
+        Case ids of returned rows the ledger has no row for (``(无案件编号)`` for rows drawn in the
+        field without one); listed in the ledger's ``未匹配`` sheet, never dropped.
+    conflicting : list of str
+        Case ids returned more than once with different values (the last row was used).
+    """
+
+    updated: int
+    unchanged: int
+    unmatched: list[str] = field(default_factory=list)
+    conflicting: list[str] = field(default_factory=list)
+
+
+# -- writing -------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _atomic(path: Path) -> Iterator[Path]:
+    """:func:`spatial.atomic.atomic_path`, with write failures as one-line :class:`OutputError`."""
+    try:
+        with atomic_path(path) as tmp:
+            yield tmp
+    except OutputError:
+        raise
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write ({exc.strerror or exc}); is it open in another program?") from None
+
+
+def _width(value) -> int:
+    """Display width of a cell's text: CJK and full-width characters count double."""
+    if value is None:
+        return 0
+    text = f"{value:.2f}" if isinstance(value, float) else str(value)
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _cell(value):
+    """A value openpyxl can store: None for missing, Python scalars, no control characters."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (float, np.floating)):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if isinstance(value, (_dt.date, int)):
+        return value
+    return ILLEGAL_CHARACTERS_RE.sub("", str(value))
+
+
+def _table(ws: Worksheet, headers: list[str], rows: list[list], *, formats: dict[int, str] | None = None,
+           footer: list | None = None) -> None:
+    """Write a header row and rows; freeze the header, filter, fit the column widths."""
+    ws.append(headers)
+    for cell in ws[1]:
+        cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
+        cell.alignment = Alignment(horizontal="center", vertical="center")
+    for row in rows:
+        ws.append([_cell(v) for v in row])
+    last = len(rows) + 1
+    if footer is not None:
+        ws.append([_cell(v) for v in footer])
+        for cell in ws[ws.max_row]:
+            cell.font = _HEADER_FONT
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{last}"
+    for idx, fmt in (formats or {}).items():
+        for (cell,) in ws.iter_rows(min_row=2, min_col=idx + 1, max_col=idx + 1):
+            cell.number_format = fmt
+    for idx, column in enumerate(ws.iter_cols(min_row=1, max_row=ws.max_row), start=1):
+        widest = max((_width(c.value) for c in column), default=0)
+        ws.column_dimensions[get_column_letter(idx)].width = min(max(widest + 2, 6), 60)
+
+
+def _labelled(values: pd.Series, labels: dict[str, str]) -> pd.Series:
+    return values.astype(object).map(lambda v: labels.get(v, v) if isinstance(v, str) else v)
+
+
+def _finding_rows(frame: pd.DataFrame) -> list[list]:
+    out = pd.DataFrame(index=frame.index)
+    for col in _SHEET_COLUMNS:
+        out[col] = frame[col].astype(object) if col in frame.columns else None
+    out["severity"] = _labelled(out["severity"], SEVERITY_LABELS)
+    out["status"] = _labelled(out["status"], STATUS_LABELS)
+    out["subject_layer"] = _labelled(out["subject_layer"], _SUBJECT_LABELS)
+    return out.astype(object).where(out.notna(), None).values.tolist()
+
+
+def _summary(frame: pd.DataFrame, with_change: bool) -> tuple[list[str], list[list], list]:
+    """Summary rows by township and village: counts and areas per family, changes when compared."""
+    keys = ["township", "village_id", "village"]
+    f = pd.DataFrame({k: frame[k].astype(object).where(frame[k].notna(), _UNKNOWN).astype(str)
+                      if k in frame.columns else _UNKNOWN for k in keys}, index=frame.index)
+    f["family"] = frame["family"].astype(object)
+    f["area_m2"] = pd.to_numeric(frame["area_m2"], errors="coerce").astype(float)
+    f["change"] = frame["change"].astype(object) if with_change else None
+    live = f[f["change"] != CHANGE_GONE]
+    index = pd.MultiIndex.from_frame(f[keys].drop_duplicates().sort_values(keys))
+    families = list(FAMILY_SHEETS)
+    counts = live.groupby(keys + ["family"]).size().unstack("family") if len(live) else pd.DataFrame()
+    areas = live.groupby(keys + ["family"])["area_m2"].sum(min_count=1).unstack("family") if len(live) else pd.DataFrame()
+    counts = counts.reindex(index=index, columns=families).fillna(0).astype(int)
+    areas = areas.reindex(index=index, columns=families).fillna(0.0)
+    table = pd.DataFrame(index=index)
+    headers = ["乡镇", "行政村代码", "行政村"]
+    for fam in families:
+        name = FAMILY_SHEETS[fam]
+        table[f"{fam}_n"], table[f"{fam}_m2"] = counts[fam], areas[fam]
+        table[f"{fam}_mu"] = m2_to_mu(areas[fam].to_numpy())
+        headers += [f"{name}(处)", f"{name}面积(平方米)", f"{name}面积(亩)"]
+    table["total"] = counts.sum(axis=1)
+    headers.append("合计(处)")
+    if with_change:
+        changes = f.groupby(keys + ["change"]).size().unstack("change").reindex(
+            index=index, columns=[CHANGE_NEW, CHANGE_ONGOING, CHANGE_GONE]).fillna(0).astype(int)
+        for name in changes.columns:
+            table[name] = changes[name]
+            headers.append(f"{name}(处)")
+    rows = table.reset_index().values.tolist()
+    footer = ["合计", None, None, *table.sum(axis=0).tolist()]
+    return headers, rows, footer
+
+
+def write_ledger(findings: pd.DataFrame, path: str | Path, *, previous: pd.DataFrame | None = None) -> Path:
+    """Write the ledger: a summary sheet and one sheet per rule family.
+
+    Parameters
+    ----------
+    findings : DataFrame or GeoDataFrame
+        Findings (the contract's columns). A ``change`` column (from
+        :func:`analyses.compare.compare_runs`) and verification columns are used when present.
+    path : str or Path
+        The ``.xlsx`` to write (replaced atomically).
+    previous : DataFrame or GeoDataFrame, optional
+        The previous run's findings: every case gets ``变化`` = 新增/持续/已整改 and the summary
+        counts each.
+
+    Returns
+    -------
+    Path
+
+    Examples
+    --------
+    >>> import shapely, tempfile
+    >>> from analyses.findings import finalise
+    >>> from analyses.registry import CATALOGUE
+    >>> p = gpd.GeoDataFrame({"subject_layer": ["buildings"], "subject_id": ["B1"], "village_id": ["110117001001"]},
+    ...                      geometry=[shapely.box(0, 0, 10, 10)], crs=4548)
+    >>> out = write_ledger(finalise(CATALOGUE["FARM-BUILD"], p), Path(tempfile.mkdtemp()) / "台账.xlsx")
+    >>> read_ledger(out)[["rule_id", "area_m2"]].values.tolist()
+    [['FARM-BUILD', 100.0]]
+    """
+    path = Path(path)
+    frame = compare_runs(findings, previous) if previous is not None else findings
+    missing = [c for c in ("case_id", "family", "area_m2") if c not in frame.columns]
+    if missing:
+        raise LayerError(f"findings: no column(s) {', '.join(missing)}; give findings written by `landguard check`")
+    with_change = "change" in frame.columns
+    wb = Workbook()
+    ws = wb.active
+    ws.title = _SUMMARY
+    headers, rows, footer = _summary(frame, with_change)
+    n_fam = len(FAMILY_SHEETS)
+    _table(ws, headers, rows, footer=footer,
+           formats={3 + 3 * i + k: _AREA_FORMAT for i in range(n_fam) for k in (1, 2)})
+    order = [c for c in ("township", "village", "rule_id", "case_id") if c in frame.columns]
+    frame = frame.sort_values(order, kind="stable", na_position="last")
+    families = frame["family"].astype(object)
+    sheets = dict(FAMILY_SHEETS)
+    if (~families.isin(list(FAMILY_SHEETS))).any():
+        sheets[None] = _OTHER
+    headers = [COLUMN_LABELS[c] for c in _SHEET_COLUMNS]
+    area = {_SHEET_COLUMNS.index("area_m2"): _AREA_FORMAT, _SHEET_COLUMNS.index("area_mu"): _AREA_FORMAT}
+    for fam, title in sheets.items():
+        chosen = families == fam if fam is not None else ~families.isin(list(FAMILY_SHEETS))
+        _table(wb.create_sheet(title), headers, _finding_rows(frame[chosen.to_numpy()]), formats=area)
+    with _atomic(path) as tmp:
+        wb.save(tmp)
+    return path
+
+
+# -- reading -------------------------------------------------------------------------------------
+
+
+def _open(path: Path):
+    if not path.is_file():
+        raise OutputError(f"{path}: no such ledger; write one with `landguard ledger`")
+    try:
+        return load_workbook(path)
+    except Exception as exc:  # openpyxl raises zipfile/KeyError/InvalidFileException for non-ledgers
+        raise OutputError(f"{path}: not an XLSX ledger openpyxl can read ({type(exc).__name__})") from None
+
+
+def _iso(value):
+    """Normalise a verification value: stripped text, ISO dates, None for empty."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if isinstance(value, (pd.Timestamp, _dt.datetime)):
+        return value.date().isoformat()
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    return text or None
+
+
+def read_ledger(path: str | Path) -> pd.DataFrame:
+    """Read the finding rows of a ledger back, with canonical column names and values.
+
+    Returns
+    -------
+    DataFrame
+        One row per finding of every family sheet: ``family`` plus the ledger's columns under their
+        canonical names (``case_id``, ``severity`` as ``high``/``medium``/``low``, ``verified_on`` as
+        ``YYYY-MM-DD`` …); columns the user added keep their headers.
+
+    Examples
+    --------
+    >>> read_ledger("no/such/ledger.xlsx")
+    Traceback (most recent call last):
+    ...
+    spatial.errors.OutputError: no/such/ledger.xlsx: no such ledger; write one with `landguard ledger`
+    """
+    path = Path(path)
+    wb = _open(path)
+    names = {label: col for col, label in COLUMN_LABELS.items()}
+    frames = []
+    for fam, title in [*FAMILY_SHEETS.items(), (None, _OTHER)]:
+        if title not in wb.sheetnames:
+            continue
+        rows = list(wb[title].iter_rows(values_only=True))
+        if not rows:
+            continue
+        header = [names.get(h, h) for h in rows[0]]
+        body = [r for r in rows[1:] if any(v is not None for v in r)]
+        frame = pd.DataFrame(body, columns=header, dtype=object)
+        frame.insert(0, "family", fam)
+        frames.append(frame)
+    wb.close()
+    if not frames:
+        return pd.DataFrame(columns=["family", *_SHEET_COLUMNS])
+    out = pd.concat(frames, ignore_index=True)
+    for col, labels in (("severity", SEVERITY_LABELS), ("status", STATUS_LABELS), ("subject_layer", _SUBJECT_LABELS)):
+        if col in out.columns:
+            out[col] = _labelled(out[col], {v: k for k, v in labels.items()})
+    for col in ("measured", "limit", "area_m2", "area_mu"):
+        if col in out.columns:
+            out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
+    if "verified_on" in out.columns:
+        out["verified_on"] = out["verified_on"].map(_iso).astype(object)
+    return out
+
+
+# -- the round trip --------------------------------------------------------------------------------
+
+
+def _read_returned(path: Path) -> pd.DataFrame:
+    """case_id, the verification columns and lon/lat of each row of a returned GeoPackage."""
+    if not path.is_file():
+        raise LayerError(f"{path}: no such file; give the GeoPackage the field team returned")
+    try:
+        layers = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+    except pyogrio.errors.DataSourceError:
+        raise LayerError(f"{path}: not a GeoPackage GDAL can open") from None
+    if "findings" not in layers:
+        raise LayerError(f"{path}: no layer 'findings' (it has {', '.join(layers) or 'none'}); "
+                         "give the GeoPackage written by `landguard export`")
+    frame = pyogrio.read_dataframe(path, layer="findings")
+    if "case_id" not in frame.columns:
+        raise LayerError(f"{path}: layer findings has no column case_id; give the GeoPackage written by `landguard export`")
+    present = [c for c in VERIFICATION_COLUMNS if c in frame.columns]
+    if not present:
+        raise LayerError(f"{path}: layer findings has none of the columns {', '.join(VERIFICATION_COLUMNS)}")
+    out = pd.DataFrame({"case_id": frame["case_id"].astype(object).map(_iso).astype(object)})
+    for col in VERIFICATION_COLUMNS:
+        out[col] = frame[col].astype(object).map(_iso).astype(object) if col in frame.columns else None
+    lon = lat = np.full(len(frame), np.nan)
+    if isinstance(frame, gpd.GeoDataFrame) and frame.crs is not None and len(frame):
+        points = frame.geometry.representative_point().to_crs(4326)
+        lon, lat = np.round(points.x.to_numpy(), 7), np.round(points.y.to_numpy(), 7)
+    out["lon"], out["lat"] = lon, lat
+    return out
+
+
+def _header_index(ws: Worksheet, path: Path) -> dict[str, int]:
+    header = [c.value for c in ws[1]]
+    index = {h: i for i, h in enumerate(header) if h is not None}
+    need = ["案件编号", *(COLUMN_LABELS[c] for c in VERIFICATION_COLUMNS)]
+    missing = [h for h in need if h not in index]
+    if missing:
+        raise OutputError(f"{path}: sheet {ws.title} has no column {', '.join(missing)}; "
+                          "restore the header or write the ledger again with `landguard ledger`")
+    return index
+
+
+def _unmatched_rows(wb, returned: pd.DataFrame, source: str) -> tuple[list[list], bool]:
+    """The 未匹配 sheet's rows after merging ``returned``'s rows in, and whether they changed."""
+    old: list[list] = []
+    if _UNMATCHED in wb.sheetnames:
+        rows = list(wb[_UNMATCHED].iter_rows(values_only=True))
+        old = [[_iso(v) if i < 6 or i == 8 else v for i, v in enumerate(r)] for r in rows[1:] if any(v is not None for v in r)]
+
+    def key(row: list) -> tuple:
+        # a case once per returned file; rows drawn in the field (no case id) once per place
+        return (row[0], row[8]) if row[0] != _NO_ID else (row[0], row[8], row[6], row[7])
+
+    merged: dict[tuple, list] = {key(r): r for r in old}
+    for rec in returned.itertuples(index=False):
+        row = [rec.case_id or _NO_ID, *(getattr(rec, c) for c in VERIFICATION_COLUMNS),
+               None if np.isnan(rec.lon) else float(rec.lon), None if np.isnan(rec.lat) else float(rec.lat), source]
+        merged[key(row)] = row
+    rows = list(merged.values())
+    return rows, rows != old
+
+
+def apply_verification(ledger_path: str | Path, returned_gpkg: str | Path) -> VerifyResult:
+    """Write the field team's verification results into the ledger, matching rows by ``case_id``.
+
+    Only non-empty returned values are written (an empty field never erases an earlier result).
+    Returned rows the ledger has no case for are listed in the result and in the ledger's
+    ``未匹配`` sheet, never dropped. The ledger is replaced atomically, and only when something
+    changed: running the same file in twice leaves the ledger byte for byte as the first run did.
+
+    Parameters
+    ----------
+    ledger_path : str or Path
+        A ledger written by :func:`write_ledger`.
+    returned_gpkg : str or Path
+        The GeoPackage exported by ``landguard export`` and filled in the field (layer ``findings``,
+        columns ``case_id`` and :data:`VERIFICATION_COLUMNS`).
+
+    Returns
+    -------
+    VerifyResult
+
+    Examples
+    --------
+    >>> apply_verification("no/such/ledger.xlsx", "no/such/returned.gpkg")
+    Traceback (most recent call last):
+    ...
+    spatial.errors.LayerError: no/such/returned.gpkg: no such file; give the GeoPackage the field team returned
+    """
+    ledger_path, returned_gpkg = Path(ledger_path), Path(returned_gpkg)
+    returned = _read_returned(returned_gpkg)
+    wb = _open(ledger_path)
+    where: dict[str, tuple[Worksheet, int, dict[str, int]]] = {}
+    for title in [*FAMILY_SHEETS.values(), _OTHER]:
+        if title not in wb.sheetnames:
+            continue
+        ws = wb[title]
+        index = _header_index(ws, ledger_path)
+        for (cell,) in ws.iter_rows(min_row=2, min_col=index["案件编号"] + 1, max_col=index["案件编号"] + 1):
+            if cell.value is not None:
+                where[str(cell.value).strip()] = (ws, cell.row, index)
+
+    has_id = returned["case_id"].notna()
+    matched = returned[has_id & returned["case_id"].isin(list(where))]
+    values = matched[["case_id", *VERIFICATION_COLUMNS]]
+    distinct = values.astype(str).drop_duplicates()
+    conflicting = sorted(distinct.loc[distinct["case_id"].duplicated(), "case_id"].unique().tolist())
+    matched = matched.drop_duplicates("case_id", keep="last")
+
+    updated = unchanged = 0
+    for rec in matched.itertuples(index=False):
+        ws, row, index = where[rec.case_id]
+        changed = False
+        for col in VERIFICATION_COLUMNS:
+            new = getattr(rec, col)
+            cell = ws.cell(row=row, column=index[COLUMN_LABELS[col]] + 1)
+            if new is None or _iso(cell.value) == new:
+                continue
+            if col == "verified_on":
+                try:
+                    cell.value, cell.number_format = _dt.date.fromisoformat(new), _DATE_FORMAT
+                except ValueError:
+                    cell.value = new
+            else:
+                cell.value = _cell(new)
+            changed = True
+        updated += changed
+        unchanged += not changed
+
+    unmatched = returned[~(has_id & returned["case_id"].isin(list(where)))]
+    rows, sheet_changed = _unmatched_rows(wb, unmatched, returned_gpkg.name) if len(unmatched) else ([], False)
+    if sheet_changed:
+        if _UNMATCHED in wb.sheetnames:
+            del wb[_UNMATCHED]
+        _table(wb.create_sheet(_UNMATCHED), _UNMATCHED_COLUMNS, rows)
+    if updated or sheet_changed:
+        with _atomic(ledger_path) as tmp:
+            wb.save(tmp)
+    wb.close()
+    ids = [cid if cid is not None else _NO_ID for cid in unmatched["case_id"]]
+    return VerifyResult(updated=int(updated), unchanged=int(unchanged), unmatched=ids, conflicting=conflicting)
