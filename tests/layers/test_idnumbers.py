@@ -1,0 +1,22 @@
+import pandas as pd
+import pytest
+
+from layers.idnumbers import check_digit, is_valid_id, normalise_id, normalise_ids
+
+
+def test_check_digit_known_value():
+    # the GB 11643 standard's own example
+    assert check_digit("11010519491231002") == "X"
+
+
+@pytest.mark.parametrize("raw", ["110105491231002", "１１０１０５１９４９１２３１００２Ｘ", " 1101 0519 4912 3100 2x ",
+                                 "11010519491231002x"])
+def test_forms_of_one_number_normalise_to_one(raw):
+    assert normalise_id(raw) == "11010519491231002X"
+
+
+def test_wrong_check_digit_is_invalid_but_kept_for_the_report():
+    ids, ok = normalise_ids(pd.Series(["110105194912310021", None, "abc"]))
+    assert ids.tolist()[0] == "110105194912310021"
+    assert ok.tolist() == [False, False, False]
+    assert not is_valid_id("11010519491231002")
