@@ -17,7 +17,7 @@ from layers.district import District, load_district
 
 from .outputs import prepare_out_dir, write_findings, write_json, write_text
 
-__all__ = ["CheckResult", "check", "summary_text", "village_counts"]
+__all__ = ["CheckResult", "check", "summary_text", "village_counts", "write_maps", "write_exports"]
 
 
 @dataclass
@@ -120,3 +120,88 @@ def check(data: str | os.PathLike | None = None, config: str | os.PathLike | Non
         result.paths["summary_json"] = write_json(result.summary, out_dir / "summary.json")
         result.paths["summary"] = write_text(summary_text(result), out_dir / "summary.txt")
     return result
+
+
+def _village_record(district: District, village_id: str) -> dict[str, str]:
+    row = district.villages.loc[district.villages["village_id"] == village_id].iloc[0]
+    return {"village_id": village_id, "name": row["name"] or village_id, "township": row["township"] or ""}
+
+
+def _village_ids(district: District, villages=None) -> list[str]:
+    known = district.villages["village_id"].astype(str).tolist()
+    if not villages:
+        return known
+    from spatial.errors import LayerError
+
+    unknown = [v for v in villages if v not in known]
+    if unknown:
+        raise LayerError(f"--village {unknown[0]}: no such village_id in the villages layer "
+                         f"(e.g. {', '.join(known[:3])})")
+    return list(villages)
+
+
+def write_maps(district: District, findings: gpd.GeoDataFrame, out_dir: str | os.PathLike, *, villages=None,
+               full_names: bool = False, progress: Callable[[str], None] | None = None) -> dict[str, Path]:
+    """One self-contained HTML map per village plus ``index.html``, in ``out_dir``.
+
+    Owners' ID numbers never appear; names are reduced to the family name unless ``full_names``.
+
+    Returns
+    -------
+    dict
+        ``village_id`` -> map path, and ``"index"`` -> the index page.
+
+    Examples
+    --------
+    >>> # write_maps(result.district, result.findings, "out/maps")
+    """
+    from layers.landuse import is_farmland
+    from layers.privacy import mask_frame
+    from maps import render_index, render_village_map
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    survey = district.get("landuse_baseline") if "landuse_baseline" in district else district["landuse"]
+    cfg = district.config.maps
+    paths: dict[str, Path] = {}
+    ids = _village_ids(district, villages)
+    for vid in ids:
+        if progress:
+            progress(f"地图 {vid}")
+        layers = dict(district.village_layers(vid))
+        lu = layers.pop("landuse_baseline", None) if "landuse_baseline" in layers else layers.get("landuse")
+        farmland = (lu if lu is not None else survey.iloc[:0])
+        layers["farmland"] = farmland[is_farmland(farmland["dlbm"])]
+        layers.pop("landuse", None)
+        for role in ("parcels", "buildings"):
+            if role in layers and layers[role] is not None:
+                layers[role] = mask_frame(layers[role], full_names=full_names)
+        own = findings[(findings["village_id"] == vid).to_numpy()]
+        paths[vid] = render_village_map(layers, own, _village_record(district, vid), out_dir / f"{vid}.html",
+                                        ortho=district.rasters.get("ortho"), basemaps=cfg.basemaps,
+                                        tianditu_tk=cfg.tianditu_tk)
+    table = village_counts(findings, district.villages)
+    table = table[table["village_id"].isin(ids)].copy()
+    table["href"] = table["village_id"].map(lambda v: f"{v}.html")
+    paths["index"] = render_index(table, out_dir / "index.html")
+    return paths
+
+
+def write_exports(district: District, findings: gpd.GeoDataFrame, out_dir: str | os.PathLike, *, villages=None,
+                  full_names: bool = False, crs: str = "wgs84",
+                  progress: Callable[[str], None] | None = None) -> dict[str, dict[str, Path]]:
+    """Field files per village (GeoJSON, GeoPackage with verification columns, KML) in ``out_dir``.
+
+    Examples
+    --------
+    >>> # write_exports(result.district, result.findings, "out/exports")
+    """
+    from maps.exports import export_village
+
+    out: dict[str, dict[str, Path]] = {}
+    for vid in _village_ids(district, villages):
+        if progress:
+            progress(f"导出 {vid}")
+        out[vid] = export_village(findings, out_dir, vid, parcels=district.get("parcels"),
+                                  buildings=district.get("buildings"), full_names=full_names, crs=crs)
+    return out

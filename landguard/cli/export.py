@@ -1,0 +1,62 @@
+"""``landguard export``: field files per village (GeoJSON, GeoPackage, KML), personal data masked."""
+
+from __future__ import annotations
+
+import click
+
+from analyses.compare import read_findings
+from maps.exports import export_village
+from spatial.errors import LayerError
+
+from .options import config_opt, data_opt, findings_opt, full_names_opt, out_opt, village_opt
+
+#: File name stem of findings that have no village.
+UNASSIGNED = "unassigned"
+
+
+@click.command("export")
+@findings_opt
+@data_opt
+@config_opt
+@out_opt
+@village_opt
+@full_names_opt
+@click.option("--crs", "crs", type=click.Choice(["wgs84", "working"]), default="wgs84", show_default=True,
+              help="CRS of the GeoPackage (GeoJSON and KML are always WGS84 lon/lat).")
+def command(findings, data, config, out, villages, full_names, crs):
+    """Field files per village: 外业核查文件 <village_id>.geojson / .gpkg / .kml.
+
+    With --data (and --config) the GeoPackage also carries the village's parcels and buildings.
+    Owner ID numbers are always masked; owner names too unless --full-names.
+    """
+    frame = read_findings(findings)
+    parcels = buildings = known = None
+    if data is not None or config is not None:
+        from layers.district import load_district  # late: reading a district is slow and optional here
+
+        district = load_district(data=data, config=config)
+        parcels, buildings = district.get("parcels"), district.get("buildings")
+        known = set(district.villages["village_id"].astype(object))
+    loose = frame["village_id"].isna()
+    if loose.any():
+        click.echo(f"注意：{int(loose.sum())} 条问题没有行政村，导出为 {UNASSIGNED}.* (findings without a village)")
+        frame = frame.copy()
+        frame["village_id"] = frame["village_id"].astype(object).where(~loose, UNASSIGNED)
+    present = sorted(set(frame["village_id"].astype(object)))
+    chosen = list(dict.fromkeys(villages)) or present
+    if known is not None:
+        unknown = [v for v in chosen if v not in known and v not in present]
+        if unknown:
+            raise LayerError(f"--village {unknown[0]}: not a village_id of the findings or of the villages layer "
+                             f"(e.g. {', '.join(sorted(known)[:3])})")
+    names = frame.drop_duplicates("village_id").set_index("village_id")["village"].astype(object)
+    total = 0
+    for vid in chosen:
+        files = export_village(frame, out, vid, parcels=parcels, buildings=buildings, full_names=full_names, crs=crs)
+        count = int((frame["village_id"] == vid).sum())
+        total += count
+        name = names.get(vid)
+        label = f"{vid} {name}" if isinstance(name, str) and name else vid
+        note = "" if count else "（无问题，空文件 / no findings）"
+        click.echo(f"{label}：{count} 条{note} → {', '.join(p.name for p in files.values())}")
+    click.echo(f"已导出 {len(chosen)} 个村、{total} 条问题到 {out} (exported {len(chosen)} villages, {total} findings)")

@@ -1,0 +1,43 @@
+"""``landguard ledger``: the XLSX ledger (台账), compared with a previous run when given."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from analyses.compare import CHANGES, compare_runs, read_findings
+from analyses.ledger import write_ledger
+from spatial.errors import OutputError
+
+from .options import findings_opt
+
+#: File name of the ledger when --out is a folder.
+LEDGER_NAME = "ledger.xlsx"
+
+
+def _ledger_path(out: Path) -> Path:
+    if out.is_dir() or (not out.suffix and not out.exists()):
+        return out / LEDGER_NAME
+    if out.suffix.lower() != ".xlsx":
+        raise OutputError(f"--out {out}: the ledger is an .xlsx file; give a name ending in .xlsx or a folder")
+    return out
+
+
+@click.command("ledger")
+@findings_opt
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
+              help=f"Ledger file (.xlsx), or a folder to write {LEDGER_NAME} into.")
+@click.option("--previous", "previous", type=click.Path(exists=True, path_type=Path), default=None,
+              help="findings.gpkg of the previous run (or its folder): mark cases 新增 / 持续 / 已整改.")
+def command(findings, out, previous):
+    """The ledger 台账: a summary by township and village and one sheet per rule family."""
+    frame = read_findings(findings)
+    if previous is not None:
+        frame = compare_runs(frame, read_findings(previous))
+    path = write_ledger(frame, _ledger_path(out))
+    line = f"台账：{path}（{len(frame)} 条"
+    if previous is not None:
+        counts = frame["change"].value_counts()
+        line += "；" + "、".join(f"{c} {int(counts.get(c, 0))}" for c in CHANGES)
+    click.echo(line + f"）(ledger written, {len(frame)} rows)")

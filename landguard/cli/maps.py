@@ -1,0 +1,34 @@
+"""``landguard maps``: one self-contained interactive map per village plus an index page."""
+
+from __future__ import annotations
+
+import click
+
+from .options import config_opt, data_opt, findings_opt, full_names_opt, overwrite_opt, quiet_opt, village_opt
+from .progress import progress_reporter
+
+
+@click.command("maps")
+@findings_opt
+@data_opt
+@config_opt
+@click.option("--out", "out", required=True, type=click.Path(), help="Folder for index.html and the village maps.")
+@village_opt
+@full_names_opt
+@overwrite_opt
+@quiet_opt
+def command(findings, data, config, out, villages, full_names, overwrite, quiet):
+    """Inspector maps: 每个行政村一个可离线打开的交互地图 (HTML) and index.html."""
+    from analyses.compare import read_findings
+    from layers.district import load_district
+
+    from ..outputs import prepare_out_dir
+    from ..pipeline import write_maps
+
+    out_dir = prepare_out_dir(out, overwrite)
+    found = read_findings(findings)
+    with progress_reporter(quiet) as step:
+        district = load_district(data, config, progress=step)
+        found = found.to_crs(district.crs)
+        paths = write_maps(district, found, out_dir, villages=villages, full_names=full_names, progress=step)
+    click.echo(f"地图：{len(paths) - 1} 个行政村，索引页 {paths['index']}")
