@@ -43,19 +43,18 @@ def prepare_out_dir(out: str | os.PathLike, overwrite: bool = False) -> Path:
     return out
 
 
-def write_findings(findings: gpd.GeoDataFrame, path: str | os.PathLike, layer: str = "findings") -> Path:
-    """Write findings to a GeoPackage layer atomically (the whole file is replaced).
+def write_findings(findings: gpd.GeoDataFrame, path: str | os.PathLike, layer: str = "findings",
+                   extra: dict[str, gpd.GeoDataFrame] | None = None) -> Path:
+    """Write findings to a GeoPackage layer (plus ``extra`` layers) atomically: the whole file is replaced.
 
     Examples
     --------
-    >>> # write_findings(findings, "out/findings.gpkg")
+    >>> # write_findings(findings, "out/findings.gpkg", extra={"changes": changes})
     """
     path = Path(path)
     with atomic_path(path) as tmp:
-        frame = findings.copy()
-        if frame.empty:
-            frame = frame.astype({c: "object" for c in frame.columns if c != "geometry" and frame[c].dtype == "object"})
-        frame.to_file(tmp, layer=layer, driver="GPKG", engine="pyogrio")
+        for name, frame in {layer: findings, **(extra or {})}.items():
+            frame.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
     return path
 
 

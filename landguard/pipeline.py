@@ -28,6 +28,7 @@ class CheckResult:
     findings: gpd.GeoDataFrame
     outcomes: list[RuleOutcome]
     paths: dict[str, Path] = field(default_factory=dict)
+    changes: gpd.GeoDataFrame | None = None
 
     @property
     def summary(self) -> dict:
@@ -40,6 +41,7 @@ class CheckResult:
             "findings": int(len(self.findings)),
             "rules": [o.as_dict() for o in self.outcomes],
             "villages": village_counts(self.findings, d.villages).to_dict("records"),
+            "changes": (self.changes["change"].value_counts().to_dict() if self.changes is not None else None),
             "quality": d.quality.as_dict(),
         }
 
@@ -72,7 +74,10 @@ def summary_text(result: CheckResult) -> str:
     """The run summary in Chinese: counts per rule (skipped rules and why), per village, and data quality."""
     s = result.summary
     lines = [f"项目：{s['project']}    检查日期：{s['as_of']}    工作坐标系：{s['working_crs']}",
-             f"发现问题 {s['findings']} 条。", "", "按规则："]
+             f"发现问题 {s['findings']} 条。"]
+    if s["changes"] is not None:
+        lines.append("与上期相比：" + "，".join(f"{k} {s['changes'].get(k, 0)} 条" for k in ("新增", "持续", "已整改")))
+    lines += ["", "按规则："]
     for o in result.outcomes:
         state = f"{o.count} 条" if o.skipped is None else f"跳过（{o.skipped}）"
         lines.append(f"  {o.rule_id:<17}{o.name}：{state}")
@@ -86,7 +91,8 @@ def summary_text(result: CheckResult) -> str:
 
 def check(data: str | os.PathLike | None = None, config: str | os.PathLike | None = None,
           out: str | os.PathLike | None = None, *, as_of: dt.date | None = None, rules=None,
-          overwrite: bool = False, progress: Callable[[str], None] | None = None) -> CheckResult:
+          previous: str | os.PathLike | None = None, overwrite: bool = False,
+          progress: Callable[[str], None] | None = None) -> CheckResult:
     """Run every rule over a district and, when ``out`` is given, write the results.
 
     Writes ``findings.gpkg`` (layer ``findings``, the columns of ``spec/LAYERS.md``), ``summary.json`` and
@@ -102,6 +108,9 @@ def check(data: str | os.PathLike | None = None, config: str | os.PathLike | Non
         Run date for deadlines.
     rules : iterable of str, optional
         Only these rule ids.
+    previous : path-like, optional
+        The previous run's ``findings.gpkg``: every case is marked 新增 / 持续 / 已整改 in a ``changes`` layer
+        written beside ``findings``, and the summary counts each.
     progress : callable, optional
         Called with a short Chinese text at each step.
 
@@ -112,11 +121,21 @@ def check(data: str | os.PathLike | None = None, config: str | os.PathLike | Non
     >>> result.findings.groupby("rule_id").size()                # doctest: +SKIP
     """
     out_dir = prepare_out_dir(out, overwrite) if out is not None else None
+    old = None
+    if previous is not None:
+        from analyses.compare import read_findings
+
+        old = read_findings(previous)  # read first: --previous may live in --out
     district = load_district(data, config, as_of=as_of, progress=progress)
     findings, outcomes = run_rules(district, rules, progress=(lambda r: progress(f"规则 {r.rule_id}")) if progress else None)
     result = CheckResult(district, findings, outcomes)
+    if old is not None:
+        from analyses.compare import compare_runs
+
+        result.changes = compare_runs(findings, old)
     if out_dir is not None:
-        result.paths["findings"] = write_findings(findings, out_dir / "findings.gpkg")
+        extra = {"changes": result.changes} if result.changes is not None else None
+        result.paths["findings"] = write_findings(findings, out_dir / "findings.gpkg", extra=extra)
         result.paths["summary_json"] = write_json(result.summary, out_dir / "summary.json")
         result.paths["summary"] = write_text(summary_text(result), out_dir / "summary.txt")
     return result

@@ -17,16 +17,19 @@ from .progress import progress_reporter
 @click.option("--out", "out", required=True, type=click.Path(), help="Output folder for findings.gpkg and the summary.")
 @as_of_opt
 @click.option("--rule", "rules", multiple=True, help="Only this rule id (repeatable), e.g. --rule FARM-BUILD.")
+@click.option("--previous", "previous", type=click.Path(exists=True), default=None,
+              help="The previous run's findings.gpkg: mark every case 新增 / 持续 / 已整改 (layer changes).")
 @overwrite_opt
 @quiet_opt
-def command(data, config, out, as_of, rules, overwrite, quiet):
+def command(data, config, out, as_of, rules, previous, overwrite, quiet):
     """Run the checks: 检查耕地“非农化”、一户多宅、退让 and write findings.gpkg (layer findings)."""
     unknown = [r for r in rules if r not in CATALOGUE]
     if unknown:
         raise click.BadParameter(f"{unknown[0]!r} is not a rule id; see spec/RULES.md (e.g. FARM-BUILD)",
                                  param_hint="--rule")
     with progress_reporter(quiet, total=None) as step:
-        result = run_check(data, config, out, as_of=as_of, rules=rules or None, overwrite=overwrite, progress=step)
+        result = run_check(data, config, out, as_of=as_of, rules=rules or None, previous=previous,
+                            overwrite=overwrite, progress=step)
     if not quiet:
         click.echo(summary_text(result))
     click.echo(f"结果：{result.paths['findings']}（{len(result.findings)} 条）")

@@ -73,3 +73,20 @@ def test_unknown_rule_id(tmp_path):
     data = small_gpkg(tmp_path / "district.gpkg")
     res = CliRunner().invoke(cli, ["check", "--data", str(data), "--out", str(tmp_path / "o"), "--rule", "FARM-BILD"])
     assert res.exit_code == 2 and "FARM-BILD" in res.output
+
+
+def test_previous_run_marks_new_ongoing_and_rectified(tmp_path):
+    data = small_gpkg(tmp_path / "district.gpkg")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["check", "--data", str(data), "--out", str(tmp_path / "m1"), "-q"]).exit_code == 0
+    # next month: building B2 (on farmland) has been demolished
+    b = pyogrio.read_dataframe(data, layer="buildings")
+    pyogrio.write_dataframe(b[b["building_id"] != "B2"], data, layer="buildings")
+    res = runner.invoke(cli, ["check", "--data", str(data), "--out", str(tmp_path / "m2"), "-q",
+                              "--previous", str(tmp_path / "m1" / "findings.gpkg")])
+    assert res.exit_code == 0, res.output
+    changes = pyogrio.read_dataframe(tmp_path / "m2" / "findings.gpkg", layer="changes")
+    gone = changes[changes["change"] == "已整改"]
+    assert list(zip(gone["rule_id"], gone["subject_id"])) == [("FARM-BUILD", "B2")]
+    assert set(changes.loc[changes["change"] != "已整改", "change"]) == {"持续"}
+    assert "已整改 1 条" in (tmp_path / "m2" / "summary.txt").read_text(encoding="utf-8")
