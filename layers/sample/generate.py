@@ -1,0 +1,73 @@
+"""Build the sample district (base geography + planted cases) and write it.
+
+``PLANTERS`` lists, in order, the functions that plant rule cases; each takes the :class:`Sample`
+and returns a :class:`Plant`. To plant cases of another rule, add ``plant_<rule>`` to the module of its
+family (``plant_farmland``, ``plant_homestead``, ``plant_setback``, or a new ``plant_siting``) as the
+module docstrings describe, and append it here. Appending keeps every earlier case (and its ids)
+unchanged only if the new planter draws from ``sample.rng`` after the others, so append, don't insert.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .base import build_base
+from .model import Plant, Sample
+from .plant_farmland import plant_farm_build, plant_landcover_changes
+from .plant_homestead import plant_home_multi
+from .plant_setback import plant_set_outside
+from .write import write_sample
+
+__all__ = ["PLANTERS", "build_sample", "generate_sample"]
+
+#: Planters run in this order after the base geography.
+PLANTERS = (plant_farm_build, plant_home_multi, plant_set_outside, plant_landcover_changes)
+
+
+def build_sample(seed: int = 0) -> Sample:
+    """The sample district in memory (EPSG:4548), base plus every planter's cases.
+
+    Examples
+    --------
+    >>> s = build_sample(0)
+    >>> sorted({t.rule_id for t in s.truth})
+    ['FARM-BUILD', 'HOME-MULTI', 'SET-OUTSIDE']
+    """
+    sample = build_base(seed)
+    for planter in PLANTERS:
+        plant = planter(sample)
+        if not isinstance(plant, Plant):
+            raise TypeError(f"{planter.__name__} returned {type(plant).__name__}, not a Plant")
+        sample.apply(plant)
+    return sample
+
+
+def generate_sample(out_dir: str | os.PathLike, seed: int = 0) -> Path:
+    """Generate the sample district into ``out_dir`` and return the path of its ``landguard.toml``.
+
+    Writes ``district.gpkg`` (every vector role but ``protected_zones``, some layers in EPSG:4548 and
+    some in EPSG:4490), ``shp/protected_zones.shp`` (GBK, no ``.cpg``), ``rasters/`` (nDSM,
+    orthophoto, land cover before/after), ``truth.csv`` (the planted cases) and ``landguard.toml``
+    (paths relative to it). The same ``seed`` gives the same features and the same truth.csv.
+
+    Parameters
+    ----------
+    out_dir : str or os.PathLike
+        Folder to write into (created if needed; existing sample files are overwritten).
+    seed : int
+        Random seed.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out_dir / "landguard.toml"``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> toml = generate_sample(tempfile.mkdtemp(), seed=0)
+    >>> sorted(p.name for p in toml.parent.iterdir())
+    ['district.gpkg', 'landguard.toml', 'rasters', 'shp', 'truth.csv']
+    """
+    return write_sample(build_sample(seed), out_dir)
