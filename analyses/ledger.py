@@ -69,6 +69,7 @@ _UNMATCHED_COLUMNS = ["案件编号", *(COLUMN_LABELS[c] for c in VERIFICATION_C
 _UNKNOWN = "（未知）"
 _NO_ID = "(无案件编号)"
 _AREA_FORMAT = "0.00"
+_MAX_WIDTH = 60
 _DATE_FORMAT = "yyyy-mm-dd"
 _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -159,11 +160,19 @@ def _table(ws: Worksheet, headers: list[str], rows: list[list], *, formats: dict
             cell.number_format = fmt
     for idx, column in enumerate(ws.iter_cols(min_row=1, max_row=ws.max_row), start=1):
         widest = max((_width(c.value) for c in column), default=0)
-        ws.column_dimensions[get_column_letter(idx)].width = min(max(widest + 2, 6), 60)
+        ws.column_dimensions[get_column_letter(idx)].width = min(max(widest + 2, 6), _MAX_WIDTH)
+        if widest + 2 > _MAX_WIDTH:  # long sentences wrap instead of running off the page
+            for cell in column[1:]:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def _objects(values: pd.Series, func) -> pd.Series:
+    """``func`` of each value as an object column (``Series.map`` would turn None into NaN)."""
+    return pd.Series([func(v) for v in values], index=values.index, dtype=object)
 
 
 def _labelled(values: pd.Series, labels: dict[str, str]) -> pd.Series:
-    return values.astype(object).map(lambda v: labels.get(v, v) if isinstance(v, str) else v)
+    return _objects(values, lambda v: labels.get(v, v) if isinstance(v, str) else (None if _iso(v) is None else v))
 
 
 def _finding_rows(frame: pd.DataFrame) -> list[list]:
@@ -187,8 +196,9 @@ def _summary(frame: pd.DataFrame, with_change: bool) -> tuple[list[str], list[li
     live = f[f["change"] != CHANGE_GONE]
     index = pd.MultiIndex.from_frame(f[keys].drop_duplicates().sort_values(keys))
     families = list(FAMILY_SHEETS)
-    counts = live.groupby(keys + ["family"]).size().unstack("family") if len(live) else pd.DataFrame()
-    areas = live.groupby(keys + ["family"])["area_m2"].sum(min_count=1).unstack("family") if len(live) else pd.DataFrame()
+    by = live.groupby(keys + ["family"])
+    counts = by.size().unstack("family") if len(live) else pd.DataFrame()
+    areas = by["area_m2"].sum(min_count=1).unstack("family") if len(live) else pd.DataFrame()
     counts = counts.reindex(index=index, columns=families).fillna(0).astype(int)
     areas = areas.reindex(index=index, columns=families).fillna(0.0)
     table = pd.DataFrame(index=index)
@@ -340,7 +350,7 @@ def read_ledger(path: str | Path) -> pd.DataFrame:
         if col in out.columns:
             out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
     if "verified_on" in out.columns:
-        out["verified_on"] = out["verified_on"].map(_iso).astype(object)
+        out["verified_on"] = _objects(out["verified_on"], _iso)
     return out
 
 
@@ -360,13 +370,14 @@ def _read_returned(path: Path) -> pd.DataFrame:
                          "give the GeoPackage written by `landguard export`")
     frame = pyogrio.read_dataframe(path, layer="findings")
     if "case_id" not in frame.columns:
-        raise LayerError(f"{path}: layer findings has no column case_id; give the GeoPackage written by `landguard export`")
+        raise LayerError(f"{path}: layer findings has no column case_id; "
+                         "give the GeoPackage written by `landguard export`")
     present = [c for c in VERIFICATION_COLUMNS if c in frame.columns]
     if not present:
         raise LayerError(f"{path}: layer findings has none of the columns {', '.join(VERIFICATION_COLUMNS)}")
-    out = pd.DataFrame({"case_id": frame["case_id"].astype(object).map(_iso).astype(object)})
+    out = pd.DataFrame({"case_id": _objects(frame["case_id"], _iso)})
     for col in VERIFICATION_COLUMNS:
-        out[col] = frame[col].astype(object).map(_iso).astype(object) if col in frame.columns else None
+        out[col] = _objects(frame[col], _iso) if col in frame.columns else None
     lon = lat = np.full(len(frame), np.nan)
     if isinstance(frame, gpd.GeoDataFrame) and frame.crs is not None and len(frame):
         points = frame.geometry.representative_point().to_crs(4326)
@@ -391,7 +402,8 @@ def _unmatched_rows(wb, returned: pd.DataFrame, source: str) -> tuple[list[list]
     old: list[list] = []
     if _UNMATCHED in wb.sheetnames:
         rows = list(wb[_UNMATCHED].iter_rows(values_only=True))
-        old = [[_iso(v) if i < 6 or i == 8 else v for i, v in enumerate(r)] for r in rows[1:] if any(v is not None for v in r)]
+        old = [[_iso(v) if i < 6 or i == 8 else v for i, v in enumerate(r)]  # lon/lat stay numbers
+               for r in rows[1:] if any(v is not None for v in r)]
 
     def key(row: list) -> tuple:
         # a case once per returned file; rows drawn in the field (no case id) once per place

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from analyses.compare import CHANGES, compare_runs, read_findings
+from analyses.compare import CHANGES, compare_runs, read_changes, read_findings
 from analyses.ledger import write_ledger
 from spatial.errors import OutputError
 
@@ -31,13 +31,19 @@ def _ledger_path(out: Path) -> Path:
 @click.option("--previous", "previous", type=click.Path(exists=True, path_type=Path), default=None,
               help="findings.gpkg of the previous run (or its folder): mark cases 新增 / 持续 / 已整改.")
 def command(findings, out, previous):
-    """The ledger 台账: a summary by township and village and one sheet per rule family."""
+    """The ledger 台账: a summary by township and village and one sheet per rule family.
+
+    Cases are marked 新增 / 持续 / 已整改 against --previous, or, without it, as `landguard check
+    --previous` marked them (layer changes of findings.gpkg) when it did.
+    """
     frame = read_findings(findings)
     if previous is not None:
         frame = compare_runs(frame, read_findings(previous))
+    elif (changes := read_changes(findings)) is not None:
+        frame = changes
     path = write_ledger(frame, _ledger_path(out))
     line = f"台账：{path}（{len(frame)} 条"
-    if previous is not None:
+    if "change" in frame.columns:
         counts = frame["change"].value_counts()
         line += "；" + "、".join(f"{c} {int(counts.get(c, 0))}" for c in CHANGES)
     click.echo(line + f"）(ledger written, {len(frame)} rows)")

@@ -1,0 +1,412 @@
+"""Field exports, one set per village: RFC 7946 GeoJSON, a GeoPackage for QField / Mergin Maps, KML.
+
+Everything that leaves here is masked (:func:`layers.privacy.mask_frame`): no owner ID number in
+clear, owner names reduced to the family name unless asked otherwise. Every file is written under a
+temporary name in its folder and renamed into place once complete, so a crash never leaves half a
+file where the field team would pick it up.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import sqlite3
+import xml.etree.ElementTree as ET
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from analyses.ledger import COLUMN_LABELS, SEVERITY_LABELS, STATUS_LABELS, VERDICTS, VERIFICATION_COLUMNS
+from analyses.registry import FAMILIES
+from layers.privacy import mask_frame
+from spatial.atomic import atomic_path
+from spatial.errors import CRSError, LayerError, OutputError
+
+__all__ = ["GEOJSON_PROPERTIES", "FAMILY_COLOURS", "export_geojson", "export_gpkg", "export_kml", "export_village"]
+
+#: The properties a field app shows, in order (GeoJSON properties, KML description).
+GEOJSON_PROPERTIES: list[str] = ["case_id", "rule_name", "severity", "measured", "limit", "unit",
+                                 "area_m2", "area_mu", "subject_id", "basis", "status", "message"]
+
+#: Colour (``#rrggbb``) of each rule family in KML.
+FAMILY_COLOURS: dict[str, str] = {"farmland": "#d7301f", "homestead": "#fd8d3c", "setback": "#756bb1",
+                                  "siting": "#31a354"}
+
+_DECIMALS = 7  # RFC 7946 §11.2: about 1 cm
+_ROUND = {"area_m2": 2, "area_mu": 4, "measured": 3, "limit": 3}
+_KML_NS = "http://www.opengis.net/kml/2.2"
+_UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')
+
+
+# -- shared helpers --------------------------------------------------------------------------------
+
+
+@contextmanager
+def _atomic(path: Path) -> Iterator[Path]:
+    """:func:`spatial.atomic.atomic_path`, with write failures as one-line :class:`OutputError`."""
+    try:
+        with atomic_path(path) as tmp:
+            yield tmp
+    except OutputError:
+        raise
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
+def _checked(findings: gpd.GeoDataFrame, columns: list[str]) -> gpd.GeoDataFrame:
+    if not isinstance(findings, gpd.GeoDataFrame) or findings.crs is None:
+        raise CRSError("findings: no CRS; give findings as written by `landguard check` (working CRS)")
+    missing = [c for c in columns if c not in findings.columns]
+    if missing:
+        raise LayerError(f"findings: no column(s) {', '.join(missing)}; give findings written by `landguard check`")
+    return findings
+
+
+def _wgs84(geoms: gpd.GeoSeries) -> np.ndarray:
+    """Lon/lat geometries rounded to 7 decimals, exterior rings counter-clockwise, holes clockwise."""
+    lonlat = np.asarray(geoms.to_crs(4326).values) if len(geoms) else np.array([], dtype=object)
+    rounded = shapely.transform(lonlat, lambda xy: np.round(xy, _DECIMALS))
+    oriented = shapely.orient_polygons(rounded, exterior_cw=False)
+    return np.where(shapely.is_empty(oriented) | shapely.is_missing(oriented), None, oriented)
+
+
+def _display(findings: pd.DataFrame) -> pd.DataFrame:
+    """The field app's properties: Chinese severity/status, rounded figures, None for missing."""
+    out = pd.DataFrame({c: findings[c].astype(object) for c in GEOJSON_PROPERTIES}, index=findings.index)
+    for col, labels in (("severity", SEVERITY_LABELS), ("status", STATUS_LABELS)):
+        out[col] = pd.Series([labels.get(v, v) if isinstance(v, str) else None for v in out[col]],
+                             index=out.index, dtype=object)
+    for col, digits in _ROUND.items():
+        out[col] = pd.to_numeric(findings[col], errors="coerce").astype(float).round(digits).astype(object)
+    return out.where(out.notna(), None)
+
+
+# -- GeoJSON ---------------------------------------------------------------------------------------
+
+
+def export_geojson(findings: gpd.GeoDataFrame, path: str | Path) -> Path:
+    """Write findings as an RFC 7946 GeoJSON FeatureCollection.
+
+    WGS84 longitude/latitude with 7 decimals, right-hand-rule rings (exteriors counter-clockwise),
+    no ``crs`` member, UTF-8 with Chinese text as is. Properties are :data:`GEOJSON_PROPERTIES`
+    only (severity and status in Chinese), masked; each feature's ``id`` is its case id.
+
+    Parameters
+    ----------
+    findings : GeoDataFrame
+        Findings in any CRS.
+    path : str or Path
+        The ``.geojson`` to write (replaced atomically).
+
+    Returns
+    -------
+    Path
+
+    Examples
+    --------
+    >>> import shapely, tempfile
+    >>> from analyses.findings import finalise
+    >>> from analyses.registry import CATALOGUE
+    >>> p = gpd.GeoDataFrame({"subject_layer": ["buildings"], "subject_id": ["B1"]},
+    ...                      geometry=[shapely.box(508000, 4443000, 508010, 4443010)], crs=4548)
+    >>> out = export_geojson(finalise(CATALOGUE["FARM-BUILD"], p), Path(tempfile.mkdtemp()) / "x.geojson")
+    >>> doc = json.loads(out.read_text(encoding="utf-8"))
+    >>> doc["features"][0]["properties"]["rule_name"], "crs" in doc
+    ('乱占耕地建房', False)
+    """
+    path = Path(path)
+    findings = _checked(findings, GEOJSON_PROPERTIES)
+    props = _display(mask_frame(findings[GEOJSON_PROPERTIES]))
+    geoms = _wgs84(findings.geometry)
+    geojson = shapely.to_geojson(geoms) if len(geoms) else []
+    features = [
+        '{"type":"Feature","id":%s,"geometry":%s,"properties":%s}' % (
+            json.dumps(p["case_id"], ensure_ascii=False), g if g is not None else "null",
+            json.dumps(p, ensure_ascii=False, allow_nan=False, separators=(",", ":")))
+        for p, g in zip(props.to_dict("records"), geojson)
+    ]
+    body = "[\n" + ",\n".join(features) + "\n]" if features else "[]"
+    text = '{"type":"FeatureCollection","features":' + body + "}\n"
+    with _atomic(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return path
+
+
+# -- GeoPackage ------------------------------------------------------------------------------------
+
+
+def _target_crs(findings: gpd.GeoDataFrame, crs: str):
+    if crs == "wgs84":
+        return "EPSG:4326"
+    if crs == "working":
+        return findings.crs
+    raise CRSError(f"export crs {crs!r}: use 'wgs84' (phones, QField) or 'working' (the working CRS of the run)")
+
+
+def _describe_gpkg(path: Path, layer: str) -> None:
+    """Chinese aliases for the findings columns and a value list for ``verified`` (GeoPackage schema
+    extension: GDAL reads them as field aliases and a coded field domain, QGIS/QField as a drop-down)."""
+    con = sqlite3.connect(path)
+    try:
+        with con:
+            con.executescript("""
+                CREATE TABLE IF NOT EXISTS gpkg_extensions (table_name TEXT, column_name TEXT,
+                    extension_name TEXT NOT NULL, definition TEXT NOT NULL, scope TEXT NOT NULL,
+                    CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name));
+                CREATE TABLE IF NOT EXISTS gpkg_data_columns (table_name TEXT NOT NULL, column_name TEXT NOT NULL,
+                    name TEXT, title TEXT, description TEXT, mime_type TEXT, constraint_name TEXT,
+                    CONSTRAINT pk_gdc PRIMARY KEY (table_name, column_name),
+                    CONSTRAINT gdc_tn UNIQUE (table_name, name));
+                CREATE TABLE IF NOT EXISTS gpkg_data_column_constraints (constraint_name TEXT NOT NULL,
+                    constraint_type TEXT NOT NULL, value TEXT, min NUMERIC, min_is_inclusive BOOLEAN,
+                    max NUMERIC, max_is_inclusive BOOLEAN, description TEXT,
+                    CONSTRAINT gdcc_ntv UNIQUE (constraint_name, constraint_type, value));
+            """)
+            definition = "http://www.geopackage.org/spec/#extension_schema"
+            for table in ("gpkg_data_columns", "gpkg_data_column_constraints"):
+                query = "SELECT 1 FROM gpkg_extensions WHERE table_name = ? AND extension_name = 'gpkg_schema'"
+                if not con.execute(query, (table,)).fetchone():
+                    con.execute("INSERT INTO gpkg_extensions VALUES (?, NULL, 'gpkg_schema', ?, 'read-write')",
+                                (table, definition))
+            con.executemany("INSERT OR REPLACE INTO gpkg_data_column_constraints VALUES "
+                            "('verified_values', 'enum', ?, NULL, NULL, NULL, NULL, ?)", [(v, v) for v in VERDICTS])
+            columns = [r[1] for r in con.execute(f'PRAGMA table_info("{layer}")')]
+            con.executemany(
+                "INSERT OR REPLACE INTO gpkg_data_columns VALUES (?, ?, ?, ?, NULL, NULL, ?)",
+                [(layer, c, c, COLUMN_LABELS[c], "verified_values" if c == "verified" else None)
+                 for c in columns if c in COLUMN_LABELS])
+    finally:
+        con.close()
+
+
+def export_gpkg(findings: gpd.GeoDataFrame, path: str | Path, *, parcels: gpd.GeoDataFrame | None = None,
+                buildings: gpd.GeoDataFrame | None = None, crs: Literal["wgs84", "working"] = "wgs84",
+                full_names: bool = False) -> Path:
+    """Write a GeoPackage for QField / Mergin Maps: findings to verify, with parcels and buildings.
+
+    Layer ``findings`` holds the findings' columns plus empty verification columns for the field
+    team: ``verified`` (``违法`` / ``合法`` / ``无法核实``, offered as a value list), ``verified_by``,
+    ``verified_on``, ``remark``, ``photo`` (a path). Layers ``parcels`` and ``buildings`` are
+    written when given. Personal data is masked.
+
+    Parameters
+    ----------
+    findings : GeoDataFrame
+        Findings in any CRS.
+    path : str or Path
+        The ``.gpkg`` to write (replaced atomically).
+    parcels, buildings : GeoDataFrame, optional
+        The village's parcels and buildings, any CRS.
+    crs : {"wgs84", "working"}
+        WGS84 lon/lat, or the findings' own (working) CRS.
+    full_names : bool
+        Keep owners' names in full (ID numbers stay masked).
+
+    Returns
+    -------
+    Path
+
+    Examples
+    --------
+    >>> import shapely, tempfile
+    >>> from analyses.findings import finalise
+    >>> from analyses.registry import CATALOGUE
+    >>> p = gpd.GeoDataFrame({"subject_layer": ["buildings"], "subject_id": ["B1"]},
+    ...                      geometry=[shapely.box(508000, 4443000, 508010, 4443010)], crs=4548)
+    >>> out = export_gpkg(finalise(CATALOGUE["FARM-BUILD"], p), Path(tempfile.mkdtemp()) / "x.gpkg")
+    >>> list(pyogrio.read_dataframe(out, layer="findings").columns[-6:])
+    ['verified', 'verified_by', 'verified_on', 'remark', 'photo', 'geometry']
+    """
+    path = Path(path)
+    findings = _checked(findings, ["case_id"])
+    target = _target_crs(findings, crs)
+    out = mask_frame(findings, full_names=full_names).to_crs(target)
+    geom = out.geometry.name
+    columns = [c for c in out.columns if c != geom and c not in VERIFICATION_COLUMNS]
+    for col in VERIFICATION_COLUMNS:
+        out[col] = out[col].astype(object) if col in out.columns else pd.Series(None, index=out.index, dtype=object)
+    layers = {"findings": out[[*columns, *VERIFICATION_COLUMNS, geom]]}
+    for name, frame in (("parcels", parcels), ("buildings", buildings)):
+        if frame is not None:
+            if frame.crs is None:
+                raise CRSError(f"{name}: no CRS; give the district's {name} in its working CRS")
+            layers[name] = mask_frame(frame, full_names=full_names).to_crs(target)
+    with _atomic(path) as tmp:
+        for name, frame in layers.items():
+            try:
+                pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG")
+            except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+                raise OutputError(f"{path}: cannot write layer {name} ({exc})") from None
+        _describe_gpkg(tmp, "findings")
+    return path
+
+
+# -- KML -------------------------------------------------------------------------------------------
+
+
+def _kml_colour(hex_rgb: str, alpha: int) -> str:
+    r, g, b = hex_rgb[1:3], hex_rgb[3:5], hex_rgb[5:7]
+    return f"{alpha:02x}{b}{g}{r}"  # KML is aabbggrr
+
+
+def _kml_coords(geom) -> str:
+    return " ".join(f"{x!r},{y!r}" for x, y in shapely.get_coordinates(geom).tolist())
+
+
+def _kml_geometry(parent: ET.Element, geom) -> None:
+    """Append ``geom`` (already lon/lat, rounded and oriented) as KML under ``parent``."""
+    kind = shapely.get_type_id(geom)
+    if kind == 0:
+        ET.SubElement(ET.SubElement(parent, "Point"), "coordinates").text = _kml_coords(geom)
+    elif kind in (1, 2):
+        ET.SubElement(ET.SubElement(parent, "LineString"), "coordinates").text = _kml_coords(geom)
+    elif kind == 3:
+        poly = ET.SubElement(parent, "Polygon")
+        rings = [("outerBoundaryIs", shapely.get_exterior_ring(geom))]
+        holes = range(shapely.get_num_interior_rings(geom))
+        rings += [("innerBoundaryIs", shapely.get_interior_ring(geom, i)) for i in holes]
+        for tag, ring in rings:
+            ET.SubElement(ET.SubElement(ET.SubElement(poly, tag), "LinearRing"), "coordinates").text = _kml_coords(ring)
+    else:  # multi-part and collections
+        multi = ET.SubElement(parent, "MultiGeometry")
+        for part in shapely.get_parts(geom):
+            _kml_geometry(multi, part)
+
+
+def export_kml(findings: gpd.GeoDataFrame, path: str | Path) -> Path:
+    """Write findings as KML for Ovital (奥维) / Google Earth: one placemark per finding.
+
+    Each placemark is named by rule and subject, styled by rule family (:data:`FAMILY_COLOURS`) and
+    described by the same fields as the GeoJSON under Chinese labels; WGS84, masked.
+
+    Parameters
+    ----------
+    findings : GeoDataFrame
+        Findings in any CRS.
+    path : str or Path
+        The ``.kml`` to write (replaced atomically).
+
+    Returns
+    -------
+    Path
+
+    Examples
+    --------
+    >>> import shapely, tempfile
+    >>> from analyses.findings import finalise
+    >>> from analyses.registry import CATALOGUE
+    >>> p = gpd.GeoDataFrame({"subject_layer": ["buildings"], "subject_id": ["B1"]},
+    ...                      geometry=[shapely.box(508000, 4443000, 508010, 4443010)], crs=4548)
+    >>> out = export_kml(finalise(CATALOGUE["FARM-BUILD"], p), Path(tempfile.mkdtemp()) / "x.kml")
+    >>> pyogrio.read_dataframe(out)["Name"].tolist()
+    ['乱占耕地建房 B1']
+    """
+    path = Path(path)
+    findings = _checked(findings, [*GEOJSON_PROPERTIES, "family"])
+    props = _display(mask_frame(findings[GEOJSON_PROPERTIES]))
+    families = findings["family"].astype(object).to_numpy()
+    geoms = _wgs84(findings.geometry)
+
+    root = ET.Element("kml", xmlns=_KML_NS)
+    doc = ET.SubElement(root, "Document")
+    ET.SubElement(doc, "name").text = path.stem
+    for fam, colour in FAMILY_COLOURS.items():
+        style = ET.SubElement(doc, "Style", id=fam)
+        line = ET.SubElement(style, "LineStyle")
+        ET.SubElement(line, "color").text = _kml_colour(colour, 0xFF)
+        ET.SubElement(line, "width").text = "2"
+        ET.SubElement(ET.SubElement(style, "PolyStyle"), "color").text = _kml_colour(colour, 0x66)
+    folder = ET.SubElement(doc, "Folder")  # one folder: GDAL reads it as one layer, even when empty
+    ET.SubElement(folder, "name").text = "问题图斑"
+    for record, fam, geom in zip(props.to_dict("records"), families, geoms):
+        mark = ET.SubElement(folder, "Placemark")
+        ET.SubElement(mark, "name").text = " ".join(str(record[c]) for c in ("rule_name", "subject_id") if record[c])
+        text = {c: "" if record[c] is None else str(record[c]) for c in GEOJSON_PROPERTIES}
+        rows = "".join(f"<tr><th>{html.escape(COLUMN_LABELS[c])}</th><td>{html.escape(v)}</td></tr>"
+                       for c, v in text.items())
+        family = FAMILIES.get(fam, fam or "")
+        ET.SubElement(mark, "description").text = f"<b>{html.escape(str(family))}</b><table>{rows}</table>"
+        if fam in FAMILY_COLOURS:
+            ET.SubElement(mark, "styleUrl").text = f"#{fam}"
+        data = ET.SubElement(mark, "ExtendedData")
+        for c in GEOJSON_PROPERTIES:
+            item = ET.SubElement(data, "Data", name=c)
+            ET.SubElement(item, "displayName").text = COLUMN_LABELS[c]
+            ET.SubElement(item, "value").text = "" if record[c] is None else str(record[c])
+        if geom is not None:
+            _kml_geometry(mark, geom)
+    ET.indent(root)
+    with _atomic(path) as tmp:
+        ET.ElementTree(root).write(tmp, encoding="utf-8", xml_declaration=True)
+    return path
+
+
+# -- one village -------------------------------------------------------------------------------------
+
+
+def _of_village(frame: gpd.GeoDataFrame | None, village_id: str, name: str) -> gpd.GeoDataFrame | None:
+    if frame is None:
+        return None
+    if "village_id" not in frame.columns:
+        raise LayerError(f"{name}: no column village_id; give the district's layers split by village")
+    return frame[(frame["village_id"].astype(object) == village_id).to_numpy()]
+
+
+def export_village(findings: gpd.GeoDataFrame, out_dir: str | Path, village_id: str, *,
+                   parcels: gpd.GeoDataFrame | None = None, buildings: gpd.GeoDataFrame | None = None,
+                   full_names: bool = False, crs: Literal["wgs84", "working"] = "wgs84") -> dict[str, Path]:
+    """Write one village's field files: ``<village_id>.geojson``, ``.gpkg`` and ``.kml``.
+
+    Parameters
+    ----------
+    findings : GeoDataFrame
+        Findings of the district (or of the village); rows of ``village_id`` are exported.
+    out_dir : str or Path
+        Folder to write into (created when missing).
+    village_id : str
+        The village.
+    parcels, buildings : GeoDataFrame, optional
+        The district's layers with a ``village_id`` column; the village's rows go into the GeoPackage.
+    full_names : bool
+        Keep owners' names in full (ID numbers stay masked).
+    crs : {"wgs84", "working"}
+        CRS of the GeoPackage (GeoJSON and KML are always WGS84).
+
+    Returns
+    -------
+    dict
+        ``{"geojson": Path, "gpkg": Path, "kml": Path}``.
+
+    Examples
+    --------
+    >>> import shapely, tempfile
+    >>> from analyses.findings import finalise
+    >>> from analyses.registry import CATALOGUE
+    >>> p = gpd.GeoDataFrame({"subject_layer": ["buildings"], "subject_id": ["B1"], "village_id": ["110117001001"]},
+    ...                      geometry=[shapely.box(508000, 4443000, 508010, 4443010)], crs=4548)
+    >>> files = export_village(finalise(CATALOGUE["FARM-BUILD"], p), tempfile.mkdtemp(), "110117001001")
+    >>> sorted(p.name for p in files.values())
+    ['110117001001.geojson', '110117001001.gpkg', '110117001001.kml']
+    """
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{out_dir}: cannot create the folder ({exc.strerror or exc})") from None
+    findings = _checked(findings, ["village_id"])
+    own = findings[(findings["village_id"].astype(object) == village_id).to_numpy()]
+    stem = _UNSAFE.sub("_", str(village_id)) or "village"
+    return {
+        "geojson": export_geojson(own, out_dir / f"{stem}.geojson"),
+        "gpkg": export_gpkg(own, out_dir / f"{stem}.gpkg", parcels=_of_village(parcels, village_id, "parcels"),
+                            buildings=_of_village(buildings, village_id, "buildings"), crs=crs,
+                            full_names=full_names),
+        "kml": export_kml(own, out_dir / f"{stem}.kml"),
+    }

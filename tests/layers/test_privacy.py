@@ -1,0 +1,97 @@
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from layers.privacy import mask_frame, mask_id_number, mask_name
+
+ID18 = "110117199001011234"
+ID18X = "11011719850203456X"
+ID15 = "110117850203456"
+
+
+@pytest.mark.parametrize(("value", "masked"), [
+    (ID18, "110117********1234"),
+    (ID18X, "110117********456X"),
+    ("11011719850203456x", "110117********456X"),
+    (f"  {ID18} ", "110117********1234"),
+    (ID15, "110117*****3456"),
+    (110117199001011234, "110117********1234"),   # read as a number
+    ("E12345678", "*******78"),                    # a passport number: too short to keep 10 characters
+    ("123", "***"),
+])
+def test_mask_id_number_keeps_first_six_and_last_four(value, masked):
+    assert mask_id_number(value) == masked
+
+
+@pytest.mark.parametrize("missing", [None, float("nan"), np.nan, pd.NA])
+def test_mask_id_number_missing_stays_none(missing):
+    assert mask_id_number(missing) is None
+
+
+@pytest.mark.parametrize(("value", "masked"), [
+    ("张三丰", "张**"), ("李四", "李*"), ("王", "王"),
+    ("欧阳娜娜", "欧阳**"), ("诸葛亮", "诸葛*"), ("司马相如", "司马**"), ("上官婉儿", "上官**"),
+    ("欧阳", "欧*"),              # two characters: family name 欧, given name 阳
+    ("张 三", "张*"), ("阿依古丽·买买提", "阿*******"),
+    ("Zhang San", "Zhang ***"),
+])
+def test_mask_name_keeps_the_family_name(value, masked):
+    assert mask_name(value) == masked
+
+
+def test_mask_name_missing_stays_none():
+    assert mask_name(None) is None and mask_name(float("nan")) is None
+
+
+@pytest.fixture
+def people():
+    return gpd.GeoDataFrame(
+        {"parcel_id": ["P1", "P2", "P3"],
+         "owner_name": ["张三丰", "欧阳娜娜", None],
+         "owner_id": [ID18, ID15, None],
+         "message": [f"权利人{ID18}另有宅基地", f"{ID18X};{ID18};{ID15}", None],
+         "note": pd.Series([f"ID{ID18}号", 12, None], dtype=object),
+         "bdcdyh": ["2101171990010112345", "110117001001JC00001F00010001", "x"],  # 19 digits, a 28-char unit no.
+         "floors": [1, 2, 3]},
+        geometry=[shapely.box(508000, 4443000, 508010, 4443010)] * 3, crs=4548)
+
+
+def test_mask_frame_masks_owner_columns_and_ids_inside_text(people):
+    out = mask_frame(people)
+    assert out["owner_name"].tolist() == ["张**", "欧阳**", None]
+    assert out["owner_id"].tolist() == ["110117********1234", "110117*****3456", None]
+    assert out["message"].iloc[0] == "权利人110117********1234另有宅基地"
+    # adjacent ids separated by one character are all caught
+    assert out["message"].iloc[1] == "110117********456X;110117********1234;110117*****3456"
+    assert out["note"].tolist()[:2] == ["ID110117********1234号", 12]   # non-text values untouched
+    # numbers that are not ID-number shaped stay as they are
+    assert out["bdcdyh"].tolist() == people["bdcdyh"].tolist()
+    assert out["floors"].tolist() == [1, 2, 3]
+
+
+def test_mask_frame_returns_a_masked_copy(people):
+    out = mask_frame(people)
+    assert isinstance(out, gpd.GeoDataFrame) and out.crs == people.crs
+    assert out.geometry.equals(people.geometry) and list(out.columns) == list(people.columns)
+    assert people["owner_id"].iloc[0] == ID18 and people["owner_name"].iloc[0] == "张三丰"
+
+
+def test_full_names_keeps_names_but_never_ids(people):
+    out = mask_frame(people, full_names=True)
+    assert out["owner_name"].tolist()[:2] == ["张三丰", "欧阳娜娜"]
+    assert ID18 not in out.drop(columns="geometry").to_csv()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet="村组号户，。 ;,:()甲乙ABC", max_size=8), st.text(alphabet="村组号户，。 ;,:()甲乙ABC", max_size=8),
+       st.from_regex(r"\A[1-6][0-9]{16}[0-9X]\Z"))
+def test_no_id_survives_in_any_text(before, after, id_number):
+    frame = pd.DataFrame({"message": [before + id_number + after, id_number + ";" + id_number]})
+    out = mask_frame(frame)
+    for text in out["message"]:
+        assert id_number not in text
+        assert id_number[:6] + "********" + id_number[-4:] in text
