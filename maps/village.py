@@ -1,0 +1,681 @@
+"""The inspector's village map: one self-contained HTML file per village.
+
+Everything a map needs (Leaflet, its plugins, landguard's map code, the data, the orthophoto) is inside
+the file; only basemap tiles come from the network, and without them every layer still shows on a
+plain background. Geometries are simplified within 0.2 m in the metric working CRS, then converted
+to WGS84 and rounded to 7 decimals (about 1 cm). Every attribute value is HTML-escaped in Python
+before it reaches the page.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+import os
+import re
+import warnings
+from datetime import date, datetime
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import Element, MacroElement
+from folium.map import Layer, LayerControl
+from folium.plugins import Fullscreen, MeasureControl
+from folium.template import Template
+from pyproj import CRS
+
+from analyses.registry import FAMILIES
+from spatial.crs import gk3_zone_crs
+from spatial.errors import CRSError, DataQualityWarning, LayerError, RasterError
+from spatial.units import M2_PER_MU
+
+from .basemaps import DEFAULT_BASEMAPS, basemap_layers
+from .offline import ASSETS_DIR, asset_text, inline_assets, inline_script, inline_style, script_json, write_text_atomic
+from .style import (CONTEXT_ORDER, FAMILY_COLOURS, FAMILY_LABELS, SEVERITY_LABELS, SEVERITY_WEIGHTS,
+                    STATUS_LABELS, column_label, context_style, layer_label, popup_columns, unit_label)
+
+__all__ = ["render_village_map", "SIMPLIFY_TOLERANCE_M", "COORD_DECIMALS"]
+
+#: Display simplification tolerance, metres (in the metric working CRS).
+SIMPLIFY_TOLERANCE_M: float = 0.2
+#: Decimals kept for WGS84 coordinates (1e-7° ≈ 1 cm).
+COORD_DECIMALS: int = 7
+
+_CDN_LEAFLET_JS = "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.js"
+_CDN_LEAFLET_CSS = "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.css"
+_OTHER_COLOUR = "#1f78b4"
+_DASH = "—"
+
+
+# --------------------------------------------------------------------------------------------------
+# folium elements
+# --------------------------------------------------------------------------------------------------
+class _Raw(Element):
+    """Text placed as is (no Jinja: vendored code may contain ``{{``)."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._text = text
+
+    def render(self, **kwargs) -> str:
+        return self._text
+
+
+class _Script(MacroElement):
+    """A piece of map script; ``__MAP__`` is replaced by the map's variable name."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        {{ this.code.replace("__MAP__", this._parent.get_name()) }}
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, code: str, name: str = "LandguardScript"):
+        super().__init__()
+        self._name = name
+        self.code = code
+
+
+class _Runtime(_Script):
+    """landguard's map runtime: inlined into the page head, set up right after the map is created."""
+
+    def __init__(self):
+        icons = {key: _asset_data_uri(f"leaflet/images/{name}") for key, name in
+                 (("iconUrl", "marker-icon.png"), ("iconRetinaUrl", "marker-icon-2x.png"),
+                  ("shadowUrl", "marker-shadow.png"))}
+        super().__init__(f"LandguardMap.setup(__MAP__, {script_json({'icons': icons})});",
+                         name="LandguardRuntime")
+
+    def render(self, **kwargs):
+        header = self.get_root().header
+        header.add_child(_Raw(inline_style(asset_text("landguard/landguard.css"))), name="landguard_css")
+        header.add_child(_Raw(inline_script(asset_text("landguard/landguard.js"))), name="landguard_js")
+        super().render(**kwargs)
+
+
+def _asset_data_uri(relpath: str) -> str:
+    data = (ASSETS_DIR / relpath).read_bytes()
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+
+
+class _GeoLayer(Layer):
+    """An overlay drawn by ``LandguardMap.geoLayer`` (keeps its WGS84 data for GCJ-02 redraws)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = LandguardMap.geoLayer(
+                {{ this._parent.get_name() }}, {{ this.data }}, {{ this.opts }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, name: str, data: str, opts: dict, *, show: bool = True):
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "LandguardLayer"
+        self.data = data
+        self.opts = script_json(opts)
+
+
+class _ImageLayer(Layer):
+    """The orthophoto overlay (a PNG data URL)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = LandguardMap.image(
+                {{ this._parent.get_name() }}, {{ this.url }}, {{ this.bounds }}, {"alt": "正射影像"});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, name: str, url: str, bounds: list):
+        super().__init__(name=name, overlay=True, control=True, show=True)
+        self._name = "LandguardImage"
+        self.url = script_json(url)
+        self.bounds = script_json(bounds)
+
+
+# --------------------------------------------------------------------------------------------------
+# formatting
+# --------------------------------------------------------------------------------------------------
+def _missing(value) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    try:
+        return bool(value != value)
+    except (TypeError, ValueError):
+        return False
+
+
+def _num(value, decimals: int = 2) -> str:
+    """A number without trailing zeros (``0.62``, ``3``), or ``—``."""
+    if _missing(value):
+        return _DASH
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if not math.isfinite(f):
+        return _DASH
+    text = f"{f:,.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def _text(value) -> str:
+    """Display text of an attribute value (not yet escaped)."""
+    if _missing(value):
+        return _DASH
+    if isinstance(value, (bool, np.bool_)):
+        return "是" if value else "否"
+    if isinstance(value, (pd.Timestamp, datetime, date)):
+        return value.isoformat()[:10]
+    if isinstance(value, (float, np.floating)):
+        return _num(value)
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    return str(value)
+
+
+def _esc(value) -> str:
+    return html.escape(_text(value), quote=True)
+
+
+def _area_text(area_m2, area_mu=None) -> str:
+    if _missing(area_m2):
+        return _DASH
+    mu = float(area_m2) / M2_PER_MU if _missing(area_mu) else float(area_mu)
+    return f"{_num(area_m2, 1)} m²（{_num(mu, 2)} 亩）"
+
+
+def _table(rows: list[tuple[str, str]]) -> str:
+    """Rows are already-escaped (label, value) pairs."""
+    return "<table>" + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows) + "</table>"
+
+
+def _severity(value) -> str:
+    s = "" if _missing(value) else str(value)
+    return s if s in SEVERITY_WEIGHTS else "medium"
+
+
+# --------------------------------------------------------------------------------------------------
+# geometry
+# --------------------------------------------------------------------------------------------------
+def _metric(frame: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
+    """``frame`` in a metric CRS (its own when projected, else the GK zone of its centre)."""
+    if frame.crs is None:
+        raise CRSError(f"layer {name!r}: no CRS; give the village's frames in the working CRS (e.g. EPSG:4548)")
+    crs = CRS.from_user_input(frame.crs)
+    if crs.is_projected:
+        return frame
+    minx, miny, maxx, maxy = frame.to_crs(4326).total_bounds
+    return frame.to_crs(gk3_zone_crs((minx + maxx) / 2.0))
+
+
+def _display_geoms(frame: gpd.GeoDataFrame) -> np.ndarray:
+    """Simplify within 0.2 m in the metric CRS, convert to WGS84, drop Z, round to 7 decimals."""
+    geoms = shapely.force_2d(np.asarray(frame.geometry.array, dtype=object))
+    geoms = shapely.simplify(geoms, SIMPLIFY_TOLERANCE_M, preserve_topology=True)
+    wgs = gpd.GeoSeries(geoms, crs=frame.crs).to_crs(4326).array
+    wgs = np.asarray(wgs, dtype=object)
+    return shapely.transform(wgs, lambda xy: np.round(xy, COORD_DECIMALS))
+
+
+def _valid_mask(frame: gpd.GeoDataFrame) -> np.ndarray:
+    geoms = np.asarray(frame.geometry.array, dtype=object)
+    return ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+
+
+_LONG_DECIMAL = re.compile(r"-?\d+\.\d{%d,}(?:[eE][-+]?\d+)?" % (COORD_DECIMALS + 1))
+
+
+def _short(match: re.Match) -> str:
+    text = f"{round(float(match.group(0)), COORD_DECIMALS):.{COORD_DECIMALS}f}"
+    return text.rstrip("0").rstrip(".")
+
+
+def _collection(geoms: np.ndarray, props: list[dict]) -> str:
+    """A GeoJSON FeatureCollection as script-safe text (coordinates written with at most 7 decimals)."""
+    # GEOS writes 17 significant digits (117.09525789999999); rewrite each number at 7 decimals
+    texts = [_LONG_DECIMAL.sub(_short, t) for t in shapely.to_geojson(geoms)]
+    features = ",".join(
+        f'{{"type":"Feature","geometry":{g},"properties":{script_json(p)}}}' for g, p in zip(texts, props)
+    )
+    return f'{{"type":"FeatureCollection","features":[{features}]}}'
+
+
+def _bounds_wgs(geoms: np.ndarray) -> np.ndarray | None:
+    if len(geoms) == 0:
+        return None
+    b = shapely.total_bounds(geoms)
+    return b if np.all(np.isfinite(b)) else None
+
+
+# --------------------------------------------------------------------------------------------------
+# popups
+# --------------------------------------------------------------------------------------------------
+def _context_popups(role: str, frame: gpd.GeoDataFrame) -> tuple[dict, list[list[str]]]:
+    """Popup spec of a context layer (title, row labels) and, per feature, its escaped values.
+
+    The page builds each popup from these when it opens (``v[0]`` is the feature's id for the title,
+    ``v[1:]`` the row values), so the labels are not repeated per feature.
+    """
+    cols = popup_columns(role, frame.columns)
+    id_col = next((c for c in cols if c.endswith("_id") or c in ("name", "tbbh")), None)
+    row_cols = [c for c in cols if c != id_col]
+    geoms = np.asarray(frame.geometry.array, dtype=object)
+    polygonal = bool(np.isin(shapely.get_type_id(geoms), (3, 6)).any())
+    columns = [[_esc(v) for v in frame[c].to_numpy(dtype=object)] for c in row_cols]
+    ids = [_esc(v) for v in frame[id_col].to_numpy(dtype=object)] if id_col else [""] * len(frame)
+    if polygonal:
+        areas = shapely.area(geoms)
+        types = shapely.get_type_id(geoms)
+        columns.append([html.escape(_area_text(a)) if t in (3, 6) else _DASH for a, t in zip(areas, types)])
+    labels = [html.escape(column_label(c)) for c in row_cols] + (["图形面积"] if polygonal else [])
+    spec = {"title": html.escape(layer_label(role)), "colour": context_style(role).get("color", "#999"),
+            "rows": labels}
+    values = [list(v) for v in zip(ids, *columns)]
+    return spec, values
+
+
+def _finding_rows(f: pd.DataFrame) -> dict[str, list]:
+    """Per-finding display pieces, column-wise (escaped)."""
+    n = len(f)
+
+    def col(name, default=None):
+        return f[name].to_numpy(dtype=object) if name in f.columns else np.full(n, default, dtype=object)
+
+    return {k: col(k) for k in ("case_id", "rule_id", "rule_name", "family", "severity", "subject_layer",
+                                 "subject_id", "related_ids", "measured", "limit", "unit", "area_m2",
+                                 "area_mu", "status", "basis", "message")}
+
+
+def _finding_popup(c: dict, i: int) -> str:
+    family = _text(c["family"][i])
+    colour = FAMILY_COLOURS.get(family, _OTHER_COLOUR)
+    sev = _severity(c["severity"][i])
+    unit = unit_label(c["unit"][i])
+    unit_sfx = f" {unit}" if unit else ""
+    measured, limit = c["measured"][i], c["limit"][i]
+    if _missing(measured) and _missing(limit):
+        mv = _DASH
+    else:
+        mv = (f"实测 {_num(measured)}{unit_sfx if not _missing(measured) else ''}；"
+              f"限值 {_num(limit)}{unit_sfx if not _missing(limit) else ''}")
+    layer = c["subject_layer"][i]
+    subject = _DASH if _missing(layer) and _missing(c["subject_id"][i]) else (
+        f"{layer_label(str(layer)) if not _missing(layer) else ''} {_text(c['subject_id'][i])}".strip())
+    related = c["related_ids"][i]
+    related_text = _DASH if _missing(related) or str(related) == "" else "；".join(
+        s.strip() for s in str(related).split(";") if s.strip())
+    status = c["status"][i]
+    status_text = _DASH if _missing(status) else STATUS_LABELS.get(str(status), str(status))
+    e = html.escape
+    rows = [
+        ("规则名称", _esc(c["rule_name"][i])),
+        ("严重程度", e(SEVERITY_LABELS[sev])),
+        ("实测与限值", e(mv)),
+        ("面积", e(_area_text(c["area_m2"][i], c["area_mu"][i]))),
+        ("对象", e(subject)),
+        ("关联对象", e(related_text)),
+        ("依据", _esc(c["basis"][i])),
+        ("状态", e(status_text)),
+        ("案件编号", _esc(c["case_id"][i])),
+    ]
+    message = c["message"][i]
+    msg = "" if _missing(message) else f'<p class="lg-msg">{_esc(message)}</p>'
+    return (f'<div class="lg-pop lg-pop-finding"><h4 style="border-color:{colour}">{_esc(c["rule_name"][i])} '
+            f'<small>{_esc(c["rule_id"][i])}</small></h4>{_table(rows)}{msg}</div>')
+
+
+# --------------------------------------------------------------------------------------------------
+# panel and legend
+# --------------------------------------------------------------------------------------------------
+def _swatch(style: dict) -> str:
+    border = style.get("color", "#666")
+    fill = style.get("fillColor", border) if style.get("fill", True) else "transparent"
+    opacity = style.get("fillOpacity", 0.2) if style.get("fill", True) else 0
+    dash = "dashed" if style.get("dashArray") else "solid"
+    rgba = _rgba(fill, opacity) if fill != "transparent" else "transparent"
+    return f'<span class="lg-sw" style="border:2px {dash} {border};background:{rgba}"></span>'
+
+
+def _rgba(hex_colour: str, alpha: float) -> str:
+    h = hex_colour.lstrip("#")
+    if len(h) != 6:
+        return hex_colour
+    r, g, b = (int(h[k:k + 2], 16) for k in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha:.2f})"
+
+
+def _family_order(families) -> list[str]:
+    present = [f for f in pd.unique(pd.Series(families, dtype=object).dropna().astype(str))]
+    return [f for f in FAMILIES if f in present] + sorted(f for f in present if f not in FAMILIES)
+
+
+def _panel_html(village: Mapping[str, str], findings: pd.DataFrame, drawn: np.ndarray) -> str:
+    c = _finding_rows(findings)
+    n = len(findings)
+    head = (f'<div class="lg-head"><span class="lg-title">{_esc(village.get("township"))} · '
+            f'{_esc(village.get("name"))}</span>'
+            '<button type="button" class="lg-toggle" data-lg-toggle="1">收起</button></div>'
+            f'<div class="lg-sub">村代码 {_esc(village.get("village_id"))} · 问题 {n} 处</div>')
+    if n == 0:
+        return head + '<div class="lg-body"><p class="lg-empty">本村未发现问题。</p></div>'
+    sev_rank = {"high": 0, "medium": 1, "low": 2}
+    order = sorted(range(n), key=lambda i: (sev_rank[_severity(c["severity"][i])], _text(c["rule_id"][i]),
+                                            _text(c["case_id"][i])))
+    parts = [head, '<div class="lg-body">']
+    fams = np.array([_text(v) for v in c["family"]], dtype=object)
+    for fam in _family_order(fams):
+        colour = FAMILY_COLOURS.get(fam, _OTHER_COLOUR)
+        members = [i for i in order if fams[i] == fam]
+        parts.append(f'<h5><span class="lg-sw" style="border-color:{colour};background:{_rgba(colour, 0.3)}">'
+                     f'</span>{html.escape(FAMILY_LABELS.get(fam, fam))}（{len(members)}）</h5><ol>')
+        for i in members:
+            sev = _severity(c["severity"][i])
+            label = (f'<span class="lg-sev lg-sev-{sev}">{SEVERITY_LABELS[sev]}</span>{_esc(c["rule_name"][i])} '
+                     f'<span class="lg-sid">{_esc(c["subject_id"][i])}</span>')
+            if drawn[i]:
+                parts.append(f'<li><button type="button" class="lg-item" data-case="{_esc(c["case_id"][i])}" '
+                             f'style="border-left-color:{colour}" title="点击定位">{label}</button></li>')
+            else:
+                parts.append(f'<li><button type="button" class="lg-item" disabled title="无图形，无法定位" '
+                             f'style="border-left-color:{colour}">{label}</button></li>')
+        parts.append("</ol>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _legend_html(families: list[str], contexts: list[str], has_ortho: bool) -> str:
+    parts = ["<h5>图例</h5>"]
+    for fam in families or list(FAMILIES):
+        colour = FAMILY_COLOURS.get(fam, _OTHER_COLOUR)
+        parts.append(f'<div class="lg-row"><span class="lg-sw" style="border:2px solid {colour};'
+                     f'background:{_rgba(colour, 0.3)}"></span>{html.escape(FAMILY_LABELS.get(fam, fam))}问题</div>')
+    weights = "".join(
+        f'<span class="lg-line" style="border-top-width:{w:g}px"></span>{SEVERITY_LABELS[s]} '
+        for s, w in SEVERITY_WEIGHTS.items())
+    parts.append(f'<div class="lg-row">严重程度（线宽）：</div><div class="lg-row">{weights}</div>')
+    for role in contexts:
+        parts.append(f'<div class="lg-row">{_swatch(context_style(role))}{html.escape(layer_label(role))}</div>')
+    if has_ortho:
+        parts.append('<div class="lg-row"><span class="lg-sw" style="background:#8a9a6b;border-color:#555">'
+                     '</span>正射影像</div>')
+    return "".join(parts)
+
+
+# --------------------------------------------------------------------------------------------------
+# orthophoto
+# --------------------------------------------------------------------------------------------------
+def _ortho_overlay(path: str | Path, bounds: tuple[float, float, float, float], crs, max_px: int):
+    """Clip ``path`` to ``bounds`` (in ``crs``), warp to EPSG:3857, encode as PNG; (data URL, lat/lon bounds)."""
+    import rasterio
+    from rasterio.enums import Resampling
+    from rasterio.errors import NotGeoreferencedWarning
+    from rasterio.io import MemoryFile
+    from rasterio.warp import calculate_default_transform, reproject, transform_bounds
+    from rasterio.windows import from_bounds
+
+    try:
+        src = rasterio.open(path)
+    except rasterio.errors.RasterioIOError as exc:
+        raise RasterError(f"{path}: cannot open the orthophoto ({exc})") from None
+    with src:
+        if src.crs is None:
+            raise RasterError(f"{path}: orthophoto has no CRS; georeference it (e.g. EPSG:4548)")
+        left, bottom, right, top = transform_bounds(crs, src.crs, *bounds, densify_pts=21)
+        window = from_bounds(left, bottom, right, top, transform=src.transform)
+        full = rasterio.windows.Window(0, 0, src.width, src.height)
+        try:
+            window = window.intersection(full).round_offsets().round_lengths()
+        except rasterio.errors.WindowError:
+            window = None
+        if window is None or window.width < 1 or window.height < 1:
+            warnings.warn(f"{path}: orthophoto does not cover the village; no image overlay",
+                          DataQualityWarning, stacklevel=3)
+            return None
+        scale = max(window.width / max_px, window.height / max_px, 1.0)
+        out_w, out_h = max(1, int(round(window.width / scale))), max(1, int(round(window.height / scale)))
+        bands = [1, 2, 3] if src.count >= 3 else [1]
+        data = src.read(bands, window=window, out_shape=(len(bands), out_h, out_w),
+                        resampling=Resampling.average, masked=True)
+        w_transform = src.window_transform(window) @ rasterio.Affine.scale(window.width / out_w,
+                                                                         window.height / out_h)
+        src_crs = src.crs
+    rgb = _to_uint8(data)
+    valid = (~np.ma.getmaskarray(data)).any(axis=0).astype(np.uint8) * 255
+    west, south, east, north = rasterio.transform.array_bounds(out_h, out_w, w_transform)
+    dst_transform, dst_w, dst_h = calculate_default_transform(src_crs, "EPSG:3857", out_w, out_h,
+                                                              left=west, bottom=south, right=east, top=north)
+    dst = np.zeros((4, dst_h, dst_w), dtype=np.uint8)
+    for k in range(3):
+        reproject(rgb[k], dst[k], src_transform=w_transform, src_crs=src_crs, dst_transform=dst_transform,
+                  dst_crs="EPSG:3857", resampling=Resampling.bilinear)
+    reproject(valid, dst[3], src_transform=w_transform, src_crs=src_crs, dst_transform=dst_transform,
+              dst_crs="EPSG:3857", resampling=Resampling.nearest, dst_nodata=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        with MemoryFile() as mem:
+            with mem.open(driver="PNG", width=dst_w, height=dst_h, count=4, dtype="uint8") as png:
+                png.write(dst)
+            payload = mem.read()
+    west, south, east, north = transform_bounds(
+        "EPSG:3857", "EPSG:4326", *rasterio.transform.array_bounds(dst_h, dst_w, dst_transform))
+    url = "data:image/png;base64," + base64.b64encode(payload).decode("ascii")
+    return url, [[round(south, 7), round(west, 7)], [round(north, 7), round(east, 7)]]
+
+
+def _to_uint8(data: np.ma.MaskedArray) -> np.ndarray:
+    """Bands as 3 x H x W uint8 (grey repeated; non-byte data stretched 2–98 %)."""
+    arr = np.ma.filled(data.astype(float), np.nan)
+    if data.dtype != np.uint8:
+        out = np.empty(arr.shape, dtype=np.uint8)
+        for k in range(arr.shape[0]):
+            band = arr[k]
+            finite = band[np.isfinite(band)]
+            lo, hi = (np.percentile(finite, [2, 98]) if finite.size else (0.0, 1.0))
+            hi = hi if hi > lo else lo + 1.0
+            out[k] = np.clip((np.nan_to_num(band, nan=lo) - lo) / (hi - lo) * 255.0, 0, 255).astype(np.uint8)
+    else:
+        out = np.nan_to_num(arr, nan=0.0).astype(np.uint8)
+    if out.shape[0] == 1:
+        out = np.repeat(out, 3, axis=0)
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# the map
+# --------------------------------------------------------------------------------------------------
+def _village_bounds_metric(layers: Mapping[str, gpd.GeoDataFrame], village_id: str):
+    frame = layers.get("villages")
+    if frame is None or frame.empty:
+        return None
+    frame = _metric(frame, "villages")
+    if "village_id" in frame.columns:
+        own = frame[frame["village_id"].astype(str) == str(village_id)]
+        if not own.empty:
+            frame = own
+    return frame.total_bounds, frame.crs
+
+
+def _context_layers(layers: Mapping[str, gpd.GeoDataFrame]) -> tuple[list[tuple[str, _GeoLayer]], list]:
+    """One overlay per non-empty context role, bottom to top, and their WGS84 bounds."""
+    roles = [r for r in CONTEXT_ORDER if r in layers] + [r for r in layers if r not in CONTEXT_ORDER]
+    out: list[tuple[str, _GeoLayer]] = []
+    bounds: list[np.ndarray] = []
+    for z, role in enumerate(roles):
+        frame = layers[role]
+        if frame is None or len(frame) == 0:
+            continue
+        frame = _metric(frame, role)
+        frame = frame[_valid_mask(frame)]
+        if frame.empty:
+            continue
+        geoms = _display_geoms(frame)
+        b = _bounds_wgs(geoms)
+        if b is not None:
+            bounds.append(b)
+        spec, values = _context_popups(role, frame)
+        style = context_style(role)
+        style["className"] = "lg-ctx"
+        label = f"{_swatch(context_style(role))}{html.escape(layer_label(role))}（{len(frame)}）"
+        layer = _GeoLayer(label, _collection(geoms, [{"v": v} for v in values]),
+                          {"style": style, "kind": "context", "popup": spec, "z": 360 + min(z, 25)})
+        out.append((role, layer))
+    return out, bounds
+
+
+def _finding_layers(findings: gpd.GeoDataFrame, drawn: np.ndarray) -> tuple[list[_GeoLayer], list[str], list]:
+    """One overlay per finding family (findings without geometry are only listed), the families, bounds."""
+    if len(findings) == 0:
+        return [], [], []
+    cols = _finding_rows(findings)
+    fam = np.array([_text(v) for v in cols["family"]], dtype=object)
+    geoms = np.empty(len(findings), dtype=object)
+    bounds: list[np.ndarray] = []
+    if drawn.any():
+        geoms[drawn] = _display_geoms(findings[drawn])
+        b = _bounds_wgs(geoms[drawn])
+        if b is not None:
+            bounds.append(b)
+    families = _family_order(fam)
+    out: list[_GeoLayer] = []
+    for j, family in enumerate(families):
+        idx = np.flatnonzero((fam == family) & drawn)
+        if len(idx) == 0:
+            continue
+        props = [{"p": _finding_popup(cols, i), "id": _text(cols["case_id"][i]), "s": _severity(cols["severity"][i]),
+                  "t": f'{_esc(cols["rule_name"][i])} {_esc(cols["subject_id"][i])}'} for i in idx]
+        colour = FAMILY_COLOURS.get(family, _OTHER_COLOUR)
+        style = {"color": colour, "weight": SEVERITY_WEIGHTS["medium"], "opacity": 0.95,
+                 "fillColor": colour, "fillOpacity": 0.3, "className": "lg-finding"}
+        label = (f'<span class="lg-sw" style="border-color:{colour};background:{_rgba(colour, 0.3)}"></span>'
+                 f"{html.escape(FAMILY_LABELS.get(family, family))}问题（{len(idx)}）")
+        out.append(_GeoLayer(label, _collection(geoms[idx], props),
+                             {"style": style, "weights": dict(SEVERITY_WEIGHTS), "kind": "finding",
+                              "z": 390 + min(j, 8)}))
+    return out, families, bounds
+
+
+def render_village_map(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    findings: gpd.GeoDataFrame,
+    village: Mapping[str, str],
+    out_path: str | os.PathLike,
+    *,
+    ortho: str | os.PathLike | None = None,
+    basemaps: Sequence[str] = DEFAULT_BASEMAPS,
+    tianditu_tk: str | None = None,
+    ortho_max_px: int = 1600,
+) -> Path:
+    """Write one village's self-contained interactive map (HTML) for inspectors.
+
+    Parameters
+    ----------
+    layers : mapping of str to GeoDataFrame
+        Role name (``villages``, ``parcels``, ``buildings``, ``farmland``, ``pbf``, ``eco_redline``,
+        ``nature_reserves``, ``roads``, ``waters``, ...) to the frame clipped to the village, in a
+        metric CRS. Missing or empty roles are left out. Personal ID numbers (``owner_id``) are never
+        shown; ``owner_name`` is shown as given (mask it before).
+    findings : GeoDataFrame
+        The village's findings (columns of ``analyses.findings.FINDING_COLUMNS``).
+    village : mapping
+        ``village_id``, ``name`` and ``township``.
+    out_path : path-like
+        The HTML file to write (atomically; folders are created).
+    ortho : path-like, optional
+        An orthophoto GeoTIFF; clipped to the village, shown as a toggleable image overlay.
+    basemaps : sequence of str
+        Keys of :data:`maps.basemaps.BASEMAPS`; Tianditu ones need a key.
+    tianditu_tk : str, optional
+        Tianditu key (else ``$TIANDITU_TK``).
+    ortho_max_px : int
+        Longest side of the orthophoto image, pixels (bounds the file size).
+
+    Returns
+    -------
+    pathlib.Path
+        ``out_path``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, shapely
+    >>> from analyses.findings import empty_findings
+    >>> v = gpd.GeoDataFrame({"village_id": ["110117001001"], "name": ["东村"], "township": ["平谷镇"]},
+    ...                      geometry=[shapely.box(508000, 4443000, 508400, 4443300)], crs=4548)
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "v.html"
+    >>> p = render_village_map({"villages": v}, empty_findings(4548),
+    ...                        {"village_id": "110117001001", "name": "东村", "township": "平谷镇"}, out)
+    >>> "本村未发现问题" in p.read_text(encoding="utf-8")
+    True
+    """
+    missing = [k for k in ("village_id", "name", "township") if k not in village]
+    if missing:
+        raise LayerError(f"village record: missing key(s) {', '.join(missing)}; give village_id, name and township")
+    if findings is None:
+        raise LayerError(f"village {village['village_id']}: findings is None; pass an empty findings frame instead")
+    out_path = Path(out_path)
+
+    contexts, context_bounds = _context_layers(layers)
+    findings_m = _metric(findings, "findings") if len(findings) else findings
+    drawn = _valid_mask(findings_m) if len(findings_m) else np.zeros(0, dtype=bool)
+    finding_layers, families, finding_bounds = _finding_layers(findings_m, drawn)
+
+    own = _village_bounds_metric(layers, village["village_id"])
+    if own is not None:
+        fit = gpd.GeoSeries([shapely.box(*own[0])], crs=own[1]).to_crs(4326).total_bounds
+    elif context_bounds or finding_bounds:
+        stack = np.vstack(context_bounds + finding_bounds)
+        fit = np.array([stack[:, 0].min(), stack[:, 1].min(), stack[:, 2].max(), stack[:, 3].max()])
+    else:
+        raise LayerError(f"village {village['village_id']}: no layer and no finding has a geometry; nothing to map")
+    west, south, east, north = (float(v) for v in fit)
+
+    ortho_layer = None
+    if ortho is not None:
+        # the village polygon's bounds (in its CRS) plus a margin, else the WGS84 bounds of everything
+        ob, ocrs = own if own is not None else (np.array([west, south, east, north]), "EPSG:4326")
+        margin = 30.0 if CRS.from_user_input(ocrs).is_projected else 0.0003
+        got = _ortho_overlay(ortho, (ob[0] - margin, ob[1] - margin, ob[2] + margin, ob[3] + margin), ocrs,
+                             ortho_max_px)
+        if got is not None:
+            ortho_layer = _ImageLayer("正射影像", *got)
+
+    m = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=16, tiles=None,
+                   control_scale=False, prefer_canvas=False, maxZoom=21, minZoom=3)
+    # only Leaflet itself from folium's defaults (no jQuery, Bootstrap, Font Awesome, awesome-markers)
+    m.default_js = [("leaflet", _CDN_LEAFLET_JS)]
+    m.default_css = [("leaflet_css", _CDN_LEAFLET_CSS)]
+    title = f"{village['township']} {village['name']}（{village['village_id']}）问题核查图"
+    m.get_root().header.add_child(_Raw(f"<title>{html.escape(str(title))}</title>"), name="title")
+    m.add_child(_Runtime())
+    for child in [*basemap_layers(basemaps, tianditu_tk), *([ortho_layer] if ortho_layer else []),
+                  *(layer for _, layer in contexts), *finding_layers]:
+        m.add_child(child)
+    Fullscreen(position="topleft", title="全屏", title_cancel="退出全屏", force_separate_button=True).add_to(m)
+    MeasureControl(position="topleft", primary_length_unit="meters", secondary_length_unit="kilometers",
+                   primary_area_unit="sqmeters", secondary_area_unit="mu",
+                   units={"mu": {"factor": 1.0 / M2_PER_MU, "display": "亩", "decimals": 2}},
+                   active_color="#1f78b4", completed_color="#1f78b4").add_to(m)
+    LayerControl(position="topright", collapsed=True).add_to(m)
+    panel = _panel_html(village, findings_m, drawn)
+    legend = _legend_html(families, [role for role, _ in contexts], ortho_layer is not None)
+    fit_bounds = [[round(south, 7), round(west, 7)], [round(north, 7), round(east, 7)]]
+    m.add_child(_Script(f"LandguardMap.panel(__MAP__, {script_json(panel)});", name="LandguardPanel"))
+    m.add_child(_Script(f"LandguardMap.legend(__MAP__, {script_json(legend)});", name="LandguardLegend"))
+    m.add_child(_Script(f"LandguardMap.ready(__MAP__, {script_json(fit_bounds)});", name="LandguardReady"))
+
+    page = inline_assets(m.get_root().render(), source=str(out_path))
+    page = page.replace("<html>", '<html lang="zh-CN">', 1)
+    return write_text_atomic(out_path, page)

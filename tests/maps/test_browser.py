@@ -1,0 +1,435 @@
+"""The index and two village maps opened from file:// in headless Chromium with the network blocked.
+
+Needs Debian's chromium (``bash tools/ensure-chromium.sh``) and Playwright for Python; these tests fail,
+never skip, when either is missing. Only basemap tiles may try the network: they are aborted, and
+every other request must be a local file.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+import shapely
+from rasterio.io import MemoryFile
+from rasterio.transform import from_origin
+
+from maps.index import render_index
+from maps.village import render_village_map
+from spatial.gcj02 import wgs84_to_gcj02
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("LANDGUARD_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+ARTIFACTS = Path(__file__).resolve().parent / "_artifacts"
+VIEWPORT = {"width": 1280, "height": 800}
+
+
+# --------------------------------------------------------------------------------------------------
+# fixtures
+# --------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def browser():
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        pytest.fail(f"headless Chromium not found at {CHROMIUM}: run `bash tools/ensure-chromium.sh` "
+                    "(installs Debian's chromium with apt-get)", pytrace=False)
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("Playwright for Python is not installed: `.venv/bin/pip install playwright` "
+                    "(never `playwright install`: the tests drive Debian's chromium)", pytrace=False)
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def _ortho(path: Path, bounds) -> Path:
+    x0, y0, x1, y1 = bounds
+    width, height = int(x1 - x0) // 2 + 40, int(y1 - y0) // 2 + 40
+    yy, xx = np.mgrid[0:height, 0:width]
+    rgb = np.stack([60 + (xx % 40), 90 + (yy % 30), np.full_like(xx, 60)]).astype("uint8")
+    with rasterio.open(path, "w", driver="GTiff", width=width, height=height, count=3, dtype="uint8",
+                       crs="EPSG:4548", transform=from_origin(x0 - 40, y1 + 40, 2.0, 2.0)) as dst:
+        dst.write(rgb)
+    return path
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, village_factory):
+    """index.html and two village maps, as ``landguard maps`` writes them."""
+    out = tmp_path_factory.mktemp("site")
+    saved = os.environ.pop("TIANDITU_TK", None)
+    try:
+        layers_a, findings_a, village_a = village_factory("110117001001", "东村", "平谷镇", n_parcels=60)
+        ortho = _ortho(out / "ortho.tif", layers_a["villages"].total_bounds)
+        path_a = render_village_map(layers_a, findings_a, village_a, out / "villages" / "110117001001.html",
+                                    ortho=ortho, ortho_max_px=512)
+        layers_b, findings_b, village_b = village_factory("110117002003", "西村", "王辛庄镇", n_parcels=20,
+                                                          x0=509500.0, y0=4444000.0)
+        findings_b = findings_b.iloc[:3].reset_index(drop=True)
+        path_b = render_village_map(layers_b, findings_b, village_b, out / "villages" / "110117002003.html",
+                                    basemaps=("gaode", "osm"))
+    finally:
+        if saved is not None:
+            os.environ["TIANDITU_TK"] = saved
+
+    def counts(v, f):
+        by = f["family"].value_counts()
+        row = {"village_id": v["village_id"], "village": v["name"], "township": v["township"],
+               "href": f"villages/{v['village_id']}.html"}
+        row.update({fam: int(by.get(fam, 0)) for fam in ("farmland", "homestead", "setback", "siting")})
+        row["total"] = len(f)
+        return row
+
+    table = pd.DataFrame([counts(village_b, findings_b), counts(village_a, findings_a)])
+    index = render_index(table, out / "index.html")
+    return {"index": index, "a": (path_a, layers_a, findings_a, village_a),
+            "b": (path_b, layers_b, findings_b, village_b)}
+
+
+class Opened:
+    """A page and everything it logged."""
+
+    def __init__(self, page, log):
+        self.page = page
+        self.log = log
+
+    def js(self, code: str, arg=None):
+        return self.page.evaluate(code, arg)
+
+    def assert_clean(self):
+        """No JS error, no dialog; the only failed loads are blocked tiles (images from http)."""
+        blocked = {url for _, url in self.log["blocked"]}
+        errors = [m for m in self.log["console"] if m[0] == "error"
+                  and not (m[1].startswith("Failed to load resource") and m[2] in blocked)]
+        assert errors == [], errors
+        assert self.log["pageerror"] == []
+        assert self.log["dialogs"] == [], "a script ran an alert()"
+        assert {kind for kind, _ in self.log["blocked"]} <= {"image"}, self.log["blocked"]
+        assert all(url.startswith(("http://", "https://")) for _, url in self.log["blocked"])
+
+
+@pytest.fixture()
+def open_page(browser):
+    contexts = []
+
+    def _open(path: Path, *, map_ready: bool = True, viewport: dict | None = None) -> Opened:
+        ctx = browser.new_context(viewport=viewport or VIEWPORT, service_workers="block", locale="zh-CN")
+        contexts.append(ctx)
+        log = {"console": [], "pageerror": [], "dialogs": [], "blocked": []}
+
+        def route(r):
+            url = r.request.url
+            if url.startswith(("file://", "data:", "blob:")):
+                r.continue_()
+            else:
+                log["blocked"].append((r.request.resource_type, url))
+                r.abort()
+
+        ctx.route("**/*", route)
+        page = ctx.new_page()
+        page.on("console", lambda m: log["console"].append((m.type, m.text, m.location.get("url", ""))))
+        page.on("pageerror", lambda e: log["pageerror"].append(str(e)))
+
+        def dialog(d):
+            log["dialogs"].append(d.message)
+            d.dismiss()
+
+        page.on("dialog", dialog)
+        page.goto(path.as_uri())
+        if map_ready:
+            page.wait_for_selector("html[data-lg-ready='1']", state="attached", timeout=15000)
+        return Opened(page, log)
+
+    yield _open
+    for ctx in contexts:
+        ctx.close()
+
+
+# --------------------------------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------------------------------
+def _inside_wgs84(geom, crs="EPSG:4548") -> tuple[float, float]:
+    """(lat, lon) of a point inside ``geom``."""
+    p = gpd.GeoSeries([shapely.point_on_surface(geom)], crs=crs).to_crs(4326).iloc[0]
+    return p.y, p.x
+
+
+def _click_at(o: Opened, lat: float, lon: float, zoom: int = 19):
+    """Centre the map on (lat, lon) at ``zoom`` and click there with the mouse."""
+    x, y = o.js("""([lat, lon, zoom]) => {
+        const m = LandguardMap.state.map;
+        m.closePopup();
+        let ll = [lat, lon];
+        if (LandguardMap.state.gcj) { const g = LandguardMap.gcj02(lon, lat); ll = [g[1], g[0]]; }
+        m.setView(ll, zoom, {animate: false});
+        const p = m.latLngToContainerPoint(ll), r = m.getContainer().getBoundingClientRect();
+        return [r.left + p.x, r.top + p.y];
+    }""", [lat, lon, zoom])
+    o.page.mouse.click(x, y)
+
+
+def _popup_text(o: Opened) -> str:
+    """Text of the open popup (once a closing one has faded out)."""
+    o.page.wait_for_function("document.querySelectorAll('.leaflet-popup-content').length === 1", timeout=5000)
+    popup = o.page.locator(".leaflet-popup-content")
+    popup.wait_for(state="visible", timeout=5000)
+    return popup.inner_text()
+
+
+def _feature_centre(o: Opened, case_id: str) -> list[float]:
+    return o.js("""(id) => {
+        const c = LandguardMap.state.byCase[id].getBounds().getCenter();
+        return [c.lng, c.lat];
+    }""", case_id)
+
+
+def _switch_base(o: Opened, label: str):
+    o.page.hover(".leaflet-control-layers")
+    o.page.locator(".leaflet-control-layers-base label", has_text=label).click()
+    o.page.mouse.move(640, 780)
+
+
+# --------------------------------------------------------------------------------------------------
+# tests
+# --------------------------------------------------------------------------------------------------
+def test_index_lists_sorts_and_links(open_page, site):
+    o = open_page(site["index"], map_ready=False)
+    rows = o.page.locator("#lg-villages tbody tr")
+    assert rows.count() == 2
+    assert rows.nth(0).locator("td").nth(1).inner_text() == "西村"
+    o.page.locator("th", has_text="合计").click()  # counts: largest first
+    assert rows.nth(0).locator("td").nth(1).inner_text() == "东村"
+    o.page.locator("th", has_text="合计").click()
+    assert rows.nth(0).locator("td").nth(1).inner_text() == "西村"
+    o.page.locator("th", has_text="行政村").click()  # text: pinyin order, dōng before xī
+    assert [rows.nth(i).locator("td").nth(1).inner_text() for i in range(2)] == ["东村", "西村"]
+    o.assert_clean()
+    o.page.locator("tr", has_text="东村").get_by_text("打开地图").click()
+    o.page.wait_for_selector("html[data-lg-ready='1']", state="attached", timeout=15000)
+    assert o.page.title() == "平谷镇 东村（110117001001）问题核查图"
+    o.assert_clean()
+
+
+@pytest.mark.parametrize("which", ["a", "b"])
+def test_village_map_shows_every_layer_and_finding(open_page, site, which):
+    path, layers, findings, village = site[which]
+    o = open_page(path)
+    page = o.page
+    assert page.locator(".leaflet-container").count() == 1
+    assert page.locator(".leaflet-control-scale").count() == 1
+    assert page.locator(".leaflet-control-zoom-fullscreen").count() == 1
+    assert page.locator(".leaflet-control-measure").count() == 1
+    assert page.locator(".lg-legend").count() == 1
+    overlays = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    overlays = [t.strip() for t in overlays]
+    expected = ["行政村（1）", "永久基本农田（1）", "耕地（1）", "道路（1）",
+                f"宅基地（{len(layers['parcels'])}）", f"房屋（{len(layers['buildings'])}）"]
+    by_family = findings["family"].value_counts()
+    names = {"farmland": "耕地“非农化”", "homestead": "宅基地", "setback": "相邻权益与退让", "siting": "公墓选址"}
+    expected += [f"{names[f]}问题（{by_family[f]}）" for f in names if f in by_family]
+    if which == "a":
+        expected = ["正射影像"] + expected
+    assert overlays == expected
+    bases = [t.strip() for t in page.locator(".leaflet-control-layers-base label").all_inner_texts()]
+    assert bases == (["Esri 影像", "OpenStreetMap", "高德地图（GCJ-02）", "空白底图（离线）"] if which == "a"
+                     else ["高德地图（GCJ-02）", "OpenStreetMap", "空白底图（离线）"])
+    # every context feature and every finding is drawn
+    n_context = sum(len(f) for f in layers.values())
+    assert page.locator("path.lg-ctx").count() == n_context
+    assert page.locator("path[data-case]").count() == len(findings)
+    assert sorted(page.locator("path[data-case]").evaluate_all("ps => ps.map(p => p.getAttribute('data-case'))")) \
+        == sorted(findings["case_id"])
+    assert o.js("LandguardMap.count('finding')") == len(findings)
+    assert page.locator(".lg-panel button[data-case]").count() == len(findings)
+    assert page.locator(".leaflet-image-layer").count() == (1 if which == "a" else 0)
+    # fitted to the village: its polygon is inside the view
+    w, s, e, n = layers["villages"].to_crs(4326).total_bounds
+    inside = o.js("""([s, w, n, e]) => {
+        const b = LandguardMap.state.map.getBounds();
+        let sw = [s, w], ne = [n, e];
+        if (LandguardMap.state.gcj) {
+            const a = LandguardMap.gcj02(w, s), c = LandguardMap.gcj02(e, n);
+            sw = [a[1], a[0]]; ne = [c[1], c[0]];
+        }
+        return b.contains(L.latLngBounds(sw, ne));
+    }""", [s, w, n, e])
+    assert inside
+    o.assert_clean()
+
+
+def test_clicking_each_finding_opens_its_popup_with_the_basis(open_page, site):
+    path, layers, findings, village = site["a"]
+    o = open_page(path)
+    for row in findings.itertuples():
+        lat, lon = _inside_wgs84(row.geometry)
+        _click_at(o, lat, lon)
+        text = _popup_text(o)
+        assert row.basis in text, (row.case_id, text)
+        assert row.case_id in text and row.rule_name in text and "规则名称" in text and "依据" in text
+        assert o.page.locator(f'.lg-panel button.lg-active[data-case="{row.case_id}"]').count() == 1
+    o.assert_clean()
+
+
+def test_panel_entry_zooms_to_its_finding_and_opens_the_popup(open_page, site):
+    path, layers, findings, village = site["b"]
+    o = open_page(path)
+    target = findings.loc[findings["rule_id"] == "SET-DRIP"].iloc[0]
+    zoom_before = o.js("LandguardMap.state.map.getZoom()")
+    # the family layer may be switched off: the panel switches it back on
+    o.page.hover(".leaflet-control-layers")
+    o.page.locator(".leaflet-control-layers-overlays label", has_text="相邻权益与退让").locator("input").uncheck()
+    o.page.mouse.move(640, 780)
+    assert o.page.locator(f'path[data-case="{target.case_id}"]').count() == 0
+    o.page.locator(f'.lg-panel button[data-case="{target.case_id}"]').click()
+    text = _popup_text(o)
+    assert target.case_id in text and target.basis in text and "实测 0.3 m；限值 0.5 m" in text
+    assert o.js("LandguardMap.state.map.getZoom()") > zoom_before
+    assert o.js("""(id) => LandguardMap.state.map.getBounds().contains(
+        LandguardMap.state.byCase[id].getBounds())""", target.case_id)
+    o.assert_clean()
+
+
+def test_script_in_attributes_renders_as_text(open_page, site, constants):
+    path, layers, findings, village = site["a"]
+    o = open_page(path)
+    parcels = layers["parcels"]
+    evil = parcels.loc[parcels["owner_name"] == constants["XSS"]].iloc[0]
+    _click_at(o, *_inside_wgs84(evil.geometry))
+    text = _popup_text(o)
+    assert evil.parcel_id in text and constants["XSS"] in text
+    assert o.page.locator(".leaflet-popup-content script").count() == 0
+    multi = findings.loc[findings["rule_id"] == "HOME-MULTI"].iloc[0]
+    o.page.locator(f'.lg-panel button[data-case="{multi.case_id}"]').click()
+    assert constants["EVIL_MESSAGE"] in _popup_text(o)
+    assert o.page.locator(".leaflet-popup-content script").count() == 0
+    assert o.js("document.querySelectorAll('script').length") == o.js(
+        "document.querySelectorAll('head script').length + document.querySelectorAll('body script').length")
+    o.assert_clean()  # no alert() dialog
+
+
+def test_gaode_basemap_shifts_overlays_to_gcj02_and_back(open_page, site):
+    path, layers, findings, village = site["a"]
+    o = open_page(path)
+    cid = findings.loc[findings["rule_id"] == "FARM-BUILD", "case_id"].iloc[0]
+    assert o.js("document.documentElement.getAttribute('data-lg-datum')") == "wgs84"
+    lon, lat = _feature_centre(o, cid)
+    img_before = o.js("LandguardMap.state.images[0].getBounds().getSouthWest()")
+    _switch_base(o, "高德地图（GCJ-02）")
+    assert o.js("document.documentElement.getAttribute('data-lg-datum')") == "gcj02"
+    glon, glat = _feature_centre(o, cid)
+    assert (glon, glat) == pytest.approx(wgs84_to_gcj02(lon, lat), abs=1e-6)
+    assert abs(glon - lon) > 0.003  # really moved (several hundred metres)
+    img_after = o.js("LandguardMap.state.images[0].getBounds().getSouthWest()")
+    assert (img_after["lng"], img_after["lat"]) == pytest.approx(
+        wgs84_to_gcj02(img_before["lng"], img_before["lat"]), abs=1e-6)
+    # the finding is still clickable where the GCJ-02 tiles show it
+    row = findings.loc[findings["case_id"] == cid].iloc[0]
+    _click_at(o, *_inside_wgs84(row.geometry))
+    assert cid in _popup_text(o)
+    _switch_base(o, "Esri 影像")
+    assert o.js("document.documentElement.getAttribute('data-lg-datum')") == "wgs84"
+    assert _feature_centre(o, cid) == pytest.approx([lon, lat], abs=1e-9)
+    o.assert_clean()
+
+
+def test_map_whose_first_basemap_is_gaode_opens_in_gcj02(open_page, site):
+    path, layers, findings, village = site["b"]
+    o = open_page(path)
+    assert o.js("document.documentElement.getAttribute('data-lg-datum')") == "gcj02"
+    row = findings.iloc[0]
+    lat, lon = _inside_wgs84(row.geometry)
+    centre = _feature_centre(o, row.case_id)
+    c = gpd.GeoSeries([row.geometry], crs="EPSG:4548").to_crs(4326).iloc[0].bounds
+    assert centre == pytest.approx(list(wgs84_to_gcj02((c[0] + c[2]) / 2, (c[1] + c[3]) / 2)), abs=1e-6)
+    _click_at(o, lat, lon)
+    assert row.basis in _popup_text(o)
+    o.assert_clean()
+
+
+def test_measure_tool_reports_area_in_mu(open_page, site):
+    path, *_ = site["a"]
+    o = open_page(path)
+    o.page.locator(".leaflet-control-measure").hover()
+    o.page.get_by_text("开始一次新的测量").click()
+    for x, y in [(420, 420), (620, 420), (620, 600)]:
+        o.page.mouse.click(x, y)
+        o.page.wait_for_timeout(120)
+    o.page.get_by_text("完成测量").click()
+    text = _popup_text(o)
+    assert "面积测量" in text and "平方米" in text and "亩" in text
+    o.assert_clean()
+
+
+def test_fullscreen_and_layer_toggle(open_page, site):
+    path, layers, findings, village = site["a"]
+    o = open_page(path)
+    o.page.locator(".leaflet-control-zoom-fullscreen").click()
+    o.page.wait_for_function("!!document.fullscreenElement")
+    o.page.locator(".leaflet-control-zoom-fullscreen").click()
+    o.page.wait_for_function("!document.fullscreenElement")
+    n_parcels = len(layers["parcels"])
+    o.page.hover(".leaflet-control-layers")
+    box = o.page.locator(".leaflet-control-layers-overlays label", has_text="宅基地（").locator("input")
+    box.uncheck()
+    assert o.page.locator("path.lg-ctx").count() == sum(len(f) for f in layers.values()) - n_parcels
+    box.check()
+    assert o.page.locator("path.lg-ctx").count() == sum(len(f) for f in layers.values())
+    o.page.locator(".leaflet-control-layers-overlays label", has_text="正射影像").locator("input").uncheck()
+    assert o.page.locator(".leaflet-image-layer").count() == 0
+    o.assert_clean()
+
+
+def test_panel_folds_on_a_phone_and_unfolds(open_page, site):
+    path, layers, findings, village = site["a"]
+    o = open_page(path, viewport={"width": 390, "height": 760})
+    panel = o.page.locator(".lg-panel")
+    assert "lg-collapsed" in panel.get_attribute("class")
+    assert o.page.locator(".lg-panel button[data-case]").first.is_hidden()
+    o.page.get_by_role("button", name="展开").click()
+    assert "lg-collapsed" not in panel.get_attribute("class")
+    first = o.page.locator(".lg-panel button[data-case]").first
+    case_id = first.get_attribute("data-case")
+    assert case_id == "FARM-BUILD-001a"  # high severity first, then by rule id
+    first.click()
+    assert case_id in _popup_text(o)
+    o.assert_clean()
+
+
+def _colour_pixels(png: bytes, rgb: tuple[int, int, int], tol: int = 40) -> int:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with MemoryFile(png) as mem, mem.open() as img:
+            arr = img.read()[:3].astype(int)
+    diff = np.abs(arr - np.array(rgb).reshape(3, 1, 1)).max(axis=0)
+    return int((diff <= tol).sum())
+
+
+def test_screenshot_of_a_village_map(open_page, site, tmp_path):
+    path, *_ = site["a"]
+    o = open_page(path)
+    o.page.wait_for_timeout(200)
+    shot = tmp_path / "village.png"
+    png = o.page.screenshot(path=str(shot), full_page=False)
+    assert shot.stat().st_size > 10_000
+    # the findings are visible in their family colours, the parcels' outline too
+    assert _colour_pixels(png, (0xE3, 0x1A, 0x1C)) > 30      # farmland red
+    assert _colour_pixels(png, (0xFF, 0x7F, 0x00)) > 30      # homestead orange
+    ARTIFACTS.mkdir(exist_ok=True)
+    ignore = ARTIFACTS / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("*\n", encoding="utf-8")
+    shutil.copyfile(shot, ARTIFACTS / "village.png")
+    o.assert_clean()

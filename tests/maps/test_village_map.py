@@ -1,0 +1,363 @@
+"""Village maps and the index, checked on the written HTML (the browser tests check them running)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import warnings
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+import shapely
+from rasterio.io import MemoryFile
+from rasterio.transform import from_origin
+
+from maps.basemaps import BASEMAPS, basemap_layers, resolve_tianditu_tk
+from maps.index import render_index
+from maps.offline import inline_assets
+from maps.village import render_village_map
+from spatial.errors import ConfigError, DataQualityWarning, LayerError, OutputError, RasterError
+from spatial.gcj02 import gcj02_to_wgs84, wgs84_to_gcj02
+
+_DECODER = json.JSONDecoder()
+
+
+def _skip_ws(text: str, i: int) -> int:
+    while text[i].isspace():
+        i += 1
+    return i
+
+
+def geo_layers(page: str) -> list[tuple[dict, dict]]:
+    """Every overlay's (FeatureCollection, options) as written into the page."""
+    out = []
+    for m in re.finditer(r"LandguardMap\.geoLayer\(\s*\w+,\s*", page):
+        data, end = _DECODER.raw_decode(page, m.end())
+        i = _skip_ws(page, end)
+        assert page[i] == ","
+        opts, _ = _DECODER.raw_decode(page, _skip_ws(page, i + 1))
+        out.append((data, opts))
+    return out
+
+
+def call_arg(page: str, func: str):
+    """The JSON argument after the map of ``LandguardMap.<func>(map, ARG)``."""
+    m = re.search(rf"LandguardMap\.{func}\(\s*\w+,\s*", page)
+    assert m, func
+    return _DECODER.raw_decode(page, m.end())[0]
+
+
+def context_layer(page: str, title: str) -> tuple[dict, dict]:
+    found = [(d, o) for d, o in geo_layers(page) if o.get("popup", {}).get("title") == title]
+    assert len(found) == 1, title
+    return found[0]
+
+
+@pytest.fixture()
+def rendered(tmp_path, village_factory, monkeypatch):
+    monkeypatch.delenv("TIANDITU_TK", raising=False)
+    layers, findings, village = village_factory()
+    out = render_village_map(layers, findings, village, tmp_path / "maps" / "v.html")
+    return out.read_text(encoding="utf-8"), layers, findings, village, out
+
+
+def test_writes_one_self_contained_file(rendered):
+    page, *_, out = rendered
+    assert out.name == "v.html" and out.parent.name == "maps"
+    assert [p.name for p in out.parent.iterdir()] == ["v.html"]  # no temp file left behind
+    # no script or stylesheet from anywhere: everything is inline
+    assert not re.search(r"<script[^>]*\bsrc\s*=", page, re.I)
+    assert not re.search(r"<link[^>]*stylesheet", page, re.I)
+    assert not re.search(r"@import|url\(\s*['\"]?(https?:)?//", page, re.I)
+    assert not re.search(r"""(src|href)\s*=\s*["']https?://[^"']*\.(js|css)\b""", page, re.I)
+    # what the map needs is really there
+    assert "Leaflet 1.9.4" in page and "L.Control.Measure" in page and "L.control.fullscreen" in page
+    assert "LandguardMap" in page and "<title>平谷镇 东村（110117001001）问题核查图</title>" in page
+    assert "jquery" not in page.lower() and "bootstrap" not in page.lower()
+
+
+def test_attribute_values_are_escaped_and_ids_hidden(rendered, constants):
+    page, *_ = rendered
+    assert constants["XSS"] not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert constants["ID_NUMBER"] not in page  # owner_id is never put on a map
+    # the evil message cannot end a script element: it is escaped, and no raw </script> or <script>alert
+    assert "alert(2)" in page and "<script>alert(2)" not in page
+    assert page.count("</script>") == len(re.findall(r"<script\b", page))
+
+
+def test_finding_features_equal_findings_grouped_by_family(rendered):
+    page, layers, findings, *_ = rendered
+    finding_layers = [(d, o) for d, o in geo_layers(page) if o["kind"] == "finding"]
+    ids = [f["properties"]["id"] for d, _ in finding_layers for f in d["features"]]
+    assert sorted(ids) == sorted(findings["case_id"])
+    families = {o["style"]["color"] for _, o in finding_layers}
+    assert len(finding_layers) == 4 == len(families)  # one layer and one colour per family
+    by_id = {f["properties"]["id"]: f for d, _ in finding_layers for f in d["features"]}
+    assert by_id["SITE-CEMETERY-001e"]["geometry"]["type"] == "Point"
+    assert by_id["HOME-MULTI-001b"]["geometry"]["type"] == "MultiPolygon"
+    assert by_id["FARM-BUILD-001a"]["properties"]["s"] == "high"
+    # severity is drawn by weight: the layer options carry the weights
+    weights = finding_layers[0][1]["weights"]
+    assert weights["high"] > weights["medium"] > weights["low"]
+    # the panel lists every finding with a button that zooms to it
+    panel = call_arg(page, "panel")
+    assert sorted(re.findall(r'data-case="([^"]+)"', panel)) == sorted(findings["case_id"])
+    assert "问题 5 处" in panel
+
+
+def test_finding_popup_in_chinese(rendered):
+    page, *_ = rendered
+    feats = {f["properties"]["id"]: f["properties"]["p"] for d, o in geo_layers(page) if o["kind"] == "finding"
+             for f in d["features"]}
+    drip = feats["SET-DRIP-001c"]
+    for text in ("规则名称", "滴水距离不足", "实测 0.3 m；限值 0.5 m", "依据", "京平政发〔2021〕4号 附件2 五(六)",
+                 "状态", "案件编号", "SET-DRIP-001c", "房屋 001B0002", "m²（", "亩）"):
+        assert text in drip, text
+    farm = feats["FARM-BUILD-001a"]
+    assert "900 m²（1.35 亩）" in farm and "新增" in farm and "高" in farm
+    multi = feats["HOME-MULTI-001b"]
+    assert "001P0000；001P0001" in multi and "存量" in multi
+    assert "&lt;/script&gt;&lt;script&gt;alert(2)" in multi
+
+
+def test_context_layers_and_popups(rendered):
+    page, layers, *_ = rendered
+    titles = [o["popup"]["title"] for _, o in geo_layers(page) if o["kind"] == "context"]
+    # bottom to top; the empty eco red line is left out
+    assert titles == ["行政村", "永久基本农田", "耕地", "道路", "宅基地", "房屋"]
+    data, opts = context_layer(page, "宅基地")
+    assert opts["popup"]["rows"] == ["权利人", "户编号", "批准日期", "批准面积 (m²)", "图形面积"]
+    first = data["features"][0]["properties"]["v"]
+    assert first[0] == "001P0000" and first[3] == "2015-06-01" and first[4] == "200"
+    assert len(data["features"]) == len(layers["parcels"])
+    legend = call_arg(page, "legend")
+    assert "图例" in legend and "宅基地" in legend and "耕地“非农化”问题" in legend
+
+
+def test_coordinates_rounded_and_simplified(tmp_path, village_factory):
+    layers, findings, village = village_factory(n_parcels=10, vertices=400)
+    page = render_village_map(layers, findings, village, tmp_path / "v.html").read_text(encoding="utf-8")
+    data, _ = context_layer(page, "宅基地")
+    coords = [c for f in data["features"] for c in f["geometry"]["coordinates"][0]]
+    text = json.dumps(data["features"][0]["geometry"])
+    decimals = [len(d) for d in re.findall(r"\d+\.(\d+)", text)]
+    assert max(decimals) <= 7
+    # 400-gons with 5 cm wiggles: fewer vertices, and still within 0.2 m (+1 cm rounding) of the original
+    ring = data["features"][0]["geometry"]["coordinates"][0]
+    assert 10 < len(ring) < 400
+    shown = gpd.GeoSeries([shapely.Polygon(ring)], crs=4326).to_crs(4548).iloc[0]
+    original = layers["parcels"].geometry.iloc[0]
+    assert shapely.hausdorff_distance(shown, original) <= 0.21
+    assert len(coords) > 0
+
+
+def test_500_parcels_stay_under_2_mb(tmp_path, village_factory):
+    layers, findings, village = village_factory(n_parcels=500, vertices=24)
+    out = render_village_map(layers, findings, village, tmp_path / "big.html")
+    page = out.read_text(encoding="utf-8")
+    data, _ = context_layer(page, "宅基地")
+    assert len(data["features"]) == 500
+    assert len(context_layer(page, "房屋")[0]["features"]) == 499
+    assert out.stat().st_size < 2_000_000
+
+
+def test_missing_layers_and_no_findings(tmp_path, village_factory):
+    layers, findings, village = village_factory(findings=False)
+    only = {"villages": layers["villages"], "parcels": layers["parcels"].iloc[:0]}
+    page = render_village_map(only, findings, village, tmp_path / "v.html").read_text(encoding="utf-8")
+    assert [o["popup"]["title"] for _, o in geo_layers(page)] == ["行政村"]
+    assert "本村未发现问题" in call_arg(page, "panel")
+    # fitted to the village polygon
+    fit = call_arg(page, "ready")
+    bounds = layers["villages"].to_crs(4326).total_bounds
+    assert np.ravel(fit) == pytest.approx([bounds[1], bounds[0], bounds[3], bounds[2]], abs=1e-6)
+
+
+def test_nothing_to_map_and_bad_village_record(tmp_path, village_factory):
+    layers, findings, village = village_factory(findings=False)
+    with pytest.raises(LayerError, match="nothing to map"):
+        render_village_map({}, findings, village, tmp_path / "v.html")
+    with pytest.raises(LayerError, match="township"):
+        render_village_map(layers, findings, {"village_id": "1", "name": "x"}, tmp_path / "v.html")
+    assert not (tmp_path / "v.html").exists()
+
+
+def test_rewrite_replaces_the_file_atomically(tmp_path, village_factory):
+    layers, findings, village = village_factory(n_parcels=5)
+    out = tmp_path / "v.html"
+    out.write_text("old", encoding="utf-8")
+    render_village_map(layers, findings, village, out)
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["v.html"]
+
+
+def test_basemaps_tianditu_needs_a_key(tmp_path, village_factory, monkeypatch):
+    monkeypatch.delenv("TIANDITU_TK", raising=False)
+    assert [b.layer_name for b in basemap_layers()] == ["Esri 影像", "OpenStreetMap", "高德地图（GCJ-02）",
+                                                        "空白底图（离线）"]
+    assert resolve_tianditu_tk("${TIANDITU_TK}") is None
+    layers, findings, village = village_factory(n_parcels=3)
+    page = render_village_map(layers, findings, village, tmp_path / "a.html").read_text(encoding="utf-8")
+    assert "tianditu" not in page
+    monkeypatch.setenv("TIANDITU_TK", "k3y&x")
+    page = render_village_map(layers, findings, village, tmp_path / "b.html").read_text(encoding="utf-8")
+    assert page.count("tk=k3y%26x") == 4  # img + cia, vec + cva
+    assert page.count("img_w/wmts") == page.count("cia_w/wmts") == 1
+    assert page.count("vec_w/wmts") == page.count("cva_w/wmts") == 1
+    page = render_village_map(layers, findings, village, tmp_path / "c.html", basemaps=["gaode", "osm"],
+                              tianditu_tk="abc").read_text(encoding="utf-8")
+    assert "tianditu" not in page and '"gcj02":true' not in page  # flag is passed as an argument
+    assert re.search(r"LandguardMap\.base\(\[[^\]]*autonavi[^\]]*\], true\)", page)
+    with pytest.raises(ConfigError, match="unknown basemap 'bing'"):
+        basemap_layers(["bing"])
+    assert BASEMAPS["gaode"].gcj02 and not BASEMAPS["osm"].gcj02
+
+
+def test_gcj02_basemap_is_first_shown(tmp_path, village_factory):
+    layers, findings, village = village_factory(n_parcels=3)
+    page = render_village_map(layers, findings, village, tmp_path / "v.html",
+                              basemaps=("gaode", "osm")).read_text(encoding="utf-8")
+    base_vars = re.findall(r"var (\w+) = LandguardMap\.base\(", page)
+    assert len(base_vars) == 3
+    added = [v for v in base_vars if re.search(rf"\b{v}\.addTo\(", page)]
+    assert added == base_vars[:1]  # only the first base layer (Gaode) is on the map at start
+
+
+def _write_ortho(path, crs, transform, width, height, count=3, dtype="uint8", nodata=None):
+    yy, xx = np.mgrid[0:height, 0:width]
+    bands = np.stack([1 + (xx * 254 // max(width - 1, 1)), 1 + (yy * 254 // max(height - 1, 1)),
+                      np.full_like(xx, 128)])[:count].astype(dtype)
+    if nodata is not None:
+        bands[:, : height // 3, :] = nodata  # the northern third is nodata
+    with rasterio.open(path, "w", driver="GTiff", width=width, height=height, count=count, dtype=dtype,
+                       crs=crs, transform=transform, nodata=nodata) as dst:
+        dst.write(bands)
+
+
+def _image_call(page: str) -> tuple[str, list]:
+    """(data URL, bounds) of the orthophoto overlay."""
+    m = re.search(r"LandguardMap\.image\(\s*\w+,\s*", page)
+    assert m, "no image overlay"
+    url, end = _DECODER.raw_decode(page, m.end())
+    bounds, _ = _DECODER.raw_decode(page, _skip_ws(page, _skip_ws(page, end) + 1))
+    return url, bounds
+
+
+def _png_of(page: str) -> np.ndarray:
+    url, _ = _image_call(page)
+    prefix = "data:image/png;base64,"
+    assert url.startswith(prefix)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with MemoryFile(base64.b64decode(url[len(prefix):])) as mem, mem.open() as png:
+            assert png.driver == "PNG"
+            return png.read()
+
+
+def test_orthophoto_clipped_warped_and_toggleable(tmp_path, village_factory):
+    layers, findings, village = village_factory(n_parcels=3)
+    x0, y0, x1, y1 = layers["villages"].total_bounds
+    # 2 km x 2 km at 1 m, much larger than the village: only the village's window is read
+    tif = tmp_path / "ortho.tif"
+    _write_ortho(tif, "EPSG:4548", from_origin(x0 - 1000, y1 + 1000, 1.0, 1.0), 2000, 2000)
+    page = render_village_map(layers, findings, village, tmp_path / "v.html", ortho=tif,
+                              ortho_max_px=256).read_text(encoding="utf-8")
+    img = _png_of(page)
+    assert img.shape[0] == 4 and max(img.shape[1:]) <= 300
+    assert img[3].min() == 255  # raster covers the whole window: fully opaque
+    assert "\\u6b63\\u5c04\\u5f71\\u50cf" in page  # "正射影像" in the layer control (JSON-escaped)
+    _, bounds = _image_call(page)
+    vb = layers["villages"].to_crs(4326).total_bounds
+    (s, w), (n, e) = bounds
+    assert w < vb[0] < vb[2] < e and s < vb[1] < vb[3] < n
+    assert e - w < (vb[2] - vb[0]) * 1.5  # clipped near the village, not the whole 2 km raster
+
+
+def test_orthophoto_in_other_crs_partial_and_outside(tmp_path, village_factory):
+    layers, findings, village = village_factory(n_parcels=3)
+    w, s, e, n = layers["villages"].to_crs(4326).total_bounds
+    # 16-bit single band in lon/lat covering only the western half, its northern third nodata:
+    # stretched to grey, clipped to what it covers, transparent where nodata
+    tif = tmp_path / "geo.tif"
+    res = 0.00002
+    half = (w + e) / 2
+    width = int(round((half - (w - 0.001)) / res))
+    height = int(round((n - s + 0.002) / res))
+    _write_ortho(tif, "EPSG:4326", from_origin(w - 0.001, n + 0.001, res, res), width, height, count=1,
+                 dtype="uint16", nodata=0)
+    page = render_village_map(layers, findings, village, tmp_path / "v.html", ortho=tif,
+                              ortho_max_px=200).read_text(encoding="utf-8")
+    img = _png_of(page)
+    _, ((south, west), (north, east)) = _image_call(page)
+    assert east == pytest.approx(w - 0.001 + width * res, abs=2 * res) and east < e
+    rows = img.shape[1]
+    assert (img[3][: rows // 6] == 0).all() and (img[3][rows // 2:] == 255).all()
+    opaque = img[3] == 255
+    assert np.array_equal(img[0][opaque], img[1][opaque]) and img[0][opaque].std() > 10  # grey ramp
+    far = tmp_path / "far.tif"
+    _write_ortho(far, "EPSG:4548", from_origin(400000, 4300000, 1.0, 1.0), 50, 50)
+    with pytest.warns(DataQualityWarning, match="does not cover"):
+        page = render_village_map(layers, findings, village, tmp_path / "w.html", ortho=far).read_text(
+            encoding="utf-8")
+    assert "LandguardMap.image(" not in page
+
+
+@pytest.mark.filterwarnings("ignore::rasterio.errors.NotGeoreferencedWarning")
+def test_unusable_orthophoto_is_a_raster_error(tmp_path, village_factory):
+    layers, findings, village = village_factory(n_parcels=3)
+    with pytest.raises(RasterError, match="missing.tif: cannot open"):
+        render_village_map(layers, findings, village, tmp_path / "v.html", ortho=tmp_path / "missing.tif")
+    bare = tmp_path / "bare.tif"
+    with rasterio.open(bare, "w", driver="GTiff", width=4, height=4, count=1, dtype="uint8") as dst:
+        dst.write(np.zeros((1, 4, 4), dtype="uint8"))
+    with pytest.raises(RasterError, match="no CRS"):
+        render_village_map(layers, findings, village, tmp_path / "v.html", ortho=bare)
+    assert not (tmp_path / "v.html").exists()
+
+
+def test_inline_assets_refuses_unknown_remote_code():
+    with pytest.raises(OutputError, match="not vendored"):
+        inline_assets('<script src="https://example.com/tracker.js"></script>')
+    with pytest.raises(OutputError, match="not vendored"):
+        inline_assets('<link rel="stylesheet" href="//cdn.example.com/x.css"/>')
+    out = inline_assets('<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css"/>')
+    assert out.startswith("<style>") and "data:image/png;base64," in out and "images/layers.png" not in out
+
+
+def test_index_lists_villages_with_counts_and_links(tmp_path):
+    df = pd.DataFrame({
+        "village_id": ["110117001001", "110117001002", "110117002001"],
+        "village": ["东村", "<b>西村</b>", "南村"], "township": ["平谷镇", "平谷镇", "王辛庄镇"],
+        "href": ["110117001001.html", "villages/西村.html", "110117002001.html"],
+        "farmland": [3, 0, 1], "homestead": [2, 1, 0], "setback": [1, 0, 0], "siting": [0, 0, np.nan],
+    })
+    out = render_index(df, tmp_path / "index.html")
+    page = out.read_text(encoding="utf-8")
+    for head in ("乡镇", "行政村", "村代码", "耕地“非农化”", "宅基地", "相邻权益与退让", "公墓选址", "合计", "地图"):
+        assert f"{head}</th>" in page, head
+    assert "&lt;b&gt;西村&lt;/b&gt;" in page and "<b>西村" not in page
+    assert 'href="villages/%E8%A5%BF%E6%9D%91.html"' in page
+    assert page.count("打开地图</a>") == 3
+    totals = [re.findall(r'data-v="(\d+)"', row)[-1] for row in re.findall(r"<tr>(.*?)</tr>", page)[1:4]]
+    assert totals == ["6", "1", "1"]  # per village
+    assert "共 3 个行政村，问题 8 处" in page
+    assert not re.search(r"<script[^>]*\bsrc|<link[^>]*stylesheet", page)
+    with pytest.raises(LayerError, match="relative path"):
+        render_index(df.assign(href="javascript:alert(1)"), tmp_path / "bad.html")
+    with pytest.raises(LayerError, match="href"):
+        render_index(df.drop(columns="href"), tmp_path / "bad.html")
+
+
+def test_gcj02_used_for_display_matches_runtime_formula():
+    # the JS runtime carries the same constants as spatial/gcj02.py
+    from maps.offline import asset_text
+
+    js = asset_text("landguard/landguard.js")
+    assert "6378245.0" in js and "0.00669342162296594323" in js
+    lon, lat = wgs84_to_gcj02(117.1, 40.14)
+    assert gcj02_to_wgs84(lon, lat) == pytest.approx((117.1, 40.14), abs=1e-9)
