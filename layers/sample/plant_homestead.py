@@ -16,10 +16,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .model import AS_OF, Plant, Sample, TruthRow, updated_rows
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .model import AS_OF, Plant, Sample, TruthRow, frame, updated_rows
 from .people import to_15_digits, to_fullwidth, with_wrong_check_digit
 
-__all__ = ["plant_home_multi"]
+__all__ = ["plant_home_multi", "plant_home_rules", "plant_home_multi_mixed", "plant_home_old", "plant_home_area",
+           "plant_home_cover", "plant_home_floors", "plant_home_height", "plant_home_merge", "plant_home_pbf"]
 
 
 def plant_home_multi(sample: Sample) -> Plant:
@@ -143,3 +149,351 @@ def plant_home_multi(sample: Sample) -> Plant:
     features = {"parcels": updated_rows(s, "parcels", parcel_changes),
                 "buildings": updated_rows(s, "buildings", building_changes)}
     return Plant(features=features, truth=truth)
+
+
+# --------------------------------------------------------------------------------------------------
+# the other rules of the family
+# --------------------------------------------------------------------------------------------------
+def _months_before(day: dt.date, months: int, plus_days: int = 0) -> dt.date:
+    """``day`` minus whole calendar months, plus ``plus_days``."""
+    return (pd.Timestamp(day) - pd.DateOffset(months=months) + pd.Timedelta(days=plus_days)).date()
+
+
+def _village_name(s: Sample, pid: str) -> str:
+    return s.villages[s.parcel_meta.at[pid, "village_id"]]["name"]
+
+
+def _house(s: Sample, pid: str) -> tuple[str, shapely.Polygon]:
+    """The main building of a base parcel: (building_id, geometry)."""
+    bid = s.parcel_meta.at[pid, "main_building"]
+    return bid, s.row_of("buildings", bid).geometry
+
+
+def _parcel_box(s: Sample, pid: str) -> tuple[float, float, float, float]:
+    m = s.parcel_meta.loc[pid]
+    return float(m["x0"]), float(m["y0"]), float(m["x1"]), float(m["y1"])
+
+
+def _one_floor(**extra) -> dict:
+    """Attributes of a compliant one-floor pitched house (and what the nDSM draws)."""
+    return {"floors": 1, "basement": False, "roof": "pitched", "eave_height_m": 3.2, "ridge_height_m": 5.6,
+            "_eave_true": 3.2, "_ridge_true": 5.6, **extra}
+
+
+def plant_home_multi_mixed(sample: Sample) -> Plant:
+    """``HOME-MULTI`` with a household register filled in for one parcel only, across villages.
+
+    Violation: one person holds a parcel with a ``household_id`` and his 18-digit number in one village,
+    and a parcel with no ``household_id`` and his 15-digit number in another: one household.
+
+    Examples
+    --------
+    >>> from layers.sample.base import build_base
+    >>> [t.expect for t in plant_home_multi_mixed(build_base(0)).truth]
+    ['violation']
+    """
+    s = sample
+    south, north = s.village_ids("south"), s.village_ids("north")
+    person = s.people.new(born=(1950, 1968))
+    a, b = s.take_parcel(south[4]), s.take_parcel(north[5])
+    household = f"{s.parcel_meta.at[a, 'village_id']}9002"
+    changes = {a: {"owner_name": person.name, "owner_id": person.id18, "household_id": household},
+               b: {"owner_name": person.name, "owner_id": to_15_digits(person.id18), "household_id": None}}
+    pids = sorted([a, b])
+    truth = [TruthRow("HOME-MULTI", "parcels", pids[0], "violation",
+                      f"{person.name}: parcel {a} ({_village_name(s, a)}) with household_id {household} and "
+                      f"{person.id18}; parcel {b} ({_village_name(s, b)}) without household_id and "
+                      f"{to_15_digits(person.id18)} (15 digits): one household across villages")]
+    return Plant(features={"parcels": updated_rows(s, "parcels", changes)}, truth=truth)
+
+
+def plant_home_old(sample: Sample) -> Plant:
+    """``HOME-OLD`` 建新未拆旧: old parcels of approved relocations whose houses still stand.
+
+    Violation: new house completed four calendar months before ``as_of`` (deadline a month ago), the
+    old house still on the old parcel. Near misses: completed three months less one day before
+    ``as_of`` (still within the 3 months); and ``HOME-MULTI`` must not count the violation's old parcel.
+
+    Examples
+    --------
+    >>> from layers.sample.base import build_base
+    >>> sorted(t.expect for t in plant_home_old(build_base(0)).truth)
+    ['near_miss', 'near_miss', 'violation']
+    """
+    s = sample
+    south, north = s.village_ids("south"), s.village_ids("north")
+    changes: dict[str, dict] = {}
+    truth: list[TruthRow] = []
+    for vid, completed, expect, what in (
+            (north[1], _months_before(AS_OF, 4), "violation", "4 months before as_of: deadline passed"),
+            (south[5], _months_before(AS_OF, 3, plus_days=1), "near_miss", "3 months less a day before as_of: "
+                                                                           "still within the 3 months")):
+        person = s.people.new(born=(1950, 1985))
+        old, new = s.take_parcel(vid), s.take_parcel(vid)
+        bid, _ = _house(s, old)
+        changes[old] = {"owner_name": person.name, "owner_id": person.id18, "household_id": None,
+                        "replaced_by": new, "new_house_completed": completed.isoformat()}
+        changes[new] = {"owner_name": person.name, "owner_id": person.id18, "household_id": None,
+                        "approved_date": "2025-03-18"}
+        truth.append(TruthRow("HOME-OLD", "parcels", old, expect,
+                              f"relocation {old} -> {new} ({s.villages[vid]['name']}), new house completed "
+                              f"{completed.isoformat()} ({what}); old house {bid} still standing"))
+        if expect == "violation":
+            truth.append(TruthRow("HOME-MULTI", "parcels", min(old, new), "near_miss",
+                                  f"old parcel {old} of a relocation is HOME-OLD, not a second homestead"))
+    return Plant(features={"parcels": updated_rows(s, "parcels", changes)}, truth=truth)
+
+
+def plant_home_area(sample: Sample) -> Plant:
+    """``HOME-AREA`` 宅基地超标准: parcels stretched over 173.33 m² into the street or settlement margin.
+
+    Violations: 182 m² approved 2023-04-12 (``high``); 180 m² approved 1996-05-20 and 178 m² undated
+    (``low``, 历史超占). Near miss: exactly 173.33 m², approved 2022-09-01. Parcels are ``north`` row
+    parcels at least 12.3 m wide, stretched north by at most 3 m (the street is 7 m wide).
+
+    Examples
+    --------
+    >>> from layers.sample.base import build_base
+    >>> sorted(t.expect for t in plant_home_area(build_base(0)).truth)
+    ['near_miss', 'violation', 'violation', 'violation']
+    """
+    s = sample
+    south, north = s.village_ids("south"), s.village_ids("north")
+    changes: dict[str, dict] = {}
+    truth: list[TruthRow] = []
+    for vid, area, approved, expect, what in (
+            (south[2], 182.0, "2023-04-12", "violation", "approved after 2021-07-01: high"),
+            (north[2], 180.0, "1996-05-20", "violation", "approved 1996: low, 历史超占 6.67 m²"),
+            (north[4], 178.0, None, "violation", "undated: low, 历史超占 4.67 m²"),
+            (south[3], 173.33, "2022-09-01", "near_miss", "exactly the standard")):
+        pid = s.take_parcel(vid, row="north", min_width=12.3)
+        x0, y0, x1, y1 = _parcel_box(s, pid)
+        y1_new = y0 + area / (x1 - x0)
+        if not 0 < y1_new - y1 <= 3.0:
+            raise AssertionError(f"HOME-AREA plant: parcel {pid} would move its north side by {y1_new - y1:.2f} m")
+        changes[pid] = {"geometry": shapely.box(x0, y0, x1, y1_new), "approved_date": approved,
+                        "approved_area_m2": round(area, 2) if approved else np.nan}
+        truth.append(TruthRow("HOME-AREA", "parcels", pid, expect,
+                              f"{area:.2f} m² ({what}); {s.villages[vid]['name']}"))
+    return Plant(features={"parcels": updated_rows(s, "parcels", changes)}, truth=truth)
+
+
+def plant_home_cover(sample: Sample) -> Plant:
+    """``HOME-COVER`` 礅基占地超比例: houses covering too much of their parcel.
+
+    Violation: a one-floor house 0.5 m from every side of its parcel (about 82–85 %). Near miss: a
+    house of exactly 75 % (1.0 m gables, depth to fit).
+
+    Examples
+    --------
+    >>> from layers.sample.base import build_base
+    >>> sorted(t.expect for t in plant_home_cover(build_base(0)).truth)
+    ['near_miss', 'violation']
+    """
+    s = sample
+    south, north = s.village_ids("south"), s.village_ids("north")
+    changes: dict[str, dict] = {}
+    truth: list[TruthRow] = []
+
+    pid = s.take_parcel(north[0])
+    x0, y0, x1, y1 = _parcel_box(s, pid)
+    bid, _ = _house(s, pid)
+    geom = shapely.box(x0 + 0.5, y0 + 0.5, x1 - 0.5, y1 - 0.5)
+    changes[bid] = _one_floor(geometry=geom)
+    share = geom.area / ((x1 - x0) * (y1 - y0)) * 100
+    truth.append(TruthRow("HOME-COVER", "parcels", pid, "violation",
+                          f"house {bid} 0.5 m from every side: {share:.1f} % of the parcel; {_village_name(s, pid)}"))
+
+    pid = s.take_parcel(south[5])
+    x0, y0, x1, y1 = _parcel_box(s, pid)
+    bid, _ = _house(s, pid)
+    width = (x1 - x0) - 2.0
+    depth = 0.75 * (x1 - x0) * (y1 - y0) / width
+    if depth > (y1 - y0) - 1.0:
+        width = (x1 - x0) - 1.0
+        depth = 0.75 * (x1 - x0) * (y1 - y0) / width
+    bx0 = x0 + ((x1 - x0) - width) / 2
+    top = y1 - ((y1 - y0) - depth) / 2
+    geom = shapely.box(bx0, top - depth, bx0 + width, top)
+    changes[bid] = _one_floor(geometry=geom)
+    truth.append(TruthRow("HOME-COVER", "parcels", pid, "near_miss",
+                          f"house {bid} of exactly 75 % of the parcel ({geom.area:.2f} of "
+                          f"{(x1 - x0) * (y1 - y0):.2f} m²); {_village_name(s, pid)}"))
+    return Plant(features={"buildings": updated_rows(s, "buildings", changes)}, truth=truth)
+
+
+def plant_home_floors(sample: Sample) -> Plant:
+    """``HOME-FLOORS`` 超层数/地下室: a three-floor house and a basement; a two-floor house is fine.
+
+    The three-floor house (flat roof, 9.6 m) is also over the two-floor height limit (``HOME-HEIGHT``).
+
+    Examples
+    --------
+    >>> from layers.sample.base import build_base
+    >>> sorted(t.expect for t in plant_home_floors(build_base(0)).truth)
+    ['near_miss', 'near_miss', 'violation', 'violation', 'violation']
+    """
+    s = sample
+    south, north = s.village_ids("south"), s.village_ids("north")
+    changes: dict[str, dict] = {}
+    truth: list[TruthRow] = []
+
+    def case(vid: str, attrs: dict, rows: list[tuple[str, str, str]]) -> None:
+        pid = s.take_parcel(vid)
+        bid, _ = _house(s, pid)
+        changes[bid] = attrs
+        for rule, expect, note in rows:
+            truth.append(TruthRow(rule, "buildings", bid, expect, f"{note}; parcel {pid} ({s.villages[vid]['name']})"))
+
+    case(north[1], {"floors": 3, "basement": False, "roof": "flat", "eave_height_m": 9.6, "ridge_height_m": np.nan,
+                    "_eave_true": 9.6, "_ridge_true": np.nan},
+         [("HOME-FLOORS", "violation", "3 floors"),
+          ("HOME-HEIGHT", "violation", "3 floors, flat roof 9.6 m: over the two-floor limit 7.2 m")])
+    case(south[3], {"floors": 2, "basement": True, "roof": "pitched", "eave_height_m": 6.6, "ridge_height_m": 8.2,
+                    "_eave_true": 6.6, "_ridge_true": 8.2},
+         [("HOME-FLOORS", "violation", "2 floors with a basement")])
+    case(north[5], {"floors": 2, "basement": False, "roof": "pitched", "eave_height_m": 6.9, "ridge_height_m": 8.4,
+                    "_eave_true": 6.9, "_ridge_true": 8.4},
+         [("HOME-FLOORS", "near_miss", "2 floors, no basement"),
+          ("HOME-HEIGHT", "near_miss", "2 floors pitched, eave 6.9 m, ridge 8.4 m")])
+    return Plant(features={"buildings": updated_rows(s, "buildings", changes)}, truth=truth)
+
+
+def plant_home_height(sample: Sample) -> Plant:
+    """``HOME-HEIGHT`` 超高: attribute heights, and heights known only from the nDSM.
+
+    Violations: two floors pitched with ridge 8.7 m; one floor flat 3.8 m; two floors pitched whose
+    heights are missing from the table and whose roof the nDSM draws with eave 7.0 m and ridge 9.6 m
+    (a village in ``sample.raster_villages``). Near misses: ridge exactly 8.6 m; flat exactly 3.5 m; a
+    nDSM-only two-floor pitched roof with ridge 8.4 m.
+
+    Examples
+    --------
+    >>> from layers.sample.base import build_base
+    >>> sorted(t.expect for t in plant_home_height(build_base(0)).truth)
+    ['near_miss', 'near_miss', 'near_miss', 'violation', 'violation', 'violation']
+    """
+    s = sample
+    south, north = s.village_ids("south"), s.village_ids("north")
+    raster = s.raster_villages
+    changes: dict[str, dict] = {}
+    truth: list[TruthRow] = []
+
+    def case(vid: str, attrs: dict, expect: str, note: str) -> None:
+        pid = s.take_parcel(vid)
+        bid, _ = _house(s, pid)
+        changes[bid] = {"basement": False, **attrs}
+        truth.append(TruthRow("HOME-HEIGHT", "buildings", bid, expect,
+                              f"{note}; parcel {pid} ({s.villages[vid]['name']})"))
+
+    def attr(floors: int, roof: str, eave: float, ridge: float) -> dict:
+        return {"floors": floors, "roof": roof, "eave_height_m": eave, "ridge_height_m": ridge,
+                "_eave_true": eave, "_ridge_true": ridge}
+
+    def ndsm_only(eave: float, ridge: float) -> dict:
+        return {"floors": 2, "roof": "pitched", "eave_height_m": np.nan, "ridge_height_m": np.nan,
+                "_eave_true": eave, "_ridge_true": ridge}
+
+    case(south[4], attr(2, "pitched", 7.0, 8.7), "violation", "2 floors pitched, ridge 8.7 m > 8.6 m (attribute)")
+    case(north[2], attr(2, "pitched", 7.0, 8.6), "near_miss", "2 floors pitched, ridge exactly 8.6 m (attribute)")
+    case(north[3], attr(1, "flat", 3.8, np.nan), "violation", "1 floor flat, 3.8 m > 3.5 m (attribute)")
+    case(south[2], attr(1, "flat", 3.5, np.nan), "near_miss", "1 floor flat, exactly 3.5 m (attribute)")
+    case(raster[0], ndsm_only(7.0, 9.6), "violation", "2 floors pitched, heights missing from the table; the nDSM "
+                                                      "shows a 9.6 m ridge (over 8.6 m)")
+    case(raster[1], ndsm_only(6.8, 8.4), "near_miss", "2 floors pitched, heights missing from the table; the nDSM "
+                                                      "shows an 8.4 m ridge")
+    return Plant(features={"buildings": updated_rows(s, "buildings", changes)}, truth=truth)
+
+
+def plant_home_merge(sample: Sample) -> Plant:
+    """``HOME-MERGE`` 相邻宅基地合建: a house reaching over the shared side into the next parcel.
+
+    Violation: the house's east wall moved 0.5 m past the parcel's east side (about 3–4 m² on the
+    neighbour's parcel). Near miss: moved 0.05 m past it (under 1 m²). Both are ``SET-OUTSIDE`` cases too
+    (a violation and a near miss).
+
+    Examples
+    --------
+    >>> from layers.sample.base import build_base
+    >>> sorted(t.expect for t in plant_home_merge(build_base(0)).truth)
+    ['near_miss', 'near_miss', 'violation', 'violation']
+    """
+    s = sample
+    south, north = s.village_ids("south"), s.village_ids("north")
+    changes: dict[str, dict] = {}
+    truth: list[TruthRow] = []
+    for vid, over, expect in ((north[4], 0.5, "violation"), (south[0], 0.05, "near_miss")):
+        pid = s.take_parcel(vid, east_neighbour=True)
+        x0, y0, x1, y1 = _parcel_box(s, pid)
+        east = s.parcel_meta.at[pid, "east"]
+        bid, geom = _house(s, pid)
+        bx0, by0, _, by1 = geom.bounds
+        changes[bid] = {"geometry": shapely.box(bx0, by0, x1 + over, by1)}
+        area = over * (by1 - by0)
+        note = (f"house {bid} of parcel {pid} reaches {over} m into the next parcel {east} ({area:.2f} m²); "
+                f"{s.villages[vid]['name']}")
+        truth.append(TruthRow("HOME-MERGE", "buildings", bid, expect, note))
+        truth.append(TruthRow("SET-OUTSIDE", "buildings", bid, expect, note))
+    return Plant(features={"buildings": updated_rows(s, "buildings", changes)}, truth=truth)
+
+
+def plant_home_pbf(sample: Sample) -> Plant:
+    """``HOME-PBF`` 宅基地占用永久基本农田: new parcels at the settlement's south edge, on an ``edge`` site.
+
+    Violation: a 12 m x 13 m parcel reaching 5 m over the settlement edge onto PBF (60 m²). Near miss:
+    one reaching 0.05 m over it (0.6 m² < 1 m²). Neither has a house yet (no farmland building).
+
+    Examples
+    --------
+    >>> from layers.sample.base import build_base
+    >>> sorted(t.expect for t in plant_home_pbf(build_base(0)).truth)
+    ['near_miss', 'violation']
+    """
+    s = sample
+    rows: list[dict] = []
+    truth: list[TruthRow] = []
+    for over, expect in ((5.0, "violation"), (0.05, "near_miss")):
+        site = None
+        for vid in s.village_ids("north") + s.village_ids("south"):
+            try:
+                site = s.take_site("edge", village_id=vid, pbf=True)
+                break
+            except LookupError:
+                continue
+        if site is None:
+            raise LookupError("HOME-PBF plant: no free edge site on PBF")
+        x0 = site.geometry.bounds[0] + 20.0
+        y0 = site.edge_y - over
+        person = s.people.new(born=(1975, 1998))
+        pid = f"{site.village_id}JC{90000 + s.next_number('home_pbf_parcel'):05d}"
+        rows.append({"parcel_id": pid, "village_id": site.village_id, "owner_name": person.name,
+                     "owner_id": person.id18, "household_id": None, "approved_date": "2024-06-03",
+                     "approved_area_m2": 156.0, "replaced_by": None, "new_house_completed": None,
+                     "geometry": shapely.box(x0, y0, x0 + 12.0, y0 + 13.0)})
+        truth.append(TruthRow("HOME-PBF", "parcels", pid, expect,
+                              f"new parcel {over} m over the settlement's south edge onto PBF {site.pbf_id} "
+                              f"({12.0 * over:.2f} m²); {s.villages[site.village_id]['name']}"))
+    return Plant(features={"parcels": frame(rows)}, truth=truth)
+
+
+def plant_home_rules(sample: Sample) -> Plant:
+    """Every homestead rule but the first ``HOME-MULTI`` cases, as one plant (one entry of ``PLANTERS``).
+
+    Runs :func:`plant_home_multi_mixed`, :func:`plant_home_old`, :func:`plant_home_area`,
+    :func:`plant_home_cover`, :func:`plant_home_floors`, :func:`plant_home_height`,
+    :func:`plant_home_merge` and :func:`plant_home_pbf` in this order (each takes its own parcels).
+
+    Examples
+    --------
+    >>> from layers.sample.base import build_base
+    >>> sorted({t.rule_id for t in plant_home_rules(build_base(0)).truth})[:3]
+    ['HOME-AREA', 'HOME-COVER', 'HOME-FLOORS']
+    """
+    plants = [f(sample) for f in (plant_home_multi_mixed, plant_home_old, plant_home_area, plant_home_cover,
+                                  plant_home_floors, plant_home_height, plant_home_merge, plant_home_pbf)]
+    features: dict[str, gpd.GeoDataFrame] = {}
+    for plant in plants:
+        for layer, rows in plant.features.items():
+            features[layer] = rows if layer not in features else gpd.GeoDataFrame(
+                pd.concat([features[layer], rows], ignore_index=True), geometry="geometry", crs=rows.crs)
+    return Plant(features=features, truth=[t for p in plants for t in p.truth])
