@@ -50,6 +50,7 @@ class Limits(BaseModel):
     overuse_min_m2: float = Field(10.0, ge=0, description="FARM-OVERUSE tolerated excess area (m²)")
     misplaced_share: float = Field(0.5, ge=0, le=1, description="FARM-MISPLACED outside share")
     rs_min_area_m2: float = Field(50.0, ge=0, description="smallest satellite change patch (m²)")
+    belt_gap_m: float = Field(1.0, ge=0, description="woodland this close to road land or water is a belt (m)")
     # homestead
     homestead_area_m2: float = Field(173.33, gt=0, description="homestead standard, 0.26 亩 (m²)")
     homestead_area_date: dt.date = Field(dt.date(2021, 7, 1), description="approvals from this date: HOME-AREA high")
@@ -71,8 +72,12 @@ class Limits(BaseModel):
     drip_rear_2f_downspout_m: float = Field(0.4, ge=0)
     drip_gable_1f_m: float = Field(0.2, ge=0)
     drip_gable_2f_m: float = Field(0.3, ge=0)
+    drip_road_search_m: float = Field(30.0, ge=0, description="SET-DRIP: nearest road this close sets the rear eave (m)")
     # siting
     cemetery_road_distance_m: float = Field(50.0, ge=0, description="from the configuration: the source names no number")
+    cemetery_road_grades: list[str] = Field(
+        default_factory=lambda: ["expressway", "national", "provincial", "county", "township"],
+        description="road grades that are 公路 for SITE-CEMETERY (roads of unknown grade always count)")
 
 
 class LimitSet:
