@@ -17,11 +17,18 @@ rule where the case allows (see :mod:`layers.sample.base` for what the base keep
 
 from __future__ import annotations
 
+import datetime as dt
+
+import geopandas as gpd
+import pandas as pd
 import shapely
 
-from .model import AS_OF, LandcoverChange, Plant, Sample, TruthRow, building_rows, frame
+from ..landcover import patch_ids
+from ..landuse import class_name, is_farmland
+from .base import DLMC
+from .model import AS_OF, ORIGIN, LandcoverChange, Plant, Sample, TruthRow, building_rows, frame
 
-__all__ = ["plant_farm_build", "plant_landcover_changes"]
+__all__ = ["plant_farm_build", "plant_landcover_changes", "plant_farm_rules"]
 
 
 def _offset_box(x0: float, y0: float, dx0: float, dy0: float, dx1: float, dy1: float) -> shapely.Polygon:
@@ -110,12 +117,13 @@ def plant_farm_build(sample: Sample) -> Plant:
 
 
 def plant_landcover_changes(sample: Sample) -> Plant:
-    """Remote-sensing change patches burnt into ``landcover_after`` only (for ``FARM-RS``; no truth rows).
+    """Remote-sensing change patches burnt into ``landcover_after`` only (``FARM-RS``).
 
     Cropland in 2019 turned forest (on PBF and off it), water (on PBF) and hardened built-up ground, and
     one 6 m x 6 m (36 m² < 50 m²) built-up patch as a near miss. The land-use survey still says farmland
     there. Houses planted on farmland by :func:`plant_farm_build` show as built-up changes as well
-    (every building is burnt into the rasters by its ``built_year``).
+    (every building is burnt into the rasters by its ``built_year``), and so do the conversions planted by
+    :func:`plant_farm_rules`; only these five have truth rows (subject ``RS-<E>-<N>``, the patch's centroid).
 
     Examples
     --------
@@ -132,10 +140,379 @@ def plant_landcover_changes(sample: Sample) -> Plant:
         (north[4], False, (10, 10, 40, 40), 2, "cropland -> forest 30 m x 30 m (900 m²), not PBF"),
         (south[1], False, (30, 30, 36, 36), 5, "cropland -> built-up 6 m x 6 m (36 m² < 50 m²): near miss"),
     ]
-    changes = []
+    changes, truth = [], []
     for n, (vid, pbf, (a, b, c, d), cls, note) in enumerate(specs, start=1):
         site = s.take_site("field", village_id=vid, pbf=pbf)
         x0, y0 = site.geometry.bounds[:2]
-        changes.append(LandcoverChange(f"RS{n:02d}", _offset_box(x0, y0, a, b, c, d), cls,
-                                       f"{note}; {s.villages[vid]['name']} site {site.site_id} tbbh {site.tbbh}"))
-    return Plant(landcover_changes=changes)
+        geom = _offset_box(x0, y0, a, b, c, d)
+        full_note = f"{note}; {s.villages[vid]['name']} site {site.site_id} tbbh {site.tbbh}"
+        changes.append(LandcoverChange(f"RS{n:02d}", geom, cls, full_note))
+        # the patch id FARM-RS gives a change patch: from its centroid (the patch lies wholly on farmland)
+        truth.append(TruthRow("FARM-RS", "landcover_after", str(patch_ids([geom])[0]),
+                              "near_miss" if "near miss" in note else "violation", full_note))
+    return Plant(landcover_changes=changes, truth=truth)
+
+
+# --------------------------------------------------------------------------------------------------
+# every other rule of the family
+# --------------------------------------------------------------------------------------------------
+class _Land:
+    """Edits of the current and baseline surveys shared by the planters of :func:`plant_farm_rules`.
+
+    :meth:`carve` cuts a polygon out of the patches under it (they keep their ``tbbh``; a patch cut in
+    two gets a new ``tbbh`` for its second part) and adds it as a new patch with its own code.
+    """
+
+    def __init__(self, sample: Sample) -> None:
+        self.s = sample
+        self.frames = {k: sample.layers[k].copy() for k in ("landuse", "landuse_baseline")}
+        self.changed: dict[str, set[str]] = {k: set() for k in self.frames}
+
+    def new_tbbh(self) -> str:
+        return f"{90000 + self.s.next_number('farm_tbbh'):05d}"
+
+    def _add(self, layer: str, geom, code: str, tbbh: str) -> None:
+        f = self.frames[layer]
+        row = {"dlbm": code, "dlmc": DLMC.get(code) or class_name([code]).iloc[0], "tbbh": tbbh,
+               "survey_year": int(f["survey_year"].iloc[0]), "geometry": geom}
+        self.frames[layer] = gpd.GeoDataFrame(pd.concat([f, frame([row])], ignore_index=True),
+                                              geometry="geometry", crs=f.crs)
+        self.changed[layer].add(tbbh)
+
+    def carve(self, geom, code: str, layers=("landuse",)) -> str:
+        """Make ``geom`` a patch of ``code`` in ``layers``; returns its (new) ``tbbh``."""
+        tbbh = self.new_tbbh()
+        for layer in layers:
+            f = self.frames[layer]
+            for i in f.index[f.intersects(geom)]:
+                old = f.at[i, "geometry"]
+                if old.intersection(geom).area <= 0:
+                    continue
+                parts = [p for p in shapely.get_parts(old.difference(geom))
+                         if isinstance(p, shapely.Polygon) and p.area >= 0.5]
+                if not parts:
+                    raise ValueError(f"carving {code} would swallow patch {f.at[i, 'tbbh']} of {layer}")
+                f.at[i, "geometry"] = parts[0]
+                self.changed[layer].add(f.at[i, "tbbh"])
+                for p in parts[1:]:
+                    self._add(layer, p, f.at[i, "dlbm"], self.new_tbbh())
+                    f = self.frames[layer]
+            self._add(layer, geom, code, tbbh)
+        return tbbh
+
+    def patch(self, layer: str, geom) -> pd.Series | None:
+        """The patch of ``layer`` that contains ``geom`` (None when no single patch does)."""
+        f = self.frames[layer]
+        hit = f[f.contains(geom)]
+        return hit.iloc[0] if len(hit) == 1 else None
+
+    def rows(self, layer: str) -> gpd.GeoDataFrame:
+        f = self.frames[layer]
+        return f[f["tbbh"].isin(list(self.changed[layer]))].reset_index(drop=True)
+
+
+class _Cases:
+    """What the planters of :func:`plant_farm_rules` add besides land use: rows per layer and truth."""
+
+    def __init__(self, sample: Sample) -> None:
+        self.s = sample
+        self.buildings: list[tuple[shapely.Geometry, dict]] = []
+        self.approvals: list[dict] = []
+        self.pbf: list[dict] = []
+        self.waters: list[dict] = []
+        self.truth: list[TruthRow] = []
+
+    def case(self, rule_id: str, layer: str, subject: str, expect: str, note: str) -> None:
+        self.truth.append(TruthRow(rule_id, layer, subject, expect, note))
+
+    def building(self, geom, **attrs) -> str:
+        attrs.setdefault("use", "warehouse")
+        attrs.setdefault("roof", "flat")
+        attrs.setdefault("ridge_height_m", None)
+        attrs.setdefault("owner_id", self.s.people.new(born=(1950, 1990)).id18)
+        bid = self.s.new_building_id()
+        self.buildings.append((geom, dict(attrs, building_id=bid)))
+        return bid
+
+    def approval(self, approval_id: str, kind: str, geom, approved_area_m2: float | None = None,
+                 valid_until: str | None = None) -> str:
+        self.approvals.append({"approval_id": approval_id, "kind": kind, "valid_until": valid_until,
+                               "approved_area_m2": round(geom.area, 1) if approved_area_m2 is None else approved_area_m2,
+                               "geometry": geom})
+        return approval_id
+
+    def new_pbf(self, geom) -> str:
+        pbf_id = f"PBF9{self.s.next_number('farm_pbf'):04d}"
+        self.pbf.append({"pbf_id": pbf_id, "geometry": geom})
+        return pbf_id
+
+
+def _site(s: Sample, kind: str, pbf: bool):
+    """The next free site of a kind, its lower-left corner, and a box maker relative to that corner."""
+    site = s.take_site(kind, pbf=pbf)
+    x0, y0 = site.geometry.bounds[:2]
+    where = f"{s.villages[site.village_id]['name']} site {site.site_id} ({site.dlbm}, {'PBF' if pbf else 'not PBF'})"
+    return site, (lambda a, b, c, d: _offset_box(x0, y0, a, b, c, d)), where
+
+
+def _plant_nonagri(s: Sample, land: _Land, c: _Cases) -> None:
+    """FARM-NONAGRI: construction patches on farmland; rural road, approved land and a house's own patch."""
+    _, box, where = _site(s, "field", False)
+    t = land.carve(box(5, 5, 35, 35), "0601")
+    c.case("FARM-NONAGRI", "landuse", t, "violation", f"0601 workshop yard 30 m x 30 m on farmland, no approval; {where}")
+    c.case("FARM-CRIMINAL", "landuse", t, "near_miss", f"900 m² = 1.35 亩 of farmland, far under 10 亩; {where}")
+    c.approval("JS2020-0077", "construction", box(38, 3, 68, 33))
+    t = land.carve(box(40, 5, 65, 30), "0601")
+    c.case("FARM-NONAGRI", "landuse", t, "near_miss", f"0601 patch inside construction approval JS2020-0077; {where}")
+    t = land.carve(box(5, 40, 65, 46), "1006")
+    c.case("FARM-NONAGRI", "landuse", t, "near_miss", f"1006 农村道路 across farmland (agricultural use); {where}")
+
+    _, box, where = _site(s, "edge", True)
+    t = land.carve(box(20, 25, 50, 50), "0702")
+    b = c.building(box(29, 30, 41, 39), use="residential", roof="pitched", ridge_height_m=5.6, built_year=2023)
+    c.case("FARM-NONAGRI", "landuse", t, "violation",
+           f"0702 yard 30 m x 25 m on PBF around house {b}: 642 m² outside the building, high; {where}")
+    c.case("FARM-BUILD", "buildings", b, "violation", f"house in a new 0702 yard on PBF; {where}")
+
+    _, box, where = _site(s, "edge", False)
+    b = c.building(box(30, 38, 42, 47), use="residential", roof="pitched", ridge_height_m=5.6, built_year=2022)
+    t = land.carve(box(30, 38, 42, 47), "0702")
+    c.case("FARM-NONAGRI", "landuse", t, "near_miss",
+           f"0702 patch that is exactly house {b}'s footprint: one FARM-BUILD, not also FARM-NONAGRI; {where}")
+    c.case("FARM-BUILD", "buildings", b, "violation", f"house whose 0702 patch is its footprint; {where}")
+
+
+def _plant_facility(s: Sample, land: _Land, c: _Cases) -> None:
+    """FARM-FACILITY: a 民宿 on the base's approved facility land (1202, SN2022-0007); a keeper's shed beside it."""
+    ap = s.layers["approvals"]
+    ap = ap[ap["kind"] == "facility_agri"].iloc[0]
+    x0, y0 = ap.geometry.bounds[:2]
+    where = f"facility land {ap['approval_id']} (1202 in both surveys)"
+    b = c.building(_offset_box(x0, y0, 10, 10, 25, 20), use="民宿", approval_id=ap["approval_id"], roof="pitched",
+                   ridge_height_m=5.4, built_year=2022)
+    c.case("FARM-FACILITY", "buildings", b, "violation", f"民宿 (guesthouse) on {where}")
+    b = c.building(_offset_box(x0, y0, 30, 10, 50, 18), use="温室管理用房", approval_id=ap["approval_id"], built_year=2021)
+    c.case("FARM-FACILITY", "buildings", b, "near_miss", f"greenhouse keeper's shed on {where}")
+
+
+def _plant_green(s: Sample, land: _Land, c: _Cases) -> None:
+    """FARM-GREEN: woodland on farmland and on PBF (0307K), turf on PBF; turf off PBF as a near miss."""
+    _, box, where = _site(s, "field", False)
+    t = land.carve(box(5, 5, 35, 55), "0301")
+    c.case("FARM-GREEN", "landuse", t, "violation", f"0301 planted on farmland, 30 m x 50 m, medium; {where}")
+    t = land.carve(box(40, 5, 65, 55), "0403")
+    c.case("FARM-GREEN", "landuse", t, "near_miss", f"0403 turf on farmland that is not PBF; {where}")
+    _, box, where = _site(s, "field", True)
+    t = land.carve(box(5, 5, 35, 55), "0307K")
+    c.case("FARM-GREEN", "landuse", t, "violation", f"0307K on PBF: high, reported as recoverable; {where}")
+    t = land.carve(box(40, 5, 65, 55), "0403")
+    c.case("FARM-GREEN", "landuse", t, "violation", f"0403 turf (nursery) on PBF; {where}")
+
+
+def _plant_lake_nongrain(s: Sample, land: _Land, c: _Cases) -> None:
+    """FARM-LAKE and FARM-NONGRAIN: a pond, a park lake, aquaculture, an orchard, a farmland recode."""
+    site, box, where = _site(s, "field", False)
+    t = land.carve(box(2, 2, 32, 28), "1104")
+    c.case("FARM-LAKE", "landuse", t, "violation", f"1104 pond dug in farmland, 30 m x 26 m; {where}")
+    t = land.carve(box(36, 2, 66, 28), "1104A")
+    c.case("FARM-LAKE", "landuse", t, "near_miss", f"1104A aquaculture pond is not a lake; {where}")
+    c.case("FARM-NONGRAIN", "landuse", t, "violation", f"1104A aquaculture pond on farmland, low; {where}")
+    t = land.carve(box(2, 32, 32, 58), "0201")
+    c.case("FARM-NONGRAIN", "landuse", t, "violation", f"0201 orchard on farmland, low; {where}")
+    t = land.carve(box(36, 32, 66, 58), "0101" if site.dlbm != "0101" else "0103")
+    c.case("FARM-NONGRAIN", "landuse", t, "near_miss", f"farmland recoded to another farmland class; {where}")
+    _, box, where = _site(s, "field", True)
+    t = land.carve(box(5, 5, 65, 55), "0810")
+    c.waters.append({"name": "湿地公园人工湖", "kind": "reservoir", "geometry": box(20, 15, 50, 40)})
+    c.case("FARM-LAKE", "landuse", t, "violation", f"0810 park with an artificial lake on PBF; {where}")
+    c.case("FARM-NONAGRI", "landuse", t, "near_miss", f"a park with water is FARM-LAKE's case only; {where}")
+
+
+def _strip(land: _Land, belt_box, farm_box) -> bool:
+    """Whether ``belt_box`` lies in one 0301 belt patch and ``farm_box`` in one farmland patch, in both surveys."""
+    for layer in ("landuse", "landuse_baseline"):
+        belt = land.patch(layer, belt_box) if belt_box is not None else None
+        farm = land.patch(layer, farm_box) if farm_box is not None else None
+        if belt_box is not None and (belt is None or belt["dlbm"] != "0301"):
+            return False
+        if farm_box is not None and (farm is None or not bool(is_farmland([farm["dlbm"]])[0])):
+            return False
+    return True
+
+
+def _plant_corridor(s: Sample, land: _Land, c: _Cases) -> None:
+    """FARM-CORRIDOR: belts along 平蓟路 (provincial, 5 m), 峪华路 (county, 3 m) and 东干渠 (canal)."""
+    X0, Y0 = ORIGIN
+    pbf = shapely.union_all(s.layers["pbf"].geometry.to_numpy())
+
+    def box(x0, y0, x1, y1):
+        return shapely.box(X0 + x0, Y0 + y0, X0 + x1, Y0 + y1)
+
+    cells = [x for x in range(250, 8750, 250)]
+    # 平蓟路 S311: road land y 3194..3206, 5 m belts; farmland strips north of the belt at y 3211..3225
+    found = [x + 50 for x in cells if _strip(land, box(x + 50, 3206, x + 150, 3211), box(x + 50, 3211, x + 150, 3211.5))]
+    xa, xb = found[0], found[1]
+    t = land.carve(box(xa, 3206, xa + 100, 3211.5), "0301")
+    note = "woodland belt along S311 平蓟路 (provincial) 5.5 m wide, 100 m long, its outer 0.5 m on farmland"
+    c.case("FARM-CORRIDOR", "landuse", t, "violation", note)
+    c.case("FARM-GREEN", "landuse", t, "near_miss", note + ": FARM-CORRIDOR's case only")
+    land.carve(box(xb, 3206, xb + 100, 3211), "0103", layers=("landuse_baseline",))
+    t = land.carve(box(xb, 3206, xb + 100, 3211), "0301")
+    note = "belt along S311 exactly 5.0 m wide on farmland (baseline 0103): within the standard"
+    c.case("FARM-CORRIDOR", "landuse", t, "near_miss", note)
+    c.case("FARM-GREEN", "landuse", t, "near_miss", note)
+    # 峪华路 X036: road land x 5996..6004, 3 m belts; a 4 m belt on its east side
+    ys = [y for y in range(1000, 4100, 50) if _strip(land, box(6004, y, 6007, y + 100), box(6007, y, 6008, y + 100))]
+    t = land.carve(box(6004, ys[0], 6008, ys[0] + 100), "0301")
+    c.case("FARM-CORRIDOR", "landuse", t, "violation",
+           "woodland belt along X036 峪华路 (county) 4 m wide: 1 m beyond the 3 m standard on farmland")
+    # 东干渠 canal y 896..904, fields directly north of it: an 8 m belt on PBF (flagged) and off PBF (GREEN)
+    on, off = [], []
+    for x in cells:
+        g = box(x + 50, 904, x + 150, 912)
+        if _strip(land, None, g):
+            (on if pbf.contains(g) else off if not pbf.intersects(g) else []).append(g)
+    t = land.carve(on[0], "0301")
+    c.case("FARM-CORRIDOR", "landuse", t, "violation", "8 m woodland belt on PBF along the 东干渠 canal")
+    c.case("FARM-GREEN", "landuse", t, "near_miss", "belt on PBF along the canal: FARM-CORRIDOR's case only")
+    t = land.carve(off[0], "0301")
+    c.case("FARM-CORRIDOR", "landuse", t, "near_miss", "8 m woodland belt along the canal on farmland that is not PBF")
+    c.case("FARM-GREEN", "landuse", t, "violation", "8 m woodland belt along the canal on farmland (not PBF)")
+
+
+def _plant_protected(s: Sample, land: _Land, c: _Cases) -> None:
+    """FARM-RESERVE and FARM-REDLINE: farmland (both surveys) and PBF in the mountains."""
+    X0, Y0 = ORIGIN
+    red = s.layers["eco_redline"].geometry.iloc[0]
+    nr = s.layers["nature_reserves"]
+    core = nr.geometry[nr["zone"] == "core"].iloc[0]
+    general = nr.geometry[nr["zone"] == "general"].iloc[0]
+
+    def field(x0, y0, x1, y1, with_pbf=True):
+        g = shapely.box(X0 + x0, Y0 + y0, X0 + x1, Y0 + y1)
+        t = land.carve(g, "0103", layers=("landuse", "landuse_baseline"))
+        return g, t, (c.new_pbf(g) if with_pbf else None)
+
+    g, _, p = field(1600, 5300, 1700, 5380)
+    assert core.contains(g) and red.contains(g)
+    c.case("FARM-RESERVE", "pbf", p, "violation", "PBF 100 m x 80 m in the 四座楼 core zone: high (must exit)")
+    c.case("FARM-REDLINE", "pbf", p, "near_miss", "PBF under the red line but inside a nature reserve")
+    g, _, p = field(1800, 4560, 1900, 4640)
+    assert general.contains(g) and not red.intersects(g)
+    c.case("FARM-RESERVE", "pbf", p, "violation", "PBF 100 m x 80 m in the 四座楼 general zone: medium")
+    g, _, p = field(3800, 4560, 3900, 4640)
+    assert not nr.intersects(g).any() and not red.intersects(g)
+    c.case("FARM-RESERVE", "pbf", p, "near_miss", "PBF outside the nature reserve")
+    c.case("FARM-REDLINE", "pbf", p, "near_miss", "PBF below the eco red line")
+    g, _, p = field(5500, 5300, 5600, 5380)
+    assert red.contains(g) and not nr.intersects(g).any()
+    c.case("FARM-REDLINE", "pbf", p, "violation", "PBF 100 m x 80 m under the eco red line, outside reserves")
+    g1, t1, _ = field(4200, 5300, 4300, 5480, with_pbf=False)
+    g2, t2, _ = field(4300, 5300, 4400, 5480, with_pbf=False)
+    assert red.contains(g1) and red.contains(g2)
+    c.case("FARM-REDLINE", "landuse_baseline", min(t1, t2), "violation",
+           f"contiguous farmland block {t1}+{t2} of 200 m x 180 m (54 亩 ≥ 50 亩) under the eco red line")
+    g, t, _ = field(6200, 5300, 6360, 5460, with_pbf=False)
+    assert red.contains(g)
+    c.case("FARM-REDLINE", "landuse_baseline", t, "near_miss",
+           "scattered farmland patch of 160 m x 160 m (38.4 亩 < 50 亩) under the eco red line: allowed")
+
+
+def _plant_approvals(s: Sample, land: _Land, c: _Cases) -> None:
+    """FARM-UNAPPROVED, FARM-MISPLACED, FARM-OVERUSE, FARM-TEMPEXPIRED."""
+    _, box, where = _site(s, "field", False)
+    b = c.building(box(10, 10, 22, 19), approval_id="JS2025-9999", built_year=2025)
+    c.case("FARM-UNAPPROVED", "buildings", b, "violation", f"building naming approval JS2025-9999 that does not exist; {where}")
+    c.case("FARM-BUILD", "buildings", b, "violation", f"building on farmland with a non-existent approval; {where}")
+    ap = c.approval("JS2025-0210", "construction", box(37, 7, 55, 22))
+    b = c.building(box(40, 10, 52, 19), approval_id=ap, built_year=2025)
+    c.case("FARM-UNAPPROVED", "buildings", b, "near_miss", f"building inside the approval it names (JS2025-0210); {where}")
+    c.case("FARM-BUILD", "buildings", b, "near_miss", f"building inside construction approval JS2025-0210; {where}")
+
+    _, box, where = _site(s, "field", False)
+    ap = c.approval("JS2024-0301", "construction", box(5, 5, 35, 35))
+    b = c.building(box(27, 10, 47, 20), approval_id=ap, built_year=2024)
+    c.case("FARM-MISPLACED", "buildings", b, "violation", f"building 60 % outside the approval it names; {where}")
+    c.case("FARM-BUILD", "buildings", b, "violation", f"120 m² of the building outside its approval, on farmland; {where}")
+    b = c.building(box(5, 28, 25, 38), approval_id=ap, built_year=2024)
+    c.case("FARM-MISPLACED", "buildings", b, "near_miss", f"building 30 % outside the approval it names; {where}")
+    c.case("FARM-BUILD", "buildings", b, "violation", f"60 m² of the building outside its approval, on farmland; {where}")
+
+    _, box, where = _site(s, "field", False)
+    ap = c.approval("JS2024-0402", "construction", box(5, 5, 35, 35), approved_area_m2=900.0)
+    t = land.carve(box(5, 5, 45, 35), "0601")
+    c.case("FARM-OVERUSE", "approvals", ap, "violation",
+           f"0601 patch of 1,200 m² on approval JS2024-0402 of 900 m² (300 m² over); {where}")
+    c.case("FARM-NONAGRI", "landuse", t, "violation", f"the 300 m² of patch {t} outside its approval; {where}")
+    ap = c.approval("JS2024-0403", "construction", box(5, 38, 45, 58), approved_area_m2=600.0)
+    b = c.building(box(5, 39, 45, 54.625), approval_id=ap, built_year=2024)
+    c.case("FARM-OVERUSE", "approvals", ap, "near_miss",
+           f"building {b} of 625 m² on approval JS2024-0403 of 600 m²: 25 m² over, within 5 % (30 m²); {where}")
+
+    _, box, where = _site(s, "field", False)
+    yesterday = (AS_OF - dt.timedelta(days=1)).isoformat()
+    ap = c.approval("LS2025-0108", "temporary", box(5, 5, 30, 30), valid_until=yesterday)
+    b = c.building(box(10, 10, 20, 16), approval_id=ap, use="temporary", built_year=2025)
+    c.case("FARM-TEMPEXPIRED", "approvals", ap, "violation",
+           f"temporary approval expired yesterday ({yesterday}), site office still there; {where}")
+    c.case("FARM-BUILD", "buildings", b, "violation", f"site office under a temporary approval that expired yesterday; {where}")
+    ap = c.approval("LS2025-0109", "temporary", box(40, 5, 65, 30), valid_until=AS_OF.isoformat())
+    b = c.building(box(45, 10, 55, 16), approval_id=ap, use="temporary", built_year=2025)
+    c.case("FARM-TEMPEXPIRED", "approvals", ap, "near_miss", f"temporary approval valid until today ({AS_OF}); {where}")
+    c.case("FARM-BUILD", "buildings", b, "near_miss", f"site office under a temporary approval valid until today; {where}")
+    c.case("FARM-TEMPEXPIRED", "approvals", "LS2024-0011", "near_miss",
+           "base temporary approval expired 2025-12-31 with nothing left on it")
+
+
+def _plant_criminal(s: Sample, land: _Land, c: _Cases) -> None:
+    """FARM-CRIMINAL: owners over and just under 5 亩 of PBF, one over 10 亩 of farmland, one contiguous patch."""
+    for size, expect, text in (((4, 2, 66, 29.5), "violation", "2 x 1,705 m² = 5.12 亩 ≥ 5 亩"),
+                               ((5, 2, 65, 29.5), "near_miss", "2 x 1,650 m² = 4.95 亩 < 5 亩")):
+        _, box, where = _site(s, "field", True)
+        owner = s.people.new(born=(1955, 1985)).id18
+        a, b0, cc, d = size
+        ids = [c.building(box(a, b0, cc, d), owner_id=owner, built_year=2021),
+               c.building(box(a, b0 + 29, cc, d + 29), owner_id=owner, built_year=2022)]
+        c.case("FARM-CRIMINAL", "buildings", min(ids), expect, f"one owner's warehouses on PBF: {text}; {where}")
+        for i in ids:
+            c.case("FARM-BUILD", "buildings", i, "violation", f"warehouse on PBF; {where}")
+    owner = s.people.new(born=(1955, 1985)).id18
+    ids, wheres = [], []
+    for _ in range(2):
+        _, box, where = _site(s, "field", False)
+        ids.append(c.building(box(1, 5, 69, 55), owner_id=owner, built_year=2023))
+        wheres.append(where)
+        c.case("FARM-BUILD", "buildings", ids[-1], "violation", f"3,400 m² warehouse on farmland; {where}")
+    c.case("FARM-CRIMINAL", "buildings", min(ids), "violation",
+           f"one owner's two warehouses of 3,400 m² on farmland: 10.2 亩 ≥ 10 亩; {'; '.join(wheres)}")
+    _, box, where = _site(s, "field", True)
+    t = land.carve(box(5, 0, 65, 60), "0601")
+    c.case("FARM-CRIMINAL", "landuse", t, "violation", f"one contiguous 0601 patch of 3,600 m² (5.4 亩) on PBF; {where}")
+    c.case("FARM-NONAGRI", "landuse", t, "violation", f"0601 patch of 3,600 m² on PBF, high; {where}")
+
+
+def plant_farm_rules(sample: Sample) -> Plant:
+    """Every ``farmland`` rule but ``FARM-BUILD`` and ``FARM-RS`` (planted above), as one plant.
+
+    Runs the planters for ``FARM-NONAGRI``, ``FARM-FACILITY``, ``FARM-GREEN``, ``FARM-LAKE``/``FARM-NONGRAIN``,
+    ``FARM-CORRIDOR``, ``FARM-RESERVE``/``FARM-REDLINE``, the approval rules and ``FARM-CRIMINAL`` in this
+    order, with the boundary cases of the issue: a 5.0 m belt along a provincial road (compliant) and a
+    5.5 m one (not), a temporary approval that expired yesterday, a ``0307K`` patch. Conversions change
+    the current survey only (the baseline keeps the farmland), except where a case needs both.
+
+    Examples
+    --------
+    >>> from layers.sample.base import build_base
+    >>> rules = {t.rule_id for t in plant_farm_rules(build_base(0)).truth}
+    >>> sorted(r for r in rules if r != "FARM-BUILD")[:3]
+    ['FARM-CORRIDOR', 'FARM-CRIMINAL', 'FARM-FACILITY']
+    """
+    s = sample
+    land, cases = _Land(s), _Cases(s)
+    for planter in (_plant_nonagri, _plant_facility, _plant_green, _plant_lake_nongrain, _plant_corridor,
+                    _plant_protected, _plant_approvals, _plant_criminal):
+        planter(s, land, cases)
+    features = {"landuse": land.rows("landuse"), "landuse_baseline": land.rows("landuse_baseline"),
+                "buildings": building_rows(s, cases.buildings) if cases.buildings else None,
+                "approvals": frame(cases.approvals), "pbf": frame(cases.pbf), "waters": frame(cases.waters)}
+    return Plant(features={k: v for k, v in features.items() if v is not None and len(v)}, truth=cases.truth)

@@ -1,0 +1,263 @@
+"""Shared pieces of the ``farmland`` family: what is farmland, what is approved, what was converted.
+
+Everything here is computed once per run and kept in ``district.cache`` so that rules which build on
+each other (``FARM-CRIMINAL`` sums ``FARM-BUILD`` and ``FARM-NONAGRI``; ``FARM-GREEN`` leaves out what
+``FARM-CORRIDOR`` reports) never depend on the order they run in.
+
+* *Farmland* is the baseline survey's 耕地 (``0101``/``0102``/``0103`` on their stem) when a
+  ``landuse_baseline`` is given, else the current survey's, together with every PBF polygon.
+* A *conversion* is the part of a current land-use patch that is not farmland now but lies on
+  farmland, minus land under a valid approval.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from layers.district import District
+from layers.landuse import is_farmland, stem
+from spatial.bigoverlay import subdivided_intersection
+from spatial.overlay import intersection_by_left, prepare_cover
+
+__all__ = ["baseline_survey", "farmland_cover", "pbf_cover", "approved_cover", "facility_cover", "minus_cover",
+           "cover_area", "min_area", "cached", "conversions", "buildings_on_farmland", "polygonal",
+           "approval_kinds", "land_name"]
+
+_EMPTY = np.empty(0, dtype=object)
+
+
+def cached(district: District, key, build: Callable[[], object]):
+    """``build()`` once per district and key (kept in ``district.cache['farmland']``).
+
+    Examples
+    --------
+    >>> # cached(district, "conversions", lambda: compute(district))
+    """
+    store = district.cache.setdefault("farmland", {})
+    if key not in store:
+        store[key] = build()
+    return store[key]
+
+
+def baseline_survey(district: District):
+    """The survey that says what was farmland: ``landuse_baseline`` when given, else ``landuse``.
+
+    Examples
+    --------
+    >>> # baseline_survey(district)["dlbm"]
+    """
+    return district["landuse_baseline"] if "landuse_baseline" in district else district["landuse"]
+
+
+def farmland_cover(district: District) -> np.ndarray:
+    """Subdivided pieces whose union is the district's farmland (baseline 耕地 ∪ PBF).
+
+    Examples
+    --------
+    >>> # pieces = farmland_cover(district); the union of pieces is all farmland
+    """
+    def build():
+        lu = baseline_survey(district)
+        geoms = [lu.geometry.to_numpy()[is_farmland(lu["dlbm"])]]
+        if "pbf" in district:
+            geoms.append(district["pbf"].geometry.to_numpy())
+        return prepare_cover(np.concatenate(geoms))
+    return cached(district, "farmland_cover", build)
+
+
+def pbf_cover(district: District) -> np.ndarray:
+    """Subdivided pieces whose union is the permanent basic farmland (empty without a ``pbf`` layer).
+
+    Examples
+    --------
+    >>> # pbf_cover(district)
+    """
+    def build():
+        pbf = district.get("pbf")
+        return prepare_cover(pbf.geometry.to_numpy()) if pbf is not None and len(pbf) else _EMPTY
+    return cached(district, "pbf_cover", build)
+
+
+def approval_kinds(district: District) -> pd.Series:
+    """Each approval's ``kind`` in lower case (empty Series without an ``approvals`` layer).
+
+    Examples
+    --------
+    >>> # approval_kinds(district).tolist() -> ['construction', 'temporary', ...]
+    """
+    ap = district.get("approvals")
+    if ap is None:
+        return pd.Series([], dtype=object)
+    return ap["kind"].astype(object).map(lambda k: k.strip().lower() if isinstance(k, str) else None)
+
+
+def approved_cover(district: District) -> np.ndarray:
+    """Pieces whose union is land under a valid approval: ``construction``, ``homestead``, or a
+    ``temporary`` approval whose ``valid_until`` is on or after the run date.
+
+    Examples
+    --------
+    >>> # approved_cover(district)
+    """
+    def build():
+        ap = district.get("approvals")
+        if ap is None or ap.empty:
+            return _EMPTY
+        kind = approval_kinds(district)
+        until = pd.to_datetime(ap["valid_until"], errors="coerce")
+        valid = kind.isin(["construction", "homestead"]) | (
+            (kind == "temporary") & (until >= pd.Timestamp(district.as_of)))
+        return prepare_cover(ap.geometry.to_numpy()[valid.to_numpy()])
+    return cached(district, "approved_cover", build)
+
+
+def facility_cover(district: District) -> np.ndarray:
+    """Pieces whose union is land approved as 设施农用地 (``facility_agri`` approvals).
+
+    Examples
+    --------
+    >>> # facility_cover(district)
+    """
+    def build():
+        ap = district.get("approvals")
+        if ap is None or ap.empty:
+            return _EMPTY
+        return prepare_cover(ap.geometry.to_numpy()[(approval_kinds(district) == "facility_agri").to_numpy()])
+    return cached(district, "facility_cover", build)
+
+
+def minus_cover(geoms, cover) -> np.ndarray:
+    """Each geometry minus the union of ``cover`` (vectorised on the pairs that meet).
+
+    Examples
+    --------
+    >>> g = minus_cover([shapely.box(0, 0, 10, 10)], [shapely.box(5, 0, 20, 10), shapely.box(0, 0, 2, 2)])
+    >>> round(g[0].area, 6)
+    46.0
+    """
+    out = np.asarray(geoms, dtype=object).copy()
+    if len(cover) == 0 or len(out) == 0:
+        return out
+    idx, covered = intersection_by_left(out, cover)
+    if len(idx):
+        out[idx] = shapely.difference(out[idx], covered)
+    return out
+
+
+def cover_area(geoms, cover) -> np.ndarray:
+    """Area of each geometry inside the union of ``cover`` (0 where none).
+
+    Examples
+    --------
+    >>> cover_area([shapely.box(0, 0, 10, 10), shapely.box(50, 50, 51, 51)], [shapely.box(5, 0, 20, 10)]).tolist()
+    [50.0, 0.0]
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    out = np.zeros(len(geoms))
+    if len(geoms) and len(cover):
+        idx, part = intersection_by_left(geoms, cover)
+        out[idx] = shapely.area(part)
+    return out
+
+
+def min_area(district: District, village_ids) -> np.ndarray:
+    """Per-row minimum overlap (``min_overlap_m2`` with township overrides; never 0).
+
+    Examples
+    --------
+    >>> # min_area(district, rows["village_id"]) -> array([1., 1., ...])
+    """
+    return np.maximum(district.limit("min_overlap_m2", village_ids).astype(float), 1e-9)
+
+
+def polygonal(geoms) -> np.ndarray:
+    """Only the polygonal parts of each geometry (slivers of lines and points dropped).
+
+    Examples
+    --------
+    >>> gc = shapely.GeometryCollection([shapely.box(0, 0, 1, 1), shapely.LineString([(5, 5), (6, 6)])])
+    >>> polygonal([gc])[0].wkt
+    'POLYGON ((1 0, 1 1, 0 1, 0 0, 1 0))'
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    out = geoms.copy()
+    types = shapely.get_type_id(geoms)
+    mixed = np.flatnonzero(types == shapely.GeometryType.GEOMETRYCOLLECTION)
+    if len(mixed) == 0:
+        return out
+    parts, idx = shapely.get_parts(geoms[mixed], return_index=True)
+    sub, sidx = shapely.get_parts(parts, return_index=True)
+    owner = idx[sidx]
+    poly = shapely.get_type_id(sub) == shapely.GeometryType.POLYGON
+    counts = np.bincount(owner[poly], minlength=len(mixed))
+    result = np.full(len(mixed), None, dtype=object)
+    result[:] = shapely.Polygon()
+    multi = shapely.multipolygons(sub[poly], indices=owner[poly])
+    has = np.flatnonzero(counts > 0)
+    result[has] = multi
+    one = counts == 1
+    if one.any():
+        first = np.full(len(mixed), -1)
+        first[owner[poly][::-1]] = np.flatnonzero(poly)[::-1]
+        result[one] = sub[first[one]]
+    out[mixed] = result
+    return out
+
+
+def buildings_on_farmland(district: District) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of ``buildings`` touching farmland and each one's part on farmland (unfiltered by area).
+
+    Examples
+    --------
+    >>> # rows, parts = buildings_on_farmland(district)
+    """
+    def build():
+        b = district["buildings"]
+        return subdivided_intersection(b.geometry.to_numpy(), farmland_cover(district))
+    return cached(district, "buildings_on_farmland", build)
+
+
+def conversions(district: District) -> pd.DataFrame:
+    """Current land-use patches that are not farmland, on farmland: one row per patch.
+
+    Columns: ``row`` (position in ``landuse``), ``code`` (upper-case text), ``stem``, ``on_farm`` (the
+    patch's part on farmland), ``geom`` (that part minus valid approvals), ``area`` (of ``geom``),
+    ``pbf_geom`` (the part of ``geom`` on PBF, or None) and ``pbf_area``.
+
+    Examples
+    --------
+    >>> # conversions(district).query("stem == '0702'")
+    """
+    def build():
+        lu = district["landuse"]
+        codes = lu["dlbm"].astype(object)
+        cand = np.flatnonzero(~is_farmland(codes) & codes.notna().to_numpy())
+        idx, on_farm = subdivided_intersection(lu.geometry.to_numpy()[cand], farmland_cover(district))
+        rows = cand[idx]
+        geom = polygonal(minus_cover(on_farm, approved_cover(district)))
+        pbf_geom = np.full(len(geom), None, dtype=object)
+        if len(pbf_cover(district)) and len(geom):
+            pidx, part = intersection_by_left(geom, pbf_cover(district))
+            pbf_geom[pidx] = polygonal(part)
+        code = codes.iloc[rows].map(lambda c: c.strip().upper()).to_numpy(dtype=object)
+        return pd.DataFrame({
+            "row": rows, "code": code, "stem": stem(pd.Series(code, dtype=object)).to_numpy(dtype=object),
+            "on_farm": polygonal(on_farm), "geom": geom, "area": shapely.area(geom),
+            "pbf_geom": pbf_geom, "pbf_area": np.nan_to_num(shapely.area(pbf_geom)),
+        })
+    return cached(district, "conversions", build)
+
+
+def land_name(on_pbf) -> np.ndarray:
+    """``永久基本农田`` or ``耕地`` per row.
+
+    Examples
+    --------
+    >>> land_name([True, False]).tolist()
+    ['永久基本农田', '耕地']
+    """
+    return np.where(np.asarray(on_pbf, dtype=bool), "永久基本农田", "耕地").astype(object)

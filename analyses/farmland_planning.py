@@ -1,0 +1,173 @@
+"""Farmland rules about protected areas (PG-NF 四(六), MY-6 三(四)): ``FARM-RESERVE`` PBF inside a nature
+reserve, ``FARM-REDLINE`` the eco red line over PBF or over a contiguous farmland block.
+
+Reserves and red lines are few, huge polygons, and PBF blocks can be huge too: every overlay here is
+:func:`spatial.bigoverlay.subdivided_intersection` on subdivided pieces, re-assembled per feature.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from layers.district import District, assign_villages
+from layers.landuse import is_farmland
+from spatial.bigoverlay import components, subdivided_intersection, union_by
+from spatial.overlay import candidate_pairs, prepare_cover
+from spatial.units import m2_to_mu
+
+from ._common import fmt_area, partial
+from .farmland_base import baseline_survey, cached, min_area, minus_cover, pbf_cover, polygonal
+from .registry import implements
+
+__all__ = ["reserve_zone", "farm_reserve", "farm_redline"]
+
+_EMPTY = np.empty(0, dtype=object)
+
+
+def reserve_zone(zones) -> np.ndarray:
+    """``core`` for 核心保护区 (``core``, ``核心…``), ``general`` for everything else.
+
+    Examples
+    --------
+    >>> reserve_zone(["core", "核心保护区", "general", None]).tolist()
+    ['core', 'core', 'general', 'general']
+    """
+    z = pd.Series(zones, dtype=object).map(lambda v: v.strip().lower() if isinstance(v, str) else "")
+    return np.where(z.str.contains("core") | z.str.contains("核心"), "core", "general").astype(object)
+
+
+def _names_of(parts, geoms, names) -> np.ndarray:
+    """For each part, the ';'-joined names of the polygons it meets."""
+    li, ri = candidate_pairs(parts, geoms)
+    joined = pd.Series(np.asarray(names, dtype=object)[ri].astype(str)).groupby(li).agg(
+        lambda s: ";".join(sorted(set(s))))
+    return joined.reindex(np.arange(len(parts))).to_numpy(dtype=object)
+
+
+def _reserve_cover(district: District) -> np.ndarray:
+    def build():
+        nr = district.get("nature_reserves")
+        return prepare_cover(nr.geometry.to_numpy()) if nr is not None and len(nr) else _EMPTY
+    return cached(district, "reserve_cover", build)
+
+
+@implements("FARM-RESERVE", inputs=("pbf", "nature_reserves"))
+def farm_reserve(district: District, limits) -> gpd.GeoDataFrame:
+    """占用永久基本农田扩大自然保护地: PBF inside a nature reserve.
+
+    One finding per PBF polygon and zone (``key`` = zone): in the ``core`` zone severity ``high`` (must
+    exit: 生态退耕、有序退出), in the ``general`` zone ``medium`` (assess its effect). Where zones overlap,
+    the core zone counts.
+
+    Examples
+    --------
+    >>> # farm_reserve(district, district.limits)
+    """
+    pbf, nr = district["pbf"], district["nature_reserves"]
+    zone = reserve_zone(nr["zone"])
+    core_cover = prepare_cover(nr.geometry.to_numpy()[zone == "core"])
+    frames = []
+    for z in ("core", "general"):
+        cover = core_cover if z == "core" else prepare_cover(nr.geometry.to_numpy()[zone == z])
+        idx, part = subdivided_intersection(pbf.geometry.to_numpy(), cover)
+        if z == "general":
+            part = minus_cover(part, core_cover)
+        part = polygonal(part)
+        rows = pbf.iloc[idx]
+        area = shapely.area(part)
+        keep = area >= min_area(district, rows["village_id"])
+        rows, part, area = rows[keep], part[keep], area[keep]
+        names = _names_of(part, nr.geometry.to_numpy()[zone == z], nr["name"].to_numpy(dtype=object)[zone == z])
+        ids = rows["pbf_id"].to_numpy(dtype=object)
+        if z == "core":
+            message = [f"永久基本农田{i}有{a}位于自然保护地{n}核心保护区内，应纳入生态退耕、有序退出（{{basis}}）。"
+                       for i, a, n in zip(ids, fmt_area(area), names)]
+        else:
+            message = [f"永久基本农田{i}有{a}位于自然保护地{n}一般控制区内，应评估其对生态功能的影响并确定是否退出（{{basis}}）。"
+                       for i, a, n in zip(ids, fmt_area(area), names)]
+        frames.append(partial(district.crs, part, subject_layer="pbf", subject_id=ids, key=z, related_ids=names,
+                              village_id=rows["village_id"].to_numpy(dtype=object),
+                              severity="high" if z == "core" else "medium",
+                              measured=area, limit=0.0, unit="m²", area_m2=area, message=message))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _blocks(district: District, red: np.ndarray) -> dict:
+    """Contiguous farmland blocks (baseline 耕地 patches and PBF, touching counts) that meet the red line."""
+    lu = baseline_survey(district)
+    farm = np.flatnonzero(is_farmland(lu["dlbm"]))
+    pbf = district.get("pbf")
+    nodes = np.concatenate([lu.geometry.to_numpy()[farm],
+                            pbf.geometry.to_numpy() if pbf is not None else _EMPTY])
+    tree = shapely.STRtree(nodes)
+    li, ri = tree.query(nodes, predicate="intersects")
+    labels = components(len(nodes), li, ri)
+    hit, _ = candidate_pairs(nodes, red)
+    touched = np.unique(labels[hit])
+    members = np.flatnonzero(np.isin(labels, touched))
+    block_ids, blocks = union_by(labels[members], nodes[members])
+    # subject of a block: its smallest 图斑编号 among the survey patches
+    is_patch = members < len(farm)
+    tb = pd.Series(lu["tbbh"].to_numpy(dtype=object)[farm[members[is_patch]]].astype(str))
+    subject = tb.groupby(labels[members[is_patch]]).min().reindex(block_ids).to_numpy(dtype=object)
+    n_patches = pd.Series(1, index=labels[members[is_patch]]).groupby(level=0).size().reindex(block_ids).fillna(0)
+    return {"geom": blocks, "subject": subject, "patches": n_patches.to_numpy(dtype=int)}
+
+
+@implements("FARM-REDLINE", inputs=("eco_redline",))
+def farm_redline(district: District, limits) -> gpd.GeoDataFrame:
+    """生态保护红线划定冲突: the eco red line covering PBF, or covering a contiguous farmland block of
+    ``redline_block_mu`` (default 50 亩) or more, outside nature reserves.
+
+    PBF: one finding per PBF polygon (severity ``high``). Blocks: baseline farmland patches and PBF that
+    touch form a block; a block of ≥ N 亩 (its whole area) under the red line is one finding for its part
+    under the line that is not PBF (reported above), subject = its smallest ``tbbh`` (severity ``medium``).
+
+    Examples
+    --------
+    >>> # farm_redline(district, district.limits)
+    """
+    eco = district["eco_redline"]
+    red = prepare_cover(eco.geometry.to_numpy())
+    reserves = _reserve_cover(district)
+    frames = []
+    pbf = district.get("pbf")
+    if pbf is not None and len(pbf):
+        idx, part = subdivided_intersection(pbf.geometry.to_numpy(), red)
+        part = polygonal(minus_cover(part, reserves))
+        rows = pbf.iloc[idx]
+        area = shapely.area(part)
+        keep = area >= min_area(district, rows["village_id"])
+        rows, part, area = rows[keep], part[keep], area[keep]
+        names = _names_of(part, eco.geometry.to_numpy(), eco["name"].to_numpy(dtype=object))
+        ids = rows["pbf_id"].to_numpy(dtype=object)
+        message = [f"生态保护红线（{n}）划入永久基本农田{i}共{a}（自然保护地以外），永久基本农田不得划入生态保护红线（{{basis}}）。"
+                   for i, a, n in zip(ids, fmt_area(area), names)]
+        frames.append(partial(district.crs, part, subject_layer="pbf", subject_id=ids, related_ids=names,
+                              village_id=rows["village_id"].to_numpy(dtype=object), severity="high",
+                              measured=area, limit=0.0, unit="m²", area_m2=area, message=message))
+    blocks = _blocks(district, red)
+    if len(blocks["geom"]):
+        idx, part = subdivided_intersection(blocks["geom"], red)
+        part = polygonal(minus_cover(minus_cover(part, reserves), pbf_cover(district)))
+        vids = assign_villages(part, district.villages)
+        size = shapely.area(blocks["geom"][idx])
+        limit_mu = district.limit("redline_block_mu", vids).astype(float)
+        area = shapely.area(part)
+        keep = (m2_to_mu(size) >= limit_mu) & (area >= min_area(district, vids)) & pd.notna(blocks["subject"][idx])
+        idx, part, vids, size, limit_mu, area = idx[keep], part[keep], vids[keep], size[keep], limit_mu[keep], area[keep]
+        names = _names_of(part, eco.geometry.to_numpy(), eco["name"].to_numpy(dtype=object))
+        subject = blocks["subject"][idx]
+        message = [f"生态保护红线（{n}）划入集中连片耕地（图斑{s}所在连片地块，共{m2_to_mu(z):.1f}亩，标准{lm:g}亩）{a}，"
+                   f"自然保护地以外的集中连片耕地不得划入生态保护红线（{{basis}}）。"
+                   for n, s, z, lm, a in zip(names, subject, size, limit_mu, fmt_area(area))]
+        frames.append(partial(district.crs, part, subject_layer=
+                              "landuse_baseline" if "landuse_baseline" in district else "landuse",
+                              subject_id=subject, related_ids=names, village_id=vids, severity="medium",
+                              measured=m2_to_mu(size), limit=limit_mu, unit="亩", area_m2=area, message=message))
+    if not frames:
+        return partial(district.crs, [], subject_layer=[], subject_id=[])
+    return pd.concat(frames, ignore_index=True)

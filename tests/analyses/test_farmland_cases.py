@@ -1,0 +1,113 @@
+"""FARM-CRIMINAL (sums of other findings) and FARM-RS (change patches from two rasters)."""
+
+import numpy as np
+import pytest
+import rasterio
+from rasterio.transform import from_origin
+
+from analyses import CATALOGUE, RULES, finalise
+from layers.landcover import patch_ids
+from tests.builders import X0, Y0, district, frame, square
+
+ID_A = "11010519491231002X"
+ID_B = "110105194912310021"   # wrong check digit: still one owner by its text
+
+
+def run(rule, d):
+    return finalise(CATALOGUE[rule], RULES[rule].func(d, d.limits), d.villages)
+
+
+def farmland():
+    return frame([{"dlbm": "0702", "tbbh": "B1", "survey_year": 2023, "geometry": square(-500, -500, 500, 1000)},
+                  {"dlbm": "0103", "tbbh": "F1", "survey_year": 2023, "geometry": square(0, -500, 500, 1000)}])
+
+
+# ---- FARM-CRIMINAL ---------------------------------------------------------------------------------
+def test_one_owner_over_5_mu_of_pbf_and_one_just_under():
+    pbf = frame([{"pbf_id": "J1", "geometry": square(0, 0, 400, 400)}])
+    b = frame([{"building_id": "A1", "owner_id": ID_A.lower(), "built_year": 2022, "geometry": square(0, 0, 40, 42)},
+               {"building_id": "A2", "owner_id": ID_A, "built_year": 2019, "geometry": square(100, 0, 40, 42)},
+               # owner B: 2 x 1650 m² = 3300 m² = 4.95 亩 < 5 亩
+               {"building_id": "B1", "owner_id": ID_B, "geometry": square(0, 100, 30, 55)},
+               {"building_id": "B2", "owner_id": ID_B, "geometry": square(100, 100, 30, 55)}])
+    d = district(landuse=farmland(), pbf=pbf, buildings=b)
+    f = run("FARM-CRIMINAL", d)
+    assert f["subject_id"].tolist() == ["A1"] and f["related_ids"].tolist() == ["A1;A2"]
+    assert f["measured"].iloc[0] == pytest.approx(3360 / 666.6666667) and f["limit"].iloc[0] == 5.0
+    assert f["area_m2"].iloc[0] == pytest.approx(3360.0) and f["unit"].iloc[0] == "亩"
+    assert f["status"].iloc[0] == "new" and f["severity"].iloc[0] == "high"
+    assert ID_A not in f["message"].iloc[0] and "移送" in f["message"].iloc[0]
+
+
+def test_contiguous_construction_patches_over_10_mu_of_farmland():
+    current = farmland()
+    patches = [("T1", square(0, 0, 50, 70)), ("T2", square(50, 0, 50, 70)),     # touching: 7000 m² = 10.5 亩
+               ("T3", square(200, 0, 60, 110))]                                # alone: 6600 m² = 9.9 亩
+    for t, g in patches:
+        current.loc[len(current)] = {"dlbm": "0601", "tbbh": t, "survey_year": 2019, "geometry": g}
+    # an ownerless building touching T3 joins its case patch: 6600 + 100 = 6700 m² = 10.05 亩
+    b = frame([{"building_id": "H9", "geometry": square(260, 0, 10)},
+               {"building_id": "B0", "geometry": square(-400, -400, 8)}])
+    d = district(landuse=current, landuse_baseline=farmland(), buildings=b)
+    f = run("FARM-CRIMINAL", d).set_index("subject_id")
+    assert sorted(f.index) == ["H9", "T1"]
+    assert f.loc["T1", "related_ids"] == "T1;T2" and f.loc["T1", "measured"] == pytest.approx(10.5)
+    assert f.loc["T1", "limit"] == 10.0 and f.loc["T1", "status"] == "existing"
+    assert f.loc["H9", "related_ids"] == "H9;T3"
+
+
+def test_criminal_runs_alone_without_the_other_rules_having_run():
+    b = frame([{"building_id": "A1", "owner_id": ID_A, "geometry": square(0, 0, 100, 70)}])
+    d = district(landuse=farmland(), buildings=b)
+    assert "farmland" not in d.cache
+    f = RULES["FARM-CRIMINAL"].func(d, d.limits)
+    assert f["subject_id"].tolist() == ["A1"]          # 7000 m² of farmland = 10.5 亩
+
+
+# ---- FARM-RS --------------------------------------------------------------------------------------
+def write(path, data, res=2.0):
+    with rasterio.open(path, "w", driver="GTiff", height=data.shape[0], width=data.shape[1], count=1,
+                       dtype="uint8", crs="EPSG:4548", transform=from_origin(X0 - 500, Y0 + 500, res, res),
+                       nodata=0, tiled=True, blockxsize=256, blockysize=256) as dst:
+        dst.write(data, 1)
+
+
+def rc(x, y):
+    """Pixel (row, col) of local coordinates on the 2 m grid whose north-west corner is (-500, 500)."""
+    return int((500 - y) / 2), int((x + 500) / 2)
+
+
+def test_change_patches_clipped_tagged_and_filtered(tmp_path):
+    before = np.ones((500, 500), dtype=np.uint8)            # all cropland
+    after = before.copy()
+    r0, c0 = rc(10, 50)
+    after[r0:r0 + 15, c0:c0 + 20] = 5                        # 40 m x 30 m built-up at x 10..50, y 20..50
+    r0, c0 = rc(100, 50)
+    after[r0:r0 + 10, c0:c0 + 15] = 2                        # 30 m x 20 m forest on PBF and the red line
+    r0, c0 = rc(200, 50)
+    after[r0:r0 + 3, c0:c0 + 3] = 4                          # 6 m x 6 m water: 36 m² < 50 m²
+    r0, c0 = rc(-30, 50)
+    after[r0:r0 + 10, c0:c0 + 10] = 5                        # x -30..-10: not farmland in the survey
+    r0, c0 = rc(300, 50)
+    after[r0:r0 + 10, c0:c0 + 10] = 3                        # cropland -> grassland: not a change we report
+    write(tmp_path / "before.tif", before)
+    write(tmp_path / "after.tif", after)
+    pbf = frame([{"pbf_id": "J1", "geometry": square(100, 30, 30, 20)}])
+    eco = frame([{"name": "红线", "geometry": square(120, 0, 100, 100)}])
+    d = district(landuse=farmland(), pbf=pbf, eco_redline=eco)
+    d.rasters = {"landcover_before": tmp_path / "before.tif", "landcover_after": tmp_path / "after.tif"}
+    f = run("FARM-RS", d).sort_values("area_m2", ascending=False)
+    assert f["area_m2"].tolist() == pytest.approx([1200.0, 600.0])
+    assert f["subject_id"].tolist() == patch_ids([square(10, 20, 40, 30), square(100, 30, 30, 20)]).tolist()
+    assert set(f["severity"]) == {"low"} and all("外业核查" in m for m in f["message"])
+    built, forest = f["message"].tolist()
+    assert "建设用地" in built and "SFYN（涉及永久基本农田）=否" in built and "SFHX（涉及生态保护红线）=否" in built
+    assert "林地" in forest and "SFYN（涉及永久基本农田）=是" in forest and "SFHX（涉及生态保护红线）=是" in forest
+
+
+def test_rs_is_skipped_without_rasters():
+    from analyses.runner import run_rules
+
+    d = district(landuse=farmland())
+    _, outcomes = run_rules(d, ["FARM-RS"])
+    assert outcomes[0].skipped and "landcover_before" in outcomes[0].skipped
