@@ -13,13 +13,13 @@ def small_gpkg(path, *, with_parcels=True):
     frame([{"dlbm": "0702", "geometry": square(-500, -500, 500, 1000)},
            {"dlbm": "0103", "geometry": square(0, -500, 500, 1000)}]).to_file(path, layer="landuse")
     if with_parcels:
-        frame([{"parcel_id": "P1", "owner_id": "11010519491231002X", "geometry": square(-30, 0, 20)},
-               {"parcel_id": "P2", "owner_id": "110105491231002", "geometry": square(-60, 0, 20)},
-               {"parcel_id": "P3", "owner_id": "110105194912310021", "geometry": square(-90, 0, 20)}]).to_file(path, layer="parcels")
+        frame([{"parcel_id": "P1", "owner_id": "11010519491231002X", "geometry": square(-30, 0, 13)},
+               {"parcel_id": "P2", "owner_id": "110105491231002", "geometry": square(-60, 0, 13)},
+               {"parcel_id": "P3", "owner_id": "110105194912310021", "geometry": square(-90, 0, 13)}]).to_file(path, layer="parcels")
     bowtie = shapely.affinity.translate(shapely.Polygon([(0, 0), (10, 10), (10, 0), (0, 10)]), 508100, 4443100)
     frame([{"building_id": "B1", "geometry": square(-28, 2, 10)},
            {"building_id": "B2", "geometry": square(10, 10, 10)},        # on farmland
-           {"building_id": "B3", "geometry": square(-58, 2, 10, 18.3)},   # 0.3 m over its parcel
+           {"building_id": "B3", "geometry": square(-58, 2, 10, 11.3)},   # 0.3 m over its parcel
            {"building_id": "B4", "geometry": bowtie}]).to_file(path, layer="buildings")
     return path
 
