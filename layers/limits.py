@@ -102,10 +102,17 @@ class LimitSet:
         """The value of ``key`` for each row's township, as an array."""
         base = getattr(self.default, key)
         towns = pd.Series(townships, dtype=object) if not isinstance(townships, pd.Series) else townships
-        if not self.townships:
-            return np.full(len(towns), base, dtype=object if not isinstance(base, (int, float)) else float)
-        values = towns.map({t: getattr(lim, key) for t, lim in self.townships.items()})
-        return values.where(values.notna(), base).to_numpy(dtype=float if isinstance(base, (int, float)) else object)
+        numeric = isinstance(base, (int, float)) and not isinstance(base, bool)
+        if numeric:
+            if not self.townships:
+                return np.full(len(towns), float(base))
+            values = towns.map({t: float(getattr(lim, key)) for t, lim in self.townships.items()})
+            return values.fillna(float(base)).to_numpy(dtype=float)
+        # dates, booleans, tables and lists: one object per row
+        own = {t: getattr(lim, key) for t, lim in self.townships.items()}
+        out = np.empty(len(towns), dtype=object)
+        out[:] = [own.get(t, base) if isinstance(t, str) else base for t in towns]
+        return out
 
     def __getattr__(self, key: str):
         # district-wide value, e.g. limits.min_overlap_m2
