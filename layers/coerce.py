@@ -11,6 +11,8 @@ import pandas as pd
 __all__ = ["as_text", "as_code", "as_date", "as_bool", "as_int", "as_float"]
 
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+#: Excel serial day numbers read as dates: 1950-01-01 .. 2100-12-31 (a bare year such as 2021 is no date).
+_EXCEL_FIRST, _EXCEL_LAST = 18264, 73415
 _TRUE = {"1", "true", "t", "yes", "y", "是", "有", "√", "✓"}
 _FALSE = {"0", "false", "f", "no", "n", "否", "无", "×", ""}
 
@@ -50,6 +52,9 @@ def as_code(s: pd.Series, width: int = 4) -> pd.Series:
 def as_date(s: pd.Series) -> tuple[pd.Series, int]:
     """Dates from ISO text, ``2021/7/1``, ``20210701``, ``2021年7月1日``, Excel serial numbers or date objects.
 
+    Excel serial numbers are taken for dates from 1950 to 2100 only, so that a bare year (``2021``) or a
+    count is reported as unreadable instead of becoming a date in 1905.
+
     Returns
     -------
     dates : pandas.Series of datetime64
@@ -58,9 +63,9 @@ def as_date(s: pd.Series) -> tuple[pd.Series, int]:
 
     Examples
     --------
-    >>> d, bad = as_date(pd.Series(["2021-07-01", "2021/7/1", "20210701", 44378, "2021年7月1日", "soon", None]))
+    >>> d, bad = as_date(pd.Series(["2021-07-01", "2021/7/1", "20210701", 44378, "2021年7月1日", "soon", 2021, None]))
     >>> d.dt.strftime("%Y-%m-%d").tolist()[:5], bad
-    (['2021-07-01', '2021-07-01', '2021-07-01', '2021-07-01', '2021-07-01'], 1)
+    (['2021-07-01', '2021-07-01', '2021-07-01', '2021-07-01', '2021-07-01'], 2)
     """
     out = []
     bad = 0
@@ -91,7 +96,7 @@ def _one_date(v):
         n = float(v)
         if 19000101 <= n <= 21001231 and n.is_integer():
             return _one_date(str(int(n)))
-        if 1 <= n < 80000:  # an Excel serial day number
+        if _EXCEL_FIRST <= n <= _EXCEL_LAST:  # an Excel serial day number (a fraction is the time of day)
             return _EXCEL_EPOCH + pd.Timedelta(days=int(n))
         return None
     text = str(v).strip()

@@ -31,9 +31,9 @@ class LayerSource(BaseModel):
 
     Attributes
     ----------
-    path : str
+    path : str or list of str
         File (GeoPackage, Shapefile, GeoJSON, FlatGeobuf, FileGDB) relative to the configuration file, or a
-        ``postgresql://`` URL.
+        ``postgresql://`` URL; a list of files is read as one layer (their features concatenated).
     layer : str, optional
         Layer inside a multi-layer file (default: the role's name when the file has it, else the only layer).
     table, sql, geometry_column : str, optional
@@ -48,7 +48,7 @@ class LayerSource(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid")
-    path: str
+    path: str | list[str]
     layer: str | None = None
     table: str | None = None
     sql: str | None = None
@@ -147,8 +147,7 @@ class ProjectConfig(BaseModel):
         towns = {}
         for town, tcfg in self.townships.items():
             try:
-                towns[town] = self.limits.model_copy(update=Limits.model_validate(
-                    self.limits.model_dump() | tcfg.limits).model_dump())
+                towns[town] = Limits.model_validate(_deep_merge(self.limits.model_dump(), tcfg.limits))
             except ValidationError as exc:
                 raise ConfigError(_explain(exc, self.source, prefix=f"townships.{town}.limits")) from None
         return LimitSet(self.limits, towns)
@@ -160,6 +159,14 @@ class ProjectConfig(BaseModel):
         p = Path(self.rasters[name])
         base = self.source.parent if self.source else Path.cwd()
         return p if p.is_absolute() else (base / p).resolve()
+
+
+def _deep_merge(base: dict, override: dict) -> dict:
+    """``base`` with ``override`` on top; nested tables (e.g. ``green_belt_m``) are merged key by key."""
+    out = dict(base)
+    for key, value in override.items():
+        out[key] = _deep_merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
 
 
 def _explain(exc: ValidationError, source: Path | None, prefix: str = "") -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -17,7 +18,7 @@ from pyproj import CRS
 from spatial.crs import choose_working_crs, to_crs
 from spatial.errors import LayerError
 from spatial.overlay import candidate_pairs
-from spatial.repair import repair_geometries
+from spatial.repair import far_apart_parts, repair_geometries
 from spatial.subdivide import subdivide
 
 from .config import LayerSource, ProjectConfig, config_for_data
@@ -25,13 +26,22 @@ from .idnumbers import normalise_ids
 from .landuse import is_known
 from .limits import LimitSet
 from .quality import QualityReport
-from .readers import canonical_frame, read_layer
+from .readers import NOTES_ATTR, canonical_frame, read_layer
 from .roles import REQUIRED_ROLES, ROLES
+from .sanity import check_layer_crs, check_raster, check_source_file, crs_label
 
 __all__ = ["District", "load_district", "make_district", "assign_villages"]
 
 # layers whose few, huge polygons span many villages: not assigned a single village
 _SPANNING = ("eco_redline", "nature_reserves", "protected_zones")
+# layers whose ids are names (many rivers share one): duplicated ids are normal there
+_NAMED = _SPANNING + ("waters",)
+# multi-part features with a part farther than this (metres) from their largest part are counted
+_FAR_PARTS_M = {"parcels": 200.0, "buildings": 200.0, "cemeteries": 500.0, "landuse": 1000.0,
+                "landuse_baseline": 1000.0}
+# geometry type names users read
+_TYPE_NAMES = {"Point": "点", "MultiPoint": "点", "LineString": "线", "MultiLineString": "线",
+               "LinearRing": "线", "GeometryCollection": "几何集合"}
 
 
 def assign_villages(geoms, villages: gpd.GeoDataFrame, *, max_vertices: int = 1024) -> np.ndarray:
@@ -94,6 +104,7 @@ class District:
     limits : LimitSet
         Rule limits with per-township overrides.
     rasters : dict of str -> Path
+        The configured rasters that overlap the villages (the others are noted in ``quality`` and left out).
     cache : dict
         Derived data analyses may keep for the length of a run (e.g. the farmland cover).
 
@@ -184,10 +195,15 @@ def load_district(data: str | os.PathLike | None = None, config: str | os.PathLi
     progress : callable, optional
         Called with a short text as each layer is read.
 
+    Every layer is repaired (:func:`spatial.repair.repair_geometries`), its CRS checked against its numbers
+    (:func:`layers.sanity.check_layer_crs`), duplicated ids made distinct and rasters checked
+    (:func:`layers.sanity.check_raster`); what was done is counted in ``district.quality``. See
+    ``docs/data-problems.md`` for every case.
+
     Raises
     ------
-    LayerError
-        A required layer is missing or unreadable (one line naming it).
+    LayerError, CRSError, RasterError
+        A layer or raster cannot be used: one line naming it, the file, the column or key, and what to do.
 
     Examples
     --------
@@ -195,12 +211,16 @@ def load_district(data: str | os.PathLike | None = None, config: str | os.PathLi
     >>> sorted(d.layers)[:3]                 # doctest: +SKIP
     ['approvals', 'buildings', 'cemeteries']
     """
-    cfg = config if isinstance(config, ProjectConfig) else config_for_data(data, config)
+    if data is not None and not isinstance(config, ProjectConfig):
+        _check_data_files(Path(data))
+    with warnings.catch_warnings():  # listing layers, GDAL warns about M values: counted when read, not printed
+        warnings.filterwarnings("ignore", message=r"Measured \(M\) geometry")
+        cfg = config if isinstance(config, ProjectConfig) else config_for_data(data, config)
     missing = [r for r in REQUIRED_ROLES if r not in cfg.layers]
     if missing:
         where = cfg.source or data
-        raise LayerError(f"{where}: required layer {missing[0]!r} ({ROLES[missing[0]].label}) is missing; "
-                         f"add [layers.{missing[0]}] with its path, or a layer named {missing[0]!r}")
+        raise LayerError(f"{where}: 缺少必需图层 {missing[0]!r}（{ROLES[missing[0]].label}）(required layer {missing[0]!r} is missing)；"
+                         f"请在配置文件中添加 [layers.{missing[0]}] 及其 path，或提供名为 {missing[0]!r} 的图层")
     quality = QualityReport()
     raw: dict[str, gpd.GeoDataFrame] = {}
     for role, src in cfg.layers.items():
@@ -208,8 +228,20 @@ def load_district(data: str | os.PathLike | None = None, config: str | os.PathLi
         frame, notes = read_layer(role, src)
         for k, v in notes.items():
             quality.count(role, k, v)
+        for text in frame.attrs.pop(NOTES_ATTR, []):
+            quality.note(text)
         raw[role] = frame
     return _build(raw, cfg, as_of, quality, progress)
+
+
+def _check_data_files(data: Path) -> None:
+    """Refuse a truncated or empty GeoPackage given as ``--data`` (or inside that folder) with one clear line."""
+    if data.is_dir():  # a folder's files are found by name unless its landguard.toml names them
+        files = [] if (data / "landguard.toml").exists() else sorted(data.glob("*.gpkg"))
+    else:
+        files = [data] if data.suffix.lower() == ".gpkg" else []
+    for f in files:
+        check_source_file(f, where=f"--data {f.name}", key="--data")
 
 
 def make_district(frames: dict[str, gpd.GeoDataFrame], *, as_of: dt.date | None = None,
@@ -245,28 +277,72 @@ def make_district(frames: dict[str, gpd.GeoDataFrame], *, as_of: dt.date | None 
         raw[role], notes = canonical_frame(role, frame)
         for k, v in notes.items():
             quality.count(role, k, v)
+        for text in raw[role].attrs.pop(NOTES_ATTR, []):
+            quality.note(text)
     cfg = cfg.model_copy(update={"layers": {r: LayerSource(path="<memory>") for r in frames}})
     return _build(raw, cfg, as_of, quality, None)
+
+
+def _where(role: str, cfg: ProjectConfig) -> str:
+    src = cfg.layers.get(role)
+    if src is None or src.path == "<memory>":
+        return role
+    path = src.path if isinstance(src.path, str) else "、".join(src.path)
+    return f"{role} ({path}{':' + src.layer if src.layer else ''})"
+
+
+def _repair(role: str, frame: gpd.GeoDataFrame, cfg: ProjectConfig, quality: QualityReport) -> gpd.GeoDataFrame:
+    """Repair one layer's geometries, count what was done, refuse a layer with nothing usable left."""
+    kind = ROLES[role].geometry
+    geoms, keep, counts = repair_geometries(frame.geometry.to_numpy(), kind)
+    for k, v in counts.as_dict().items():
+        quality.count(role, k, v)
+    if len(frame) and not keep.any():
+        given = frame.geometry[~frame.geometry.isna() & ~frame.geometry.is_empty]
+        label = ROLES[role].label
+        wanted = "面（Polygon）" if kind == "polygon" else "面或线"
+        if len(given) == 0:
+            raise LayerError(f"{_where(role, cfg)}: 全部 {len(frame)} 个要素的几何都是空的；请检查 [layers.{role}] "
+                             f"是否指向了有图形的{label}图层")
+        types = "、".join(sorted({f"{_TYPE_NAMES.get(t, t)}（{t}）" for t in given.geom_type}))
+        raise LayerError(f"{_where(role, cfg)}: 全部 {len(frame)} 个要素都是{types}，{label}需要{wanted}；"
+                         f"请检查 [layers.{role}] path、layer 是否指向了{label}图层")
+    frame = frame[keep].copy()
+    return gpd.GeoDataFrame(frame.drop(columns=frame.geometry.name), geometry=geoms, crs=frame.crs).reset_index(drop=True)
+
+
+def _drop_bad_coordinates(role: str, frame: gpd.GeoDataFrame, quality: QualityReport) -> gpd.GeoDataFrame:
+    """Drop features whose coordinates did not survive the move into the working CRS (inf, NaN)."""
+    if frame.empty:
+        return frame
+    ok = np.isfinite(shapely.bounds(frame.geometry.to_numpy())).all(axis=1)
+    if ok.all():
+        return frame
+    quality.count(role, "dropped_bad_coords", int((~ok).sum()))
+    return frame[ok].reset_index(drop=True)
+
+
+def _examples(values, limit: int = 5) -> str:
+    values = list(values)
+    return "、".join(str(v) for v in values[:limit]) + ("……" if len(values) > limit else "")
 
 
 def _build(raw: dict[str, gpd.GeoDataFrame], cfg: ProjectConfig, as_of, quality: QualityReport,
            progress) -> District:
     for role in list(raw):
-        frame = raw[role]
-        quality.count(role, "read", len(frame))
-        geoms, keep, counts = repair_geometries(frame.geometry.to_numpy(), ROLES[role].geometry)
-        for k, v in counts.as_dict().items():
-            quality.count(role, k, v)
-        frame = frame[keep].copy()
-        frame = gpd.GeoDataFrame(frame.drop(columns=frame.geometry.name), geometry=geoms, crs=frame.crs)
-        raw[role] = frame.reset_index(drop=True)
+        quality.count(role, "read", len(raw[role]))
+        raw[role] = _repair(role, raw[role], cfg, quality)
     quality.missing_roles = [r for r in ROLES if r not in cfg.layers]
+    declared = {role: frame.crs for role, frame in raw.items()}
+    raw = check_layer_crs(raw, cfg.layers, working_crs=cfg.project.working_crs, quality=quality)
     crs = choose_working_crs([f for f in raw.values() if not f.empty], cfg.project.working_crs)
-    layers = {role: to_crs(frame, crs, name=role) for role, frame in raw.items()}
+    layers = {role: _drop_bad_coordinates(role, to_crs(frame, crs, name=role), quality) for role, frame in raw.items()}
+    layers["villages"] = _merge_villages(layers["villages"], quality)
     _fill_ids(layers, quality)
     villages = layers["villages"]
     if villages.empty:
-        raise LayerError("villages: the layer has no features; every finding needs a village")
+        raise LayerError(f"{_where('villages', cfg)}: 行政村图层没有可用的要素 (the layer has no features)；"
+                         "每条问题都要落到行政村，请检查该图层")
     for role, frame in layers.items():
         if role == "villages" or role in _SPANNING:
             continue
@@ -277,22 +353,75 @@ def _build(raw: dict[str, gpd.GeoDataFrame], cfg: ProjectConfig, as_of, quality:
             known = pd.Series(given).isin(villages["village_id"]).to_numpy()
             assigned = np.where(known, given, assigned)
         frame["village_id"] = pd.Series(assigned, index=frame.index, dtype=object)
-        quality.count(role, "outside_villages", int(pd.isna(frame["village_id"]).sum()))
+        outside = int(pd.isna(frame["village_id"]).sum())
+        quality.count(role, "outside_villages", outside)
+        if len(frame) and outside == len(frame):
+            said = crs_label(declared[role]) if declared.get(role) is not None else "?"
+            text = (f"全部 {len(frame)} 个要素都不在任何行政村范围内；请检查该图层的坐标系（文件声明 {said}）"
+                    f"与行政村图层是否一致，或行政村图层是否完整")
+            if ROLES[role].required:
+                raise LayerError(f"{_where(role, cfg)}: {text}")
+            quality.note(f"{role}：{text}")
+        far = _FAR_PARTS_M.get(role)
+        if far is not None and len(frame):
+            apart = far_apart_parts(frame.geometry.to_numpy(), far)
+            if apart.any():
+                quality.count(role, "far_apart_parts", int(apart.sum()))
+                col = ROLES[role].id_column
+                ids = frame.loc[apart, col] if col in frame.columns else pd.Series(np.flatnonzero(apart) + 1)
+                quality.note(f"{role}：{int(apart.sum())} 个多部件要素的部件相距超过 {far:g} 米（{_examples(ids)}），"
+                             f"整体按最大部件所在行政村统计；请核实是否应拆分")
     for role in ("landuse", "landuse_baseline"):
         if role in layers:
-            quality.count(role, "unknown_codes", int((~is_known(layers[role]["dlbm"])).sum()))
+            unknown = ~is_known(layers[role]["dlbm"])
+            quality.count(role, "unknown_codes", int(unknown.sum()))
+            if unknown.any():
+                codes = layers[role].loc[unknown, "dlbm"].fillna("（空）").value_counts()
+                quality.note(f"{role}：{int(unknown.sum())} 个图斑的地类编码不是 GB/T 21010 或三调工作分类编码"
+                             f"（{_examples(f'{c} ×{n}' for c, n in codes.items())}），这些图斑不按任何地类判断；"
+                             f"请核对 dlbm 字段（[layers.{role}] columns）")
     _check_owner_ids(layers["parcels"], quality)
     for role, frame in layers.items():
         quality.count(role, "kept", len(frame))
-    rasters = {name: cfg.raster_path(name) for name in cfg.rasters}
+    rasters = {}
+    for name in cfg.rasters:
+        path = cfg.raster_path(name)
+        usable, note = check_raster(path, name, villages.total_bounds, crs)
+        if note:
+            quality.note(note)
+        if usable:
+            rasters[name] = path
     return District(layers=layers, crs=crs, config=cfg, quality=quality,
                     as_of=as_of or cfg.project.as_of or dt.date.today(), limits=cfg.limit_set(),
                     rasters=rasters)
 
 
+def _merge_villages(villages: gpd.GeoDataFrame, quality: QualityReport) -> gpd.GeoDataFrame:
+    """One row per ``village_id``: polygons of a village stored as several rows are merged (and counted)."""
+    ids = villages["village_id"]
+    dup = ids.duplicated(keep=False) & ids.notna()
+    if not dup.any():
+        return villages
+    quality.count("villages", "merged_villages", int(dup.sum()))
+    quality.note(f"villages：{int(dup.sum())} 个要素的 village_id 重复（{_examples(ids[dup].unique())}），"
+                 f"已按 village_id 合并为一个行政村")
+    first = villages.drop_duplicates("village_id", keep="first").copy()
+    merged = (villages.loc[dup].groupby("village_id", sort=False).geometry
+              .agg(lambda g: shapely.union_all(g.to_numpy())))
+    rows = first["village_id"].isin(merged.index).to_numpy()
+    geoms = first.geometry.to_numpy().copy()
+    geoms[rows] = merged.loc[first.loc[rows, "village_id"]].to_numpy()
+    return gpd.GeoDataFrame(first.drop(columns=first.geometry.name), geometry=geoms,
+                            crs=villages.crs).reset_index(drop=True)
+
+
 def _fill_ids(layers: dict[str, gpd.GeoDataFrame], quality: QualityReport) -> None:
-    """Give features without an id one from their row, and count duplicated ids."""
-    for role, frame in layers.items():
+    """Give features without an id one from their row; drop exact duplicates; make duplicated ids distinct.
+
+    Of features that share an id, exact copies (same attributes and geometry) are dropped; the others keep
+    the id on the first and get ``#2``, ``#3``... on the later ones, so that every finding has its own case id.
+    """
+    for role, frame in list(layers.items()):
         col = ROLES[role].id_column
         if col is None or col not in frame.columns:
             continue
@@ -301,11 +430,34 @@ def _fill_ids(layers: dict[str, gpd.GeoDataFrame], quality: QualityReport) -> No
             filled = frame[col].to_numpy(dtype=object).copy()
             filled[missing] = [f"{role}#{i + 1}" for i in np.flatnonzero(missing)]
             frame[col] = pd.Series(filled, index=frame.index, dtype=object)
-            if role not in ("eco_redline", "nature_reserves", "protected_zones", "waters"):
+            if role not in _NAMED:
                 quality.count(role, "missing_ids", int(missing.sum()))
-        dup = frame[col].duplicated(keep=False) & frame[col].notna()
-        if dup.any() and role not in ("eco_redline", "nature_reserves", "protected_zones", "waters"):
-            quality.count(role, "duplicated_ids", int(dup.sum()))
+        if role in _NAMED:
+            continue
+        dup = frame[col].duplicated(keep=False).to_numpy()
+        if not dup.any():
+            continue
+        sub = frame.loc[dup]
+        key = pd.DataFrame({c: sub[c].astype(str) for c in sub.columns if c != sub.geometry.name})
+        key["__wkb"] = shapely.to_wkb(sub.geometry.to_numpy(), hex=True)
+        copies = np.zeros(len(frame), dtype=bool)
+        copies[np.flatnonzero(dup)[key.duplicated(keep="first").to_numpy()]] = True
+        if copies.any():
+            quality.count(role, "exact_duplicates", int(copies.sum()))
+            frame = frame.loc[~copies].reset_index(drop=True)
+            layers[role] = frame
+        ids = frame[col]
+        dup = ids.duplicated(keep=False)
+        if not dup.any():
+            continue
+        quality.count(role, "duplicated_ids", int(dup.sum()))
+        nth = ids.groupby(ids, sort=False).cumcount().to_numpy()
+        renamed = ids.to_numpy(dtype=object).copy()
+        later = nth > 0
+        renamed[later] = [f"{v}#{n + 1}" for v, n in zip(renamed[later], nth[later])]
+        frame[col] = pd.Series(renamed, index=frame.index, dtype=object)
+        quality.note(f"{role}：{int(dup.sum())} 个要素的编号 {col} 重复（{_examples(ids[dup].unique())}），"
+                     f"后出现的已改为 {renamed[later][0]} 这样的编号以区分；请在源数据中更正")
 
 
 def _check_owner_ids(parcels: gpd.GeoDataFrame, quality: QualityReport) -> None:

@@ -5,14 +5,44 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["QualityReport"]
+__all__ = ["QualityReport", "label"]
 
 _LABELS = {
-    "read": "读取要素", "kept": "保留", "z_dropped": "去除Z值", "repaired": "修复无效几何",
-    "dropped_empty": "删除空几何", "dropped_wrong_type": "删除非面几何", "duplicated_ids": "重复编号",
+    "read": "读取要素", "kept": "保留",
+    "z_dropped": "去除Z值", "m_dropped": "去除M值", "repaired": "修复无效几何", "unclosed_rings": "闭合未闭合的环",
+    "lines_to_polygons": "闭合线转为面", "unreadable_geometry": "无法解析的几何",
+    "dropped_empty": "删除空几何", "dropped_wrong_type": "删除非面几何（点、线）", "dropped_degenerate": "删除面积为零的几何",
+    "dropped_bad_coords": "删除坐标无效的要素", "exact_duplicates": "删除完全重复的要素",
+    "duplicated_ids": "重复编号（后出现的加后缀 #2、#3…）", "merged_villages": "同编号行政村合并",
+    "far_apart_parts": "多部件相距过远", "crs_replaced": "坐标系与坐标值不符、已更正", "axes_swapped": "坐标轴顺序颠倒、已互换",
     "outside_villages": "不在任何行政村内", "missing_ids": "补编号", "missing_columns": "缺少的可选字段",
     "unknown_codes": "未知地类编码",
+    # counted by rules and renderers
+    "relocation_undated": "缺少新房竣工日期（未作建新拆旧检查）", "height_unchecked": "无高度属性（未作超高检查）",
+    "lines_without_width": "道路线缺少宽度", "villages_not_covered": "未覆盖的行政村",
 }
+
+#: Counters per column, ``<prefix><column>``.
+_PREFIXED = {
+    "bad_dates_": "无法识别的日期（{}）", "dates_converted_": "非标准格式日期已转换（{}）",
+    "numbers_as_text_": "数字转为文本（{}）", "digits_lost_": "数字超过15位已失真（{}）",
+}
+
+
+def label(key: str) -> str:
+    """The Chinese label of a data-quality counter.
+
+    Examples
+    --------
+    >>> label("repaired"), label("bad_dates_approved_date")
+    ('修复无效几何', '无法识别的日期（approved_date）')
+    """
+    if key in _LABELS:
+        return _LABELS[key]
+    for prefix, text in _PREFIXED.items():
+        if key.startswith(prefix):
+            return text.format(key[len(prefix):])
+    return key
 
 
 @dataclass
@@ -58,7 +88,8 @@ class QualityReport:
         """
         lines = ["数据质量报告："]
         for layer, counts in self.layers.items():
-            parts = [f"{_LABELS.get(k, k)} {v}" for k, v in counts.items() if k != "kept"]
+            keys = sorted((k for k in counts if k != "kept"), key=lambda k: k != "read")  # "read" first
+            parts = [f"{label(k)} {counts[k]}" for k in keys]
             lines.append(f"  {layer}: " + "，".join(parts))
         if self.missing_roles:
             lines.append("  缺少的可选图层：" + "、".join(self.missing_roles))

@@ -7,15 +7,22 @@ from typing import Iterable
 import geopandas as gpd
 import numpy as np
 import pyproj
+import shapely
 from pyproj import CRS, Transformer
 
 from .errors import CRSError
 
-__all__ = ["gk3_zone_crs", "choose_working_crs", "to_crs", "lonlat_of"]
+__all__ = ["gk3_zone_crs", "choose_working_crs", "to_crs", "lonlat_of", "to_lonlat", "in_area_of_use", "CHINA_BOUNDS"]
 
 _GK3_FIRST_EPSG = 4534  # CGCS2000 / 3-degree Gauss-Kruger CM 75E
 _GK3_FIRST_CM = 75
 _GK3_LAST_CM = 135
+
+#: (west, south, east, north) in degrees: China with a margin; the practical area of use of world-wide CRSs.
+CHINA_BOUNDS = (73.0, 3.0, 136.0, 54.0)
+
+#: At most this many features per layer are looked at to locate a layer (evenly spaced rows).
+_SAMPLE = 5000
 
 
 def gk3_zone_crs(lon: float) -> CRS:
@@ -48,30 +55,114 @@ def gk3_zone_crs(lon: float) -> CRS:
     return CRS.from_epsg(_GK3_FIRST_EPSG + (cm - _GK3_FIRST_CM) // 3)
 
 
-def lonlat_of(frames: Iterable[gpd.GeoDataFrame]) -> tuple[float, float]:
-    """Return the (lon, lat) of the centre of the combined bounds of ``frames``.
+def _centres(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Bounding-box centres of (at most ``_SAMPLE`` evenly spaced) features, in the frame's CRS."""
+    geoms = frame.geometry.to_numpy()
+    step = max(1, len(geoms) // _SAMPLE)
+    b = shapely.bounds(geoms[::step])
+    x, y = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
+    ok = np.isfinite(x) & np.isfinite(y)
+    return x[ok], y[ok]
+
+
+def to_lonlat(x, y, crs) -> tuple[np.ndarray, np.ndarray]:
+    """Longitude and latitude (on the CRS's own datum) of points given in ``crs``; NaN where the numbers
+    cannot be coordinates of that CRS.
 
     Examples
     --------
-    >>> import shapely
+    >>> lon, lat = to_lonlat([500000.0], [4429000.0], "EPSG:4548")
+    >>> round(float(lon[0]), 3), round(float(lat[0]), 2)
+    (117.0, 40.0)
+    >>> bool(np.isnan(to_lonlat([508000.0], [4443000.0], "EPSG:4490")[0][0]))   # metres are no degrees
+    True
+    """
+    return _to_lonlat(np.atleast_1d(np.asarray(x, dtype=float)), np.atleast_1d(np.asarray(y, dtype=float)),
+                      CRS.from_user_input(crs))
+
+
+def _to_lonlat(x: np.ndarray, y: np.ndarray, crs: CRS) -> tuple[np.ndarray, np.ndarray]:
+    """Longitude and latitude of points given in ``crs`` (NaN where they cannot be)."""
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if crs.is_geographic:
+        bad = ~((np.abs(x) <= 180) & (np.abs(y) <= 90))
+        return np.where(bad, np.nan, x), np.where(bad, np.nan, y)
+    try:
+        to_ll = Transformer.from_crs(crs, crs.geodetic_crs or CRS.from_epsg(4326), always_xy=True)
+        lon, lat = to_ll.transform(x, y, errcheck=False)
+    except pyproj.exceptions.ProjError:
+        return np.full(len(x), np.nan), np.full(len(x), np.nan)
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    bad = ~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90))
+    return np.where(bad, np.nan, lon), np.where(bad, np.nan, lat)
+
+
+def in_area_of_use(x, y, crs, *, tolerance: float = 2.0) -> np.ndarray:
+    """Whether each point, given in ``crs``, lies where that CRS is meant to be used.
+
+    The area is the CRS's EPSG area of use (for world-wide CRSs such as WGS 84: China, see
+    :data:`CHINA_BOUNDS`), widened by ``tolerance`` degrees. A point whose numbers cannot be coordinates of
+    the CRS (metres in a degree CRS, degrees in a Gauss-Krüger zone, swapped axes) falls outside.
+
+    Parameters
+    ----------
+    x, y : array-like of float
+        Coordinates in ``crs`` (x = easting or longitude).
+    crs : anything pyproj reads
+    tolerance : float
+        Degrees added on every side of the area of use.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+
+    Examples
+    --------
+    >>> in_area_of_use([508000.0, 4443000.0], [4443000.0, 508000.0], "EPSG:4548").tolist()  # second swapped
+    [True, False]
+    >>> in_area_of_use([117.1, 508000.0], [40.1, 4443000.0], "EPSG:4490").tolist()          # metres in degrees
+    [True, False]
+    """
+    crs = CRS.from_user_input(crs)
+    lon, lat = _to_lonlat(np.atleast_1d(x), np.atleast_1d(y), crs)
+    west, south, east, north = CHINA_BOUNDS
+    aou = crs.area_of_use
+    if aou is not None:
+        w, s, e, n = aou.bounds
+        if w <= e and not (e < west or w > east or n < south or s > north):  # clip world-wide areas to China
+            west, south, east, north = max(w, west), max(s, south), min(e, east), min(n, north)
+    with np.errstate(invalid="ignore"):
+        return ((lon >= west - tolerance) & (lon <= east + tolerance) &
+                (lat >= south - tolerance) & (lat <= north + tolerance))
+
+
+def lonlat_of(frames: Iterable[gpd.GeoDataFrame]) -> tuple[float, float]:
+    """Return the (lon, lat) at the middle of the layers' features (median of their centres).
+
+    The median, not the centre of the bounds, so that a few stray features (a parcel at 0, 0) cannot move
+    the working CRS into another zone.
+
+    Examples
+    --------
     >>> f = gpd.GeoDataFrame(geometry=[shapely.Point(117.1, 40.1)], crs=4490)
     >>> [round(v, 1) for v in lonlat_of([f])]
     [117.1, 40.1]
     """
-    xs, ys = [], []
+    lons, lats = [], []
     for frame in frames:
         if frame is None or frame.empty or frame.crs is None:
             continue
-        minx, miny, maxx, maxy = frame.total_bounds
-        if not np.all(np.isfinite([minx, miny, maxx, maxy])):
-            continue
-        to_ll = Transformer.from_crs(frame.crs, 4326, always_xy=True)
-        lon, lat = to_ll.transform([minx, maxx, minx, maxx], [miny, miny, maxy, maxy])
-        xs.extend(lon)
-        ys.extend(lat)
-    if not xs:
+        x, y = _centres(frame)
+        lon, lat = _to_lonlat(x, y, CRS.from_user_input(frame.crs))
+        ok = np.isfinite(lon) & np.isfinite(lat)
+        lons.append(lon[ok])
+        lats.append(lat[ok])
+    lon = np.concatenate(lons) if lons else np.empty(0)
+    lat = np.concatenate(lats) if lats else np.empty(0)
+    if len(lon) == 0:
         raise CRSError("no layer with a CRS and features to choose the working CRS from")
-    return (float(np.mean([min(xs), max(xs)])), float(np.mean([min(ys), max(ys)])))
+    return float(np.median(lon)), float(np.median(lat))
 
 
 def choose_working_crs(frames: Iterable[gpd.GeoDataFrame], requested: str | int | None = "auto") -> CRS:

@@ -64,3 +64,19 @@ def test_folder_with_canonical_names_needs_no_config(tmp_path):
     (tmp_path / "ndsm.tif").write_bytes(b"")
     cfg = config_for_data(tmp_path)
     assert sorted(cfg.layers) == ["parcels", "villages"] and "ndsm" in cfg.rasters
+
+
+def test_township_tables_merge_with_the_districts(tmp_path):
+    cfg = load_config(write(tmp_path, '''
+[limits]
+green_belt_m = { default = 5.0, county = 3.0, township = 3.0 }
+[townships."峪口镇".limits]
+green_belt_m = { county = 2.0 }
+cemetery_road_grades = ["expressway"]
+'''))
+    limits = cfg.limit_set()
+    belts = limits.per_row("green_belt_m", ["峪口镇", "金海湖镇"])
+    assert belts[0].width_for("county") == 2.0 and belts[0].width_for("provincial") == 5.0
+    assert belts[1].width_for("county") == 3.0
+    assert limits.per_row("cemetery_road_grades", ["峪口镇", None])[0] == ["expressway"]
+    assert "county" in limits.per_row("cemetery_road_grades", ["峪口镇", None])[1]

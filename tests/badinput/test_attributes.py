@@ -1,0 +1,81 @@
+"""Attribute problems: codes stored as numbers, missing columns, unknown codes, dates in many formats."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from landguard.pipeline import check
+from tests.badinput.helpers import (AS_OF, base_layers, farm_build, ok, one_error, quality, run_check, summary_text,
+                                    write_district)
+from tests.builders import frame, square
+
+
+def test_land_use_codes_stored_as_numbers_are_read_as_text_and_counted(tmp_path):
+    layers = base_layers()
+    lu = layers["landuse"]
+    layers["landuse"] = lu.assign(DLBM=[702.0, 103.0]).drop(columns="dlbm")     # 三调 exported as a Real field
+    data = write_district(tmp_path / "d", layers)
+    res = run_check(data, tmp_path / "out")
+    ok(res)
+    assert quality(tmp_path / "out")["layers"]["landuse"]["numbers_as_text_dlbm"] == 2
+    assert "数字转为文本（dlbm） 2" in summary_text(tmp_path / "out")
+    assert farm_build(tmp_path / "out") == {"B2": 100.0}          # 103.0 was read as 0103 (dry land)
+
+
+def test_missing_required_column_is_one_error_naming_file_column_and_key(tmp_path):
+    layers = base_layers()
+    layers["buildings"] = layers["buildings"].rename(columns={"building_id": "FWBH"})
+    data = write_district(tmp_path / "d", layers)
+    res = run_check(data, tmp_path / "out")
+    one_error(res, "buildings (", "buildings.gpkg", "缺少必需字段 'building_id'",
+              '[layers.buildings] columns = { building_id = "你的字段名" }', "现有字段：FWBH")
+
+
+def test_mapped_column_that_is_not_there_is_one_error(tmp_path):
+    data = write_district(tmp_path / "d")
+    (data / "landguard.toml").write_text(
+        "".join(f'[layers.{r}]\npath = "{r}.gpkg"\n' for r in ("villages", "parcels", "buildings"))
+        + '[layers.landuse]\npath = "landuse.gpkg"\ncolumns = { dlbm = "DLBM_2024" }\n', encoding="utf-8")
+    res = run_check(data, tmp_path / "out")
+    one_error(res, "landuse (landuse.gpkg)", "找不到字段 'DLBM_2024'", "[layers.landuse] columns", "dlbm")
+
+
+def test_unknown_land_use_codes_are_counted_named_and_not_judged(tmp_path):
+    layers = base_layers()
+    layers["landuse"].loc[1, "dlbm"] = "9999"
+    data = write_district(tmp_path / "d", layers)
+    res = run_check(data, tmp_path / "out")
+    ok(res)
+    q = quality(tmp_path / "out")
+    assert q["layers"]["landuse"]["unknown_codes"] == 1
+    assert any("landuse" in n and "9999 ×1" in n and "不按任何地类判断" in n for n in q["notes"])
+    assert farm_build(tmp_path / "out") == {}                     # an unknown code is no farmland
+
+
+def test_dates_in_several_formats_are_all_read_and_bad_ones_named(tmp_path):
+    layers = base_layers()
+    given = ["2021-07-01", "2021/7/1", "20210701", "44378", "2021年7月1日", "soon"]
+    layers["parcels"] = frame([{"parcel_id": f"P{i + 1}", "PZRQ": text, "geometry": square(-200 + 30 * i, 0, 20)}
+                               for i, text in enumerate(given)])
+    data = write_district(tmp_path / "d", layers)
+    result = check(data, out=tmp_path / "out", as_of=dt.date.fromisoformat(AS_OF), rules=["FARM-BUILD"])
+    dates = result.district["parcels"].set_index("parcel_id")["approved_date"]
+    assert (dates.iloc[:5] == pd.Timestamp("2021-07-01")).all() and pd.isna(dates["P6"])
+    q = quality(tmp_path / "out")
+    assert q["layers"]["parcels"]["dates_converted_approved_date"] == 4        # all but the ISO one
+    assert q["layers"]["parcels"]["bad_dates_approved_date"] == 1
+    assert any("PZRQ（approved_date）有 1 个日期无法识别" in n and "第 6 行 'soon'" in n for n in q["notes"])
+    assert "无法识别的日期（approved_date） 1" in summary_text(tmp_path / "out")
+
+
+def test_excel_serial_dates_in_a_number_column_are_read(tmp_path):
+    layers = base_layers()
+    layers["parcels"] = layers["parcels"].assign(PZRQ=[44378.0, 2021.0])        # a serial and a bare year
+    data = write_district(tmp_path / "d", layers)
+    result = check(data, out=tmp_path / "out", as_of=dt.date.fromisoformat(AS_OF), rules=["FARM-BUILD"])
+    dates = result.district["parcels"].set_index("parcel_id")["approved_date"]
+    assert dates["P1"] == pd.Timestamp("2021-07-01")
+    assert pd.isna(dates["P2"])                                   # 2021 is a year, not 1905-07-13
+    assert quality(tmp_path / "out")["layers"]["parcels"]["bad_dates_approved_date"] == 1
