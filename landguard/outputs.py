@@ -38,6 +38,9 @@ def prepare_out_dir(out: str | os.PathLike, overwrite: bool = False) -> Path:
     try:
         out.mkdir(parents=True, exist_ok=True)
         (out / MARKER).touch()
+        for stale in out.glob(".*.tmp*"):  # left by a run that was killed while writing
+            if stale.is_file():
+                stale.unlink()
     except OSError as exc:
         raise OutputError(f"--out {out}: cannot be written ({exc.strerror})") from None
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Iterable
 
 import geopandas as gpd
@@ -81,6 +82,12 @@ def to_lonlat(x, y, crs) -> tuple[np.ndarray, np.ndarray]:
                       CRS.from_user_input(crs))
 
 
+@functools.lru_cache(maxsize=64)
+def _transformer(source_wkt: str, target_wkt: str) -> Transformer:
+    """A cached always-xy transformer (building one costs about a second of PROJ database look-ups)."""
+    return Transformer.from_crs(CRS.from_wkt(source_wkt), CRS.from_wkt(target_wkt), always_xy=True)
+
+
 def _to_lonlat(x: np.ndarray, y: np.ndarray, crs: CRS) -> tuple[np.ndarray, np.ndarray]:
     """Longitude and latitude of points given in ``crs`` (NaN where they cannot be)."""
     x = np.asarray(x, dtype=float)
@@ -89,7 +96,7 @@ def _to_lonlat(x: np.ndarray, y: np.ndarray, crs: CRS) -> tuple[np.ndarray, np.n
         bad = ~((np.abs(x) <= 180) & (np.abs(y) <= 90))
         return np.where(bad, np.nan, x), np.where(bad, np.nan, y)
     try:
-        to_ll = Transformer.from_crs(crs, crs.geodetic_crs or CRS.from_epsg(4326), always_xy=True)
+        to_ll = _transformer(crs.to_wkt(), (crs.geodetic_crs or CRS.from_epsg(4326)).to_wkt())
         lon, lat = to_ll.transform(x, y, errcheck=False)
     except pyproj.exceptions.ProjError:
         return np.full(len(x), np.nan), np.full(len(x), np.nan)

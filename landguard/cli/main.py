@@ -16,7 +16,7 @@ _COMMANDS = ["sample", "check", "maps", "export", "ledger", "verify", "demo"]
 
 
 class _Group(click.Group):
-    """Turns our own errors into one clear line and exit code 2, never a traceback."""
+    """Turns errors into one clear line and an exit code, never a traceback (unless ``--debug``)."""
 
     def invoke(self, ctx):
         try:
@@ -24,11 +24,23 @@ class _Group(click.Group):
         except LandguardError as exc:
             click.echo(f"错误 / error: {exc}", err=True)
             sys.exit(2)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.echo("已中断 / interrupted; outputs are either the previous ones or complete new ones", err=True)
+            sys.exit(130)
+        except Exception as exc:  # a bug of ours: say so in one line, keep the traceback for --debug
+            if ctx.params.get("debug"):
+                raise
+            click.echo(f"内部错误 / internal error: {type(exc).__name__}: {exc} "
+                       "(run again with `landguard --debug ...` for the traceback, and report it)", err=True)
+            sys.exit(3)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="landguard")
-def cli() -> None:
+@click.option("--debug", is_flag=True, help="Show the full traceback of unexpected errors.")
+def cli(debug: bool) -> None:
     """landguard — 耕地“非农化”、一户多宅与退让检查 (farmland conversion, homestead and setback checks)."""
 
 

@@ -90,3 +90,22 @@ def test_previous_run_marks_new_ongoing_and_rectified(tmp_path):
     assert list(zip(gone["rule_id"], gone["subject_id"])) == [("FARM-BUILD", "B2")]
     assert set(changes.loc[changes["change"] != "已整改", "change"]) == {"持续"}
     assert "已整改 1 条" in (tmp_path / "m2" / "summary.txt").read_text(encoding="utf-8")
+
+
+def test_unexpected_errors_are_one_line_unless_debug():
+    import click
+
+    @click.command("boom")
+    def boom():
+        raise ZeroDivisionError("division by zero")
+
+    cli.add_command(boom)
+    try:
+        res = CliRunner().invoke(cli, ["boom"])
+        assert res.exit_code == 3
+        lines = [ln for ln in res.output.splitlines() if ln.strip()]
+        assert len(lines) == 1 and "ZeroDivisionError" in lines[0] and "--debug" in lines[0]
+        res = CliRunner().invoke(cli, ["--debug", "boom"])
+        assert isinstance(res.exception, ZeroDivisionError)
+    finally:
+        cli.commands.pop("boom")
