@@ -1,4 +1,5 @@
-"""End to end: ``check`` on the generated sample district finds every planted case and no near-miss."""
+"""End to end: ``check`` on the generated sample district finds every planted case, no near-miss and nothing
+else."""
 
 from __future__ import annotations
 
@@ -27,6 +28,17 @@ def test_no_near_miss_is_flagged(sample_check, truth):
     near = truth[truth["expect"] == "near_miss"]
     flagged = [(r, s, n) for r, s, n in zip(near["rule_id"], near["subject_id"], near["note"]) if (r, s) in found]
     assert not flagged, f"near-misses flagged: {flagged}"
+
+
+def test_no_unplanted_finding(sample_check, truth):
+    # the base geography breaks no rule: every finding is a planted violation (or an intended consequence
+    # of one that its planter wrote into truth.csv)
+    planted = set(zip(truth.loc[truth["expect"] == "violation", "rule_id"],
+                      truth.loc[truth["expect"] == "violation", "subject_id"]))
+    f = sample_check.findings
+    extra = sorted({(r, s, m) for r, s, m in zip(f["rule_id"], f["subject_id"].astype(str), f["message"])
+                    if (r, s) not in planted})
+    assert len(f) > 0 and not extra, f"findings not planted: {extra}"
 
 
 def test_every_implemented_rule_is_planted(truth):

@@ -32,8 +32,11 @@ def build_sample(seed: int = 0) -> Sample:
     Examples
     --------
     >>> s = build_sample(0)
-    >>> sorted({t.rule_id for t in s.truth})
-    ['FARM-BUILD', 'HOME-MULTI', 'SET-OUTSIDE']
+    >>> rules = sorted({t.rule_id for t in s.truth})
+    >>> len(rules), rules[:3], rules[-3:]
+    (27, ['FARM-BUILD', 'FARM-CORRIDOR', 'FARM-CRIMINAL'], ['SET-OUTSIDE', 'SET-REDLINE', 'SITE-CEMETERY'])
+    >>> sorted({t.expect for t in s.truth})
+    ['near_miss', 'violation']
     """
     sample = build_base(seed)
     for planter in PLANTERS:

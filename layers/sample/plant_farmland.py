@@ -20,15 +20,23 @@ from __future__ import annotations
 import datetime as dt
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
 from ..landcover import patch_ids
 from ..landuse import class_name, is_farmland
+from ..limits import Limits
 from .base import DLMC
 from .model import AS_OF, ORIGIN, LandcoverChange, Plant, Sample, TruthRow, building_rows, frame
+from .rasters import AFTER_YEAR, BEFORE_YEAR, burn_landcover, landcover_class
 
-__all__ = ["plant_farm_build", "plant_landcover_changes", "plant_farm_rules"]
+__all__ = ["plant_farm_build", "plant_landcover_changes", "plant_farm_rules", "rs_cases"]
+
+#: Change kinds of FARM-RS by the ``landcover_after`` class (the generated landguard.toml's [landcover]).
+_RS_KINDS = {5: "built-up", 2: "forest", 4: "water"}
+#: The smallest patch FARM-RS reports (``rs_min_area_m2``).
+_RS_MIN_AREA = Limits().rs_min_area_m2
 
 
 def _offset_box(x0: float, y0: float, dx0: float, dy0: float, dx1: float, dy1: float) -> shapely.Polygon:
@@ -43,7 +51,9 @@ def plant_farm_build(sample: Sample) -> Plant:
     straddling the settlement's edge with 4 m (non-PBF) and 6 m (PBF) of their depth on farmland.
     Near misses: a workshop on farmland inside a construction approval, a site office inside an
     unexpired temporary approval (valid until 2027-06-30, after ``as_of``), and a house with a 0.05 m x
-    10 m (0.5 m²) sliver on farmland. None of these buildings has a parcel.
+    10 m (0.5 m²) sliver on farmland. None of these buildings has a parcel. The ``FARM-RS`` patches the
+    houses built by 2025 leave in the imagery are cases too (:func:`rs_cases`; the approved workshop's
+    patch as well: FARM-RS reports every change for field checks, approved or not).
 
     Examples
     --------
@@ -113,7 +123,89 @@ def plant_farm_build(sample: Sample) -> Plant:
     house(south[5], "edge", False, lambda site, x0, y0: _offset_box(x0, site.edge_y, 30, -0.05, 40, 7.95),
           "house with a 0.05 m x 10 m sliver (0.5 m² < 1 m²) on farmland", expect="near_miss", built_year=2020)
 
-    return Plant(features={"buildings": building_rows(s, items), "approvals": frame(approvals)}, truth=truth)
+    buildings = building_rows(s, items)
+    # the imagery shows the houses built by 2025 as cropland -> built-up patches (FARM-RS)
+    truth += rs_cases(s, [(g, f"building {a['building_id']}") for g, a in items],
+                      buildings=pd.concat([s.layers["buildings"], buildings], ignore_index=True))
+    return Plant(features={"buildings": buildings, "approvals": frame(approvals)}, truth=truth)
+
+
+def rs_cases(sample: Sample, footprints: list[tuple[shapely.Geometry, str]], *, landuse: gpd.GeoDataFrame | None = None,
+             baseline: gpd.GeoDataFrame | None = None, buildings: gpd.GeoDataFrame | None = None,
+             pbf: gpd.GeoDataFrame | None = None) -> list[TruthRow]:
+    """``FARM-RS`` truth rows for the change patches that planted features show in the land-cover rasters.
+
+    A house or a conversion planted on farmland is burnt into ``landcover_after`` (buildings by
+    ``built_year``, the current survey by class), so the imagery shows it as a 卫片图斑 as well. This
+    rasterises both land-cover classifications around each group of ``footprints`` exactly as the writer
+    does (:func:`~.rasters.burn_landcover`), takes the cropland → built-up / forest / water pixels,
+    joins 4-connected pixels of one kind into patches, clips them to the farmland (baseline 耕地 ∪ PBF)
+    and names each patch that touches a footprint ``RS-<E>-<N>`` from its centroid: a ``violation`` from
+    ``rs_min_area_m2`` (50 m²) up, a ``near_miss`` below it.
+
+    Parameters
+    ----------
+    sample : Sample
+    footprints : list of (geometry, label)
+        What the planter burns into ``landcover_after`` (buildings, converted land-use patches) and how
+        the truth note names it.
+    landuse, baseline, buildings, pbf : GeoDataFrame, optional
+        The layers with the planter's edits (default: ``sample.layers``).
+
+    Examples
+    --------
+    >>> from layers.sample.base import build_base
+    >>> s = build_base(0)
+    >>> site = s.take_site("field", pbf=False)
+    >>> x0, y0 = site.geometry.bounds[:2]
+    >>> house = building_rows(s, [(shapely.box(x0 + 29, y0 + 26, x0 + 41, y0 + 35), {"built_year": 2021})])
+    >>> both = pd.concat([s.layers["buildings"], house], ignore_index=True)
+    >>> [(t.expect, t.subject_id == str(patch_ids([shapely.box(x0 + 30, y0 + 26, x0 + 42, y0 + 36)])[0]))
+    ...  for t in rs_cases(s, [(house.geometry[0], "house")], buildings=both)]
+    [('violation', True)]
+    """
+    lu_after = sample.layers["landuse"] if landuse is None else landuse
+    lu_before = sample.layers["landuse_baseline"] if baseline is None else baseline
+    b = sample.layers["buildings"] if buildings is None else buildings
+    p = sample.layers["pbf"] if pbf is None else pbf
+    geoms = np.asarray([g for g, _ in footprints], dtype=object)
+    labels = [label for _, label in footprints]
+    if len(geoms) == 0:
+        return []
+    clusters = shapely.get_parts(shapely.union_all(shapely.buffer(geoms, 8.0, join_style="mitre")))
+    patches: list[tuple[shapely.Geometry, str, list[str]]] = []
+    for cluster in clusters:
+        bounds = shapely.buffer(cluster, 6.0, join_style="mitre").bounds
+        before, transform = burn_landcover(lu_before, b, BEFORE_YEAR, (), bounds)
+        after, _ = burn_landcover(lu_after, b, AFTER_YEAR, sample.landcover_changes, bounds)
+        height, width = before.shape
+        window = shapely.box(transform.c, transform.f - 2.0 * height, transform.c + 2.0 * width, transform.f)
+        farm = lu_before[lu_before.intersects(window).to_numpy() & is_farmland(lu_before["dlbm"])].geometry
+        farmland = shapely.union_all(np.concatenate([farm.to_numpy(), p.geometry[p.intersects(window)].to_numpy()]))
+        inside = np.flatnonzero(shapely.intersects(geoms, cluster))
+        for code, kind in _RS_KINDS.items():
+            rows, cols = np.nonzero((before == 1) & (after == code))
+            if len(rows) == 0:
+                continue
+            x, y = transform.c + 2.0 * cols, transform.f - 2.0 * rows
+            for pixels in shapely.get_parts(shapely.union_all(shapely.box(x, y - 2.0, x + 2.0, y))):
+                hit = [labels[i] for i in inside if shapely.intersection(pixels, geoms[i]).area > 0]
+                if not hit:
+                    continue
+                if pixels.intersects(window.boundary):
+                    raise AssertionError(f"change patch over {hit} reaches the edge of its window")
+                patches.append((pixels.intersection(farmland), kind, hit))
+    rows_out = []
+    ids = patch_ids([g for g, _, _ in patches])
+    for (part, kind, hit), pid in zip(patches, ids):
+        area = part.area
+        if area <= 0:
+            continue
+        expect = "violation" if area >= _RS_MIN_AREA else "near_miss"
+        note = (f"cropland -> {kind} {area:,.0f} m² in the imagery over {', '.join(hit)}"
+                + ("" if expect == "violation" else f" (< {_RS_MIN_AREA:g} m²): near miss"))
+        rows_out.append(TruthRow("FARM-RS", "landcover_after", str(pid), expect, note))
+    return rows_out
 
 
 def plant_landcover_changes(sample: Sample) -> Plant:
@@ -123,7 +215,8 @@ def plant_landcover_changes(sample: Sample) -> Plant:
     one 6 m x 6 m (36 m² < 50 m²) built-up patch as a near miss. The land-use survey still says farmland
     there. Houses planted on farmland by :func:`plant_farm_build` show as built-up changes as well
     (every building is burnt into the rasters by its ``built_year``), and so do the conversions planted by
-    :func:`plant_farm_rules`; only these five have truth rows (subject ``RS-<E>-<N>``, the patch's centroid).
+    :func:`plant_farm_rules`; those planters add the ``FARM-RS`` truth rows of their patches
+    (:func:`rs_cases`), this one those of its five (subject ``RS-<E>-<N>``, the patch's centroid).
 
     Examples
     --------
@@ -167,6 +260,8 @@ class _Land:
         self.s = sample
         self.frames = {k: sample.layers[k].copy() for k in ("landuse", "landuse_baseline")}
         self.changed: dict[str, set[str]] = {k: set() for k in self.frames}
+        #: (geometry, label) of every patch carved into the current survey with a non-cropland class
+        self.footprints: list[tuple[shapely.Geometry, str]] = []
 
     def new_tbbh(self) -> str:
         return f"{90000 + self.s.next_number('farm_tbbh'):05d}"
@@ -198,6 +293,8 @@ class _Land:
                     self._add(layer, p, f.at[i, "dlbm"], self.new_tbbh())
                     f = self.frames[layer]
             self._add(layer, geom, code, tbbh)
+        if "landuse" in layers and landcover_class(code) != 1:
+            self.footprints.append((geom, f"landuse {tbbh} ({code})"))
         return tbbh
 
     def patch(self, layer: str, geom) -> pd.Series | None:
@@ -498,7 +595,9 @@ def plant_farm_rules(sample: Sample) -> Plant:
     ``FARM-CORRIDOR``, ``FARM-RESERVE``/``FARM-REDLINE``, the approval rules and ``FARM-CRIMINAL`` in this
     order, with the boundary cases of the issue: a 5.0 m belt along a provincial road (compliant) and a
     5.5 m one (not), a temporary approval that expired yesterday, a ``0307K`` patch. Conversions change
-    the current survey only (the baseline keeps the farmland), except where a case needs both.
+    the current survey only (the baseline keeps the farmland), except where a case needs both. The
+    ``FARM-RS`` patches the conversions and buildings make in the imagery get their truth rows here too
+    (:func:`rs_cases`).
 
     Examples
     --------
@@ -512,7 +611,14 @@ def plant_farm_rules(sample: Sample) -> Plant:
     for planter in (_plant_nonagri, _plant_facility, _plant_green, _plant_lake_nongrain, _plant_corridor,
                     _plant_protected, _plant_approvals, _plant_criminal):
         planter(s, land, cases)
+    buildings = building_rows(s, cases.buildings) if cases.buildings else None
+    # the imagery shows the conversions and the buildings built by 2025 as change patches (FARM-RS)
+    footprints = land.footprints + [(g, f"building {a['building_id']}") for g, a in cases.buildings]
+    truth = cases.truth + rs_cases(s, footprints, landuse=land.frames["landuse"],
+                                   baseline=land.frames["landuse_baseline"],
+                                   buildings=pd.concat([s.layers["buildings"], buildings], ignore_index=True),
+                                   pbf=pd.concat([s.layers["pbf"], frame(cases.pbf)], ignore_index=True))
     features = {"landuse": land.rows("landuse"), "landuse_baseline": land.rows("landuse_baseline"),
-                "buildings": building_rows(s, cases.buildings) if cases.buildings else None,
-                "approvals": frame(cases.approvals), "pbf": frame(cases.pbf), "waters": frame(cases.waters)}
-    return Plant(features={k: v for k, v in features.items() if v is not None and len(v)}, truth=cases.truth)
+                "buildings": buildings, "approvals": frame(cases.approvals), "pbf": frame(cases.pbf),
+                "waters": frame(cases.waters)}
+    return Plant(features={k: v for k, v in features.items() if v is not None and len(v)}, truth=truth)

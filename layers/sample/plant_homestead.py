@@ -410,13 +410,15 @@ def plant_home_merge(sample: Sample) -> Plant:
 
     Violation: the house's east wall moved 0.5 m past the parcel's east side (about 3–4 m² on the
     neighbour's parcel). Near miss: moved 0.05 m past it (under 1 m²). Both are ``SET-OUTSIDE`` cases too
-    (a violation and a near miss).
+    (a violation and a near miss), and ``SET-DRIP`` cases the other way round: the 0.05 m sliver that
+    SET-OUTSIDE ignores is a side with a negative drip clearance (a violation), the 0.5 m crossing is left
+    to SET-OUTSIDE (a near miss). Neither house is a row house (whose shared sides SET-DRIP exempts).
 
     Examples
     --------
     >>> from layers.sample.base import build_base
     >>> sorted(t.expect for t in plant_home_merge(build_base(0)).truth)
-    ['near_miss', 'near_miss', 'violation', 'violation']
+    ['near_miss', 'near_miss', 'near_miss', 'violation', 'violation', 'violation']
     """
     s = sample
     south, north = s.village_ids("south"), s.village_ids("north")
@@ -428,12 +430,19 @@ def plant_home_merge(sample: Sample) -> Plant:
         east = s.parcel_meta.at[pid, "east"]
         bid, geom = _house(s, pid)
         bx0, by0, _, by1 = geom.bounds
-        changes[bid] = {"geometry": shapely.box(bx0, by0, x1 + over, by1)}
+        changes[bid] = {"geometry": shapely.box(bx0, by0, x1 + over, by1), "row_house": False}
         area = over * (by1 - by0)
         note = (f"house {bid} of parcel {pid} reaches {over} m into the next parcel {east} ({area:.2f} m²); "
                 f"{s.villages[vid]['name']}")
         truth.append(TruthRow("HOME-MERGE", "buildings", bid, expect, note))
         truth.append(TruthRow("SET-OUTSIDE", "buildings", bid, expect, note))
+        if expect == "violation":
+            truth.append(TruthRow("SET-DRIP", "buildings", bid, "near_miss",
+                                  f"{note}: reported by SET-OUTSIDE, not again as a drip case"))
+        else:
+            truth.append(TruthRow("SET-DRIP", "buildings", bid, "violation",
+                                  f"{note}: east side {over} m over the boundary (a sliver SET-OUTSIDE ignores), "
+                                  f"drip clearance -{over} m"))
     return Plant(features={"buildings": updated_rows(s, "buildings", changes)}, truth=truth)
 
 

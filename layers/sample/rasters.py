@@ -6,8 +6,9 @@
 * ``ortho.tif`` — RGB uint8, 1 m pixels, the whole of the ``raster_villages``.
 * ``landcover_before.tif`` / ``landcover_after.tif`` — uint8 classes (1 cropland, 2 forest, 3 grassland,
   4 water, 5 built-up, 6 bare), 2 m pixels on the district's 2 m grid, the whole district: the
-  baseline (2019) and current surveys, buildings by ``built_year`` (<= 2019 before, all after), and the
-  planters' ``landcover_changes`` in ``after``.
+  baseline (2019) and current surveys (cropland burnt first, so a patch edge through pixel centres gives
+  them to the other class in both, whatever the row order), buildings by ``built_year`` (<= 2019 before,
+  <= 2025 after), and the planters' ``landcover_changes`` in ``after`` (:func:`burn_landcover`).
 
 All tiled (256 x 256), DEFLATE-compressed, with nodata set.
 """
@@ -25,7 +26,11 @@ from rasterio.transform import from_origin
 
 from .model import ORIGIN, SIZE, WORKING_EPSG, Sample
 
-__all__ = ["write_rasters", "LANDCOVER_CLASSES", "landcover_class"]
+__all__ = ["write_rasters", "LANDCOVER_CLASSES", "landcover_class", "landcover_grid", "burn_landcover",
+           "BEFORE_YEAR", "AFTER_YEAR"]
+
+#: Buildings built up to these years are in ``landcover_before`` / ``landcover_after``.
+BEFORE_YEAR, AFTER_YEAR = 2019, 2025
 
 #: Land-cover class codes of the sample rasters.
 LANDCOVER_CLASSES = {1: "cropland", 2: "forest", 3: "grassland", 4: "water", 5: "built_up", 6: "bare"}
@@ -134,18 +139,67 @@ def _ortho(sample: Sample, path: Path) -> None:
     _write(path, out, transform, 0, photometric="RGB", predictor=2)
 
 
-def _landcover(sample: Sample, layer: str, year: int, changes: bool) -> tuple[np.ndarray, object]:
-    width, height = int(SIZE[0] / 2), int(SIZE[1] / 2)
-    transform = from_origin(ORIGIN[0], ORIGIN[1] + SIZE[1], 2.0, 2.0)
-    lu = sample.layers[layer]
-    shapes = list(zip(lu.geometry.to_numpy(), [landcover_class(c) for c in lu["dlbm"]]))
-    b = sample.layers["buildings"]
-    built = b["built_year"].fillna(0).astype(int) <= year
-    shapes += [(g, 5) for g in b.geometry[built.to_numpy()]]
-    if changes:
-        shapes += [(c.geometry, c.after) for c in sample.landcover_changes]
+def landcover_grid(bounds: tuple[float, float, float, float] | None = None) -> tuple[object, int, int]:
+    """Transform, width and height of the land-cover grid (2 m pixels on the district's 2 m grid),
+    over the whole district or the grid cells covering ``bounds`` (clipped to the district).
+
+    Examples
+    --------
+    >>> transform, width, height = landcover_grid((504011.0, 4442001.0, 504019.5, 4442006.0))
+    >>> (transform.c, transform.f, width, height)
+    (504010.0, 4442006.0, 5, 3)
+    """
+    ox, oy = ORIGIN
+    x0, y0, x1, y1 = ox, oy, ox + SIZE[0], oy + SIZE[1]
+    if bounds is not None:
+        x0 = max(x0, ox + np.floor((bounds[0] - ox) / 2.0) * 2.0)
+        y0 = max(y0, oy + np.floor((bounds[1] - oy) / 2.0) * 2.0)
+        x1 = min(x1, ox + np.ceil((bounds[2] - ox) / 2.0) * 2.0)
+        y1 = min(y1, oy + np.ceil((bounds[3] - oy) / 2.0) * 2.0)
+    return from_origin(float(x0), float(y1), 2.0, 2.0), int(round((x1 - x0) / 2.0)), int(round((y1 - y0) / 2.0))
+
+
+def burn_landcover(landuse, buildings, year: int, changes=(),
+                   bounds: tuple[float, float, float, float] | None = None) -> tuple[np.ndarray, object]:
+    """Land-cover classes on the 2 m grid (whole district, or the cells covering ``bounds``).
+
+    Land-use patches are burnt cropland first, every other class after it, so that a patch edge running
+    through pixel centres (e.g. the 5 m belt of 平蓟路 ends at y = 3211 on a grid of odd centres) gives
+    its pixels to the non-cropland side in every survey, whatever the order of the rows (planters append
+    rows to one survey only). Then buildings with ``built_year`` <= ``year`` (unknown years count as
+    old) as built-up, then ``changes`` (:class:`~.model.LandcoverChange`), each later shape winning.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> lu = gpd.GeoDataFrame({"dlbm": ["0301", "0103"]}, crs=4548, geometry=[
+    ...     shapely.box(504000, 4442000, 504010, 4442005), shapely.box(504000, 4442005, 504010, 4442010)])
+    >>> b = gpd.GeoDataFrame({"built_year": [2020]}, geometry=[shapely.box(504000, 4442000, 504001, 4442001)],
+    ...                      crs=4548)
+    >>> data, _ = burn_landcover(lu, b, 2019, bounds=(504000, 4442000, 504002, 4442010))
+    >>> data[:, 0].tolist()  # top (north) to bottom; the pixel centred on y = 4442005 goes to the woodland
+    [1, 1, 2, 2, 2]
+    """
+    transform, width, height = landcover_grid(bounds)
+    if bounds is not None:
+        window = shapely.box(*rasterio.transform.array_bounds(height, width, transform))
+        landuse = landuse[landuse.intersects(window)]
+        buildings = buildings[buildings.intersects(window)]
+    classes = np.array([landcover_class(c) for c in landuse["dlbm"]], dtype=int)
+    order = np.argsort(classes != 1, kind="stable")
+    shapes = list(zip(landuse.geometry.to_numpy()[order], classes[order].tolist()))
+    built = (buildings["built_year"].fillna(0).astype(int) <= year).to_numpy()
+    shapes += [(g, 5) for g in buildings.geometry.to_numpy()[built]]
+    shapes += [(c.geometry, c.after) for c in changes]
+    if not shapes:
+        return np.zeros((height, width), dtype="uint8"), transform
     data = rasterize(shapes, out_shape=(height, width), transform=transform, fill=0, dtype="uint8")
     return data, transform
+
+
+def _landcover(sample: Sample, layer: str, year: int, changes: bool) -> tuple[np.ndarray, object]:
+    return burn_landcover(sample.layers[layer], sample.layers["buildings"], year,
+                          sample.landcover_changes if changes else ())
 
 
 def write_rasters(sample: Sample, folder: str | os.PathLike) -> dict[str, Path]:
@@ -163,8 +217,8 @@ def write_rasters(sample: Sample, folder: str | os.PathLike) -> dict[str, Path]:
     paths = {name: folder / f"{name}.tif" for name in ("ndsm", "ortho", "landcover_before", "landcover_after")}
     _ndsm(sample, paths["ndsm"])
     _ortho(sample, paths["ortho"])
-    for name, layer, year, changes in (("landcover_before", "landuse_baseline", 2019, False),
-                                       ("landcover_after", "landuse", 2025, True)):
+    for name, layer, year, changes in (("landcover_before", "landuse_baseline", BEFORE_YEAR, False),
+                                       ("landcover_after", "landuse", AFTER_YEAR, True)):
         data, transform = _landcover(sample, layer, year, changes)
         _write(paths[name], data, transform, 0)
     return paths

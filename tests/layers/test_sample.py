@@ -1,8 +1,9 @@
 """The sample-district generator: files, layers, CRSs, encodings, rasters, determinism and its truth.
 
-The reference checks at the end re-derive FARM-BUILD, HOME-MULTI and SET-OUTSIDE from the written
-files with plain shapely (independently of ``analyses``): the planted violations must come out, the
-near misses must not, and nothing else may (the base geography is clean).
+What the generator itself guarantees is checked here, with the planted cases (the subjects of truth.csv
+and whatever the planters changed) set apart where they break the base's regularities on purpose. Whether
+every rule finds exactly the planted violations is the end-to-end tests' job (tests/test_e2e_sample.py);
+the reference check at the end re-derives FARM-BUILD from the written files with plain shapely.
 """
 
 from __future__ import annotations
@@ -18,10 +19,13 @@ import pyogrio
 import pytest
 import rasterio
 import shapely
+from rasterio.features import rasterize
 
 from layers.roles import ROLES
 from layers.sample import generate_sample
+from layers.sample.base import build_base
 from layers.sample.generate import build_sample
+from layers.sample.rasters import landcover_class
 from layers.sample.people import id_check_digit
 
 AS_OF = "2026-11-22"
@@ -75,6 +79,38 @@ def truth(out) -> pd.DataFrame:
     return pd.read_csv(out / "truth.csv", dtype=str, keep_default_na=False)
 
 
+@pytest.fixture(scope="module")
+def base():
+    """The base geography alone (seed 0), before any planter ran."""
+    return build_base(0)
+
+
+@pytest.fixture(scope="module")
+def sample():
+    """The sample in memory (seed 0), base and planted cases."""
+    return build_sample(0)
+
+
+def _subjects(truth: pd.DataFrame, *layers: str) -> set[str]:
+    return set(truth.loc[truth["subject_layer"].isin(layers), "subject_id"])
+
+
+def _changed(base, sample, layer: str) -> set[str]:
+    """Ids of the rows of ``layer`` that planters added or changed (attributes or geometry)."""
+    key = ROLES[layer].id_column
+    old, new = base.layers[layer], sample.layers[layer]
+    cols = [c for c in old.columns if c != "geometry"]
+    merged = new.merge(old, on=key, how="left", suffixes=("", "_base"), indicator=True)
+    changed = merged["_merge"] == "left_only"
+    for c in cols:
+        if c != key:
+            a, b = merged[c].astype(object), merged[c + "_base"].astype(object)
+            changed |= ~((a == b) | (pd.isna(a) & pd.isna(b))).to_numpy(dtype=bool)
+    same = shapely.equals_exact(merged["geometry"].values, merged["geometry_base"].values, tolerance=0)
+    changed |= ~np.asarray(same, dtype=bool)
+    return set(merged.loc[changed, key].astype(str))
+
+
 # --- files and configuration ------------------------------------------------------------------------
 def test_all_files_exist(out):
     for rel in ("district.gpkg", "landguard.toml", "truth.csv", "shp/protected_zones.shp", "shp/protected_zones.shx",
@@ -121,7 +157,7 @@ def test_gpkg_layer_has_canonical_columns_and_crs(out, role):
     assert info["crs"] == ("EPSG:4548" if role in METRIC else "EPSG:4490")
 
 
-def test_text_ids_are_strings_with_leading_zeros(layers):
+def test_text_ids_are_strings_with_leading_zeros(layers, truth):
     villages, parcels, landuse = layers["villages"], layers["parcels"], layers["landuse"]
     assert villages["village_id"].str.fullmatch(r"\d{12}").all()
     assert parcels["parcel_id"].str.len().eq(19).all() and parcels["parcel_id"].is_unique
@@ -131,8 +167,11 @@ def test_text_ids_are_strings_with_leading_zeros(layers):
     assert landuse["dlmc"].str.contains(r"[\u4e00-\u9fff]").all()
     assert layers["buildings"]["building_id"].is_unique and layers["landuse"]["tbbh"].is_unique
     b = layers["buildings"]
-    assert set(b["roof"]) == {"flat", "pitched"} and b["floors"].between(1, 2).all()
+    assert set(b["roof"]) == {"flat", "pitched"} and (b["floors"] >= 1).all()
     assert b["downspout"].dtype == bool and b["row_house"].dtype == bool
+    # one or two floors, but for a planted case (HOME-FLOORS: three floors)
+    unplanted = b[~b["building_id"].isin(_subjects(truth, "buildings"))]
+    assert unplanted["floors"].between(1, 2).all() and set(b["floors"]) - {1, 2}
 
 
 def test_district_shape(layers, metric):
@@ -161,8 +200,26 @@ def test_district_shape(layers, metric):
     for name in ("landuse", "landuse_baseline"):
         assert metric[name].area.sum() == pytest.approx(district, rel=1e-6)
     base, now = layers["landuse_baseline"], layers["landuse"]
-    assert (base["tbbh"].tolist(), base["dlbm"].tolist()) == (now["tbbh"].tolist(), now["dlbm"].tolist())
     assert set(base["survey_year"]) == {2019} and set(now["survey_year"]) == {2024}
+
+
+def test_surveys_differ_only_where_planted(base, sample, layers, truth):
+    # the base geography has one survey for both years
+    b0, n0 = base.layers["landuse_baseline"], base.layers["landuse"]
+    assert (b0["tbbh"].tolist(), b0["dlbm"].tolist()) == (n0["tbbh"].tolist(), n0["dlbm"].tolist())
+    assert shapely.equals_exact(b0.geometry.values, n0.geometry.values, tolerance=0).all()
+    # as written, they differ only on patches a truth row names or a planter changed
+    then, now = layers["landuse_baseline"].set_index("tbbh"), layers["landuse"].set_index("tbbh")
+    both = then.index.intersection(now.index)
+    same = (then.loc[both, "dlbm"] == now.loc[both, "dlbm"]).to_numpy() & shapely.equals_exact(
+        then.loc[both].geometry.values, now.loc[both].geometry.values, tolerance=0)
+    differ = set(both[~same]) | set(then.index.symmetric_difference(now.index))
+    planted = (_subjects(truth, "landuse", "landuse_baseline") | _changed(base, sample, "landuse")
+               | _changed(base, sample, "landuse_baseline"))
+    assert differ and differ <= planted
+    # and on little of the district
+    district = shapely.union_all(layers["villages"].to_crs(4548).geometry.values).area
+    assert now.loc[now.index.isin(list(differ))].area.sum() < 0.01 * district
 
 
 def test_road_belts_are_within_the_allowed_widths(metric):
@@ -224,7 +281,7 @@ def test_rasters_open_with_crs_tiles_and_nodata(out):
             assert src.nodata is not None and src.block_shapes[0] == (256, 256)
 
 
-def test_ndsm_shows_the_buildings_whose_heights_are_missing(out, metric):
+def test_ndsm_shows_the_buildings_whose_heights_are_missing(out, metric, truth):
     b = metric["buildings"]
     missing = b[b["eave_height_m"].isna()]
     assert len(missing) >= 10
@@ -234,19 +291,37 @@ def test_ndsm_shows_the_buildings_whose_heights_are_missing(out, metric):
         cx, cy = shapely.get_coordinates(missing.geometry.centroid).T
         heights = np.array([v[0] for v in src.sample(zip(cx, cy))])
         ground = np.array([v[0] for v in src.sample([(src.bounds.left + 1, src.bounds.bottom + 1)])])
-    assert (heights > 2.5).all() and (heights < 8.6).all()
+    assert (heights > 2.5).all()
+    # within the height limits, but for a planted case (a roof only the nDSM shows too high)
+    planted = missing["building_id"].isin(_subjects(truth, "buildings")).to_numpy()
+    assert (heights[~planted] < 8.6).all() and planted.any()
     assert abs(ground[0]) < 0.1
 
 
-def test_landcover_after_has_the_planted_changes(out, metric):
+def test_landcover_after_has_the_planted_changes(out, base, sample):
     with rasterio.open(out / "rasters" / "landcover_before.tif") as a, \
             rasterio.open(out / "rasters" / "landcover_after.tif") as b:
         before, after = a.read(1), b.read(1)
+        transform = b.transform
+    assert before.shape == after.shape == (3000, 4500)
     assert set(np.unique(before)) <= set(range(7)) and {1, 2, 3, 4, 5} <= set(np.unique(after))
     changed = (before == 1) & (after != 1)
-    assert set(np.unique(after[changed])) == {2, 4, 5}
+    assert {2, 4, 5} <= set(np.unique(after[changed])) <= {2, 3, 4, 5, 6}
     # cropland -> built-up under every planted house on a field (108 m² = 27 pixels of 4 m²)
     assert changed.sum() * 4 > 3000
+    # and nowhere else: every changed pixel touches a planted change patch, a planted building or a
+    # planted land-use patch whose class the baseline does not have there
+    planted = [c.geometry for c in sample.landcover_changes]
+    b = sample.layers["buildings"]
+    planted += list(b.geometry[b["building_id"].isin(_changed(base, sample, "buildings"))])
+    now, then = sample.layers["landuse"], sample.layers["landuse_baseline"]
+    then_class = np.array([landcover_class(c) for c in then["dlbm"]])
+    for g, code in zip(now.geometry[now["tbbh"].isin(_changed(base, sample, "landuse"))], now["dlbm"]):
+        same = then.geometry[(then_class == landcover_class(code)) & then.intersects(g).to_numpy()]
+        if g.difference(shapely.union_all(same.values)).area > 0.01:
+            planted.append(g)
+    mask = rasterize([(g, 1) for g in planted], out_shape=after.shape, transform=transform, all_touched=True)
+    assert changed.any() and not (changed & (mask == 0)).any()
 
 
 def test_ortho_has_plausible_colours(out):
@@ -258,10 +333,22 @@ def test_ortho_has_plausible_colours(out):
 
 
 # --- truth ----------------------------------------------------------------------------------------------
-def test_every_truth_subject_exists(truth, layers):
-    for layer, rows in truth.groupby("subject_layer"):
+def test_every_truth_subject_exists(truth, layers, out):
+    assert set(truth["subject_layer"]) - set(layers) == {"landcover_after"}
+    for layer, rows in truth[truth["subject_layer"].isin(list(layers))].groupby("subject_layer"):
         ids = set(layers[layer][ROLES[layer].id_column].astype(str))
         assert set(rows["subject_id"]) <= ids, layer
+    # change patches are named by their centroid, which lies on cropland -> other pixels
+    rs = truth.loc[truth["subject_layer"] == "landcover_after", "subject_id"]
+    assert rs.str.fullmatch(r"RS-\d{6}-\d{7}").all() and len(rs) >= 5
+    with rasterio.open(out / "rasters" / "landcover_before.tif") as a, \
+            rasterio.open(out / "rasters" / "landcover_after.tif") as b:
+        before, after = a.read(1), b.read(1)
+        for sid in rs:
+            _, e, n = sid.split("-")
+            row, col = b.index(float(e), float(n))
+            near = (slice(row - 1, row + 2), slice(col - 1, col + 2))
+            assert ((before[near] == 1) & (after[near] != 1)).any(), sid
 
 
 def test_generator_check_digit_matches_the_standard():
@@ -269,8 +356,7 @@ def test_generator_check_digit_matches_the_standard():
     assert id_check_digit("44052418800101001") == _check("44052418800101001")
 
 
-def test_owner_ids_meant_valid_are_valid(layers):
-    sample = build_sample(0)
+def test_owner_ids_meant_valid_are_valid(layers, sample):
     ids = layers["parcels"]["owner_id"].dropna()
     invalid = sorted(v for v in ids if _normalise(v) is None)
     assert invalid == sorted(sample.intended_invalid_ids)
@@ -292,7 +378,7 @@ def test_same_seed_same_sample_other_seed_other_sample(out, layers, tmp_path):
     assert (other / "truth.csv").read_bytes() != (out / "truth.csv").read_bytes()
 
 
-# --- reference checks of the three planted rules ------------------------------------------------------------
+# --- reference check of FARM-BUILD ------------------------------------------------------------
 def _expected(truth: pd.DataFrame, rule: str) -> tuple[set[str], set[str]]:
     t = truth[truth["rule_id"] == rule]
     return set(t.loc[t["expect"] == "violation", "subject_id"]), set(t.loc[t["expect"] == "near_miss", "subject_id"])
@@ -313,72 +399,3 @@ def test_farm_build_reference(metric, truth):
     assert near <= on_farmland  # every near miss does stand (at least a sliver) on farmland
     on_pbf = shapely.intersects(b.geometry.values, shapely.union_all(pbf.geometry.values))
     assert 0 < len(violations & set(b.loc[on_pbf, "building_id"])) < len(violations)
-
-
-def test_set_outside_reference(metric, truth):
-    b, p = metric["buildings"], metric["parcels"]
-    bi, pi = shapely.STRtree(p.geometry.values).query(b.geometry.values, predicate="intersects")
-    area = shapely.area(shapely.intersection(b.geometry.values[bi], p.geometry.values[pi]))
-    own = pd.DataFrame({"b": bi, "p": pi, "a": area}).sort_values(["b", "a"], ascending=[True, False])
-    own = own.drop_duplicates("b")
-    bg, pg = b.geometry.values[own["b"]], p.geometry.values[own["p"]]
-    outside = shapely.area(shapely.difference(bg, pg))
-    ids = b["building_id"].to_numpy()[own["b"]]
-    violations, near = _expected(truth, "SET-OUTSIDE")
-    assert set(ids[outside >= 1.0]) == violations
-    assert near <= set(ids) and not (near & set(ids[outside >= 1.0]))
-    # everything not planted keeps at least 0.5 m from its parcel boundary, and overlaps one parcel only
-    planted = violations | near
-    clearance = shapely.distance(bg, shapely.boundary(pg))
-    assert (clearance[~np.isin(ids, list(planted))] >= 0.5 - 1e-6).all()
-    assert (pd.Series(area >= 1.0).groupby(bi).sum() <= 1).all()
-    # parcel-less buildings are exactly the planted farmland ones
-    farm_violations, farm_near = _expected(truth, "FARM-BUILD")
-    assert set(b["building_id"]) - set(ids) == farm_violations | farm_near
-
-
-def test_home_multi_reference(layers, truth):
-    p = layers["parcels"]
-    keys = []
-    for pid, vid, name, owner, household, replaced in zip(p["parcel_id"], p["village_id"], p["owner_name"],
-                                                          p["owner_id"], p["household_id"], p["replaced_by"]):
-        if isinstance(replaced, str):
-            keys.append(None)
-        elif isinstance(household, str):
-            keys.append("household:" + household)
-        elif _normalise(owner):
-            keys.append("id:" + _normalise(owner))
-        else:
-            keys.append(f"name:{vid}:{name}")
-    groups = p.assign(key=keys).dropna(subset=["key"]).groupby("key")["parcel_id"].agg(sorted)
-    found = {g[0] for g in groups if len(g) > 1}
-    violations, near = _expected(truth, "HOME-MULTI")
-    assert found == violations
-    assert not near & found
-    # the relocation near miss really has a replaced parcel completed two months before as_of
-    replaced = p[p["replaced_by"].notna()]
-    assert len(replaced) == 1 and replaced["new_house_completed"].iloc[0] == "2026-09-22"
-    assert replaced["replaced_by"].iloc[0] in set(p["parcel_id"])
-
-
-def test_base_keeps_the_other_rules_clean(metric):
-    p, b, pbf = metric["parcels"], metric["buildings"], metric["pbf"]
-    assert p.area.max() <= 173.33
-    assert not b["basement"].any()
-    one = b[b["floors"] == 1]
-    assert (one["eave_height_m"].dropna() <= 3.5).all() and (one["ridge_height_m"].dropna() <= 6.5).all()
-    two = b[b["floors"] == 2]
-    assert (two["eave_height_m"].dropna() <= 7.2).all() and (two["ridge_height_m"].dropna() <= 8.6).all()
-    pbf_all = shapely.union_all(pbf.geometry.values)
-    assert not shapely.intersects(p.geometry.values, pbf_all).any()
-    reserves = shapely.union_all(metric["nature_reserves"].geometry.values)
-    red = metric["eco_redline"].geometry.iloc[0]
-    assert pbf_all.intersection(reserves).area == 0 and pbf_all.intersection(red).area == 0
-    assert set(b["approval_id"].dropna()) <= set(metric["approvals"]["approval_id"])
-    zones = metric["protected_zones"]
-    strict = shapely.union_all(zones.geometry[zones["kind"].isin(["water_source", "blue_line"])].values)
-    assert not shapely.intersects(b.geometry.values, shapely.union(strict, red)).any()
-    roads = shapely.union_all(metric["roads"].geometry.values)
-    cem = metric["cemeteries"].geometry.values
-    assert (shapely.distance(cem, roads) >= 50).all()
-    assert not shapely.intersects(cem, shapely.union_all(zones.geometry.values)).any()
