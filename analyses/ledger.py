@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import unicodedata
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import geopandas as gpd
 import numpy as np
@@ -102,16 +100,6 @@ class VerifyResult:
 # -- writing -------------------------------------------------------------------------------------
 
 
-@contextmanager
-def _atomic(path: Path) -> Iterator[Path]:
-    """:func:`spatial.atomic.atomic_path`, with write failures as one-line :class:`OutputError`."""
-    try:
-        with atomic_path(path) as tmp:
-            yield tmp
-    except OutputError:
-        raise
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot write ({exc.strerror or exc}); is it open in another program?") from None
 
 
 def _width(value) -> int:
@@ -274,7 +262,7 @@ def write_ledger(findings: pd.DataFrame, path: str | Path, *, previous: pd.DataF
     for fam, title in sheets.items():
         chosen = families == fam if fam is not None else ~families.isin(list(FAMILY_SHEETS))
         _table(wb.create_sheet(title), headers, _finding_rows(frame[chosen.to_numpy()]), formats=area)
-    with _atomic(path) as tmp:
+    with atomic_path(path) as tmp:
         wb.save(tmp)
     return path
 
@@ -492,7 +480,7 @@ def apply_verification(ledger_path: str | Path, returned_gpkg: str | Path) -> Ve
             del wb[_UNMATCHED]
         _table(wb.create_sheet(_UNMATCHED), _UNMATCHED_COLUMNS, rows)
     if updated or sheet_changed:
-        with _atomic(ledger_path) as tmp:
+        with atomic_path(ledger_path) as tmp:
             wb.save(tmp)
     wb.close()
     ids = [cid if cid is not None else _NO_ID for cid in unmatched["case_id"]]

@@ -13,9 +13,8 @@ import json
 import re
 import sqlite3
 import xml.etree.ElementTree as ET
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Literal
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -48,16 +47,6 @@ _UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')
 # -- shared helpers --------------------------------------------------------------------------------
 
 
-@contextmanager
-def _atomic(path: Path) -> Iterator[Path]:
-    """:func:`spatial.atomic.atomic_path`, with write failures as one-line :class:`OutputError`."""
-    try:
-        with atomic_path(path) as tmp:
-            yield tmp
-    except OutputError:
-        raise
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
 
 
 def _checked(findings: gpd.GeoDataFrame, columns: list[str]) -> gpd.GeoDataFrame:
@@ -134,7 +123,7 @@ def export_geojson(findings: gpd.GeoDataFrame, path: str | Path) -> Path:
     ]
     body = "[\n" + ",\n".join(features) + "\n]" if features else "[]"
     text = '{"type":"FeatureCollection","features":' + body + "}\n"
-    with _atomic(path) as tmp:
+    with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return path
 
@@ -238,7 +227,7 @@ def export_gpkg(findings: gpd.GeoDataFrame, path: str | Path, *, parcels: gpd.Ge
             if frame.crs is None:
                 raise CRSError(f"{name}: no CRS; give the district's {name} in its working CRS")
             layers[name] = mask_frame(frame, full_names=full_names).to_crs(target)
-    with _atomic(path) as tmp:
+    with atomic_path(path) as tmp:
         for name, frame in layers.items():
             try:
                 pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG")
@@ -343,7 +332,7 @@ def export_kml(findings: gpd.GeoDataFrame, path: str | Path) -> Path:
         if geom is not None:
             _kml_geometry(mark, geom)
     ET.indent(root)
-    with _atomic(path) as tmp:
+    with atomic_path(path) as tmp:
         ET.ElementTree(root).write(tmp, encoding="utf-8", xml_declaration=True)
     return path
 

@@ -9,6 +9,8 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
+from .errors import OutputError
+
 __all__ = ["atomic_path"]
 
 
@@ -16,7 +18,8 @@ __all__ = ["atomic_path"]
 def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on success it replaces ``target`` in one rename.
 
-    An interrupted or failed write leaves the previous ``target`` (or none) and no half file.
+    An interrupted or failed write leaves the previous ``target`` (or none) and no half file; a failure
+    of the file system is raised as a one-line :class:`~spatial.errors.OutputError` naming ``target``.
 
     Examples
     --------
@@ -38,9 +41,12 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
             if target.exists():
                 shutil.rmtree(target)
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         if tmp.is_dir():
             shutil.rmtree(tmp, ignore_errors=True)
         else:
             tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and not isinstance(exc, OutputError):
+            raise OutputError(f"{target}: cannot write ({exc.strerror or exc}); "
+                              "is it open in another program, or the disk full?") from None
         raise
