@@ -39,6 +39,10 @@ class Rule:
         Roles the rule cannot run without (beyond the required ones); missing ones skip the rule.
     func : callable or None
         ``func(district, limits) -> GeoDataFrame``; None while not implemented.
+    scope : {"village", "district"}
+        ``village``: a finding depends only on its subject and what lies near it, so the rule may run on one
+        group of villages at a time (``landguard.parallel``); ``district``: it needs the whole district
+        (households or owners across villages, links by id, contiguous blocks), so it runs once.
     """
 
     rule_id: str
@@ -47,6 +51,7 @@ class Rule:
     basis: str
     inputs: tuple[str, ...] = ()
     func: Callable | None = field(default=None, compare=False)
+    scope: str = "village"
 
 
 _CATALOGUE = [
@@ -58,15 +63,15 @@ _CATALOGUE = [
     Rule("FARM-LAKE", "违规占用耕地挖湖造景", "farmland", f"{PGNF} 四(五)10; {MY6} 三(三)7"),
     Rule("FARM-NONGRAIN", "耕地“非粮化”", "farmland", f"{PGNF} 四(九)18"),
     Rule("FARM-RESERVE", "占用永久基本农田扩大自然保护地", "farmland", f"{PGNF} 四(六)12; {MY6} 三(四)9"),
-    Rule("FARM-REDLINE", "生态保护红线划定冲突", "farmland", f"{PGNF} 四(六)13; {MY6} 三(四)10"),
-    Rule("FARM-UNAPPROVED", "未批先用", "farmland", f"{PGNF} 四(八)16"),
-    Rule("FARM-OVERUSE", "批少占多", "farmland", f"{PGNF} 四(八)16"),
-    Rule("FARM-MISPLACED", "批甲占乙", "farmland", f"{PGNF} 四(八)16"),
+    Rule("FARM-REDLINE", "生态保护红线划定冲突", "farmland", f"{PGNF} 四(六)13; {MY6} 三(四)10", scope="district"),
+    Rule("FARM-UNAPPROVED", "未批先用", "farmland", f"{PGNF} 四(八)16", scope="district"),
+    Rule("FARM-OVERUSE", "批少占多", "farmland", f"{PGNF} 四(八)16", scope="district"),
+    Rule("FARM-MISPLACED", "批甲占乙", "farmland", f"{PGNF} 四(八)16", scope="district"),
     Rule("FARM-TEMPEXPIRED", "临时用地超期", "farmland", f"{PGNF} 四(八)17"),
-    Rule("FARM-CRIMINAL", "涉嫌犯罪移送", "farmland", f"{PGNF} 四(十一)24, 附件2 二(四)2"),
-    Rule("FARM-RS", "卫片图斑 (待核查)", "farmland", f"{PGNF} 三(四)"),
-    Rule("HOME-MULTI", "一户多宅", "homestead", f"{PG4} 一(二), 附件1 一(二)"),
-    Rule("HOME-OLD", "建新未拆旧 (变相一户多宅)", "homestead", f"{PG4} 五(二)4; 附件5 二"),
+    Rule("FARM-CRIMINAL", "涉嫌犯罪移送", "farmland", f"{PGNF} 四(十一)24, 附件2 二(四)2", scope="district"),
+    Rule("FARM-RS", "卫片图斑 (待核查)", "farmland", f"{PGNF} 三(四)", scope="district"),
+    Rule("HOME-MULTI", "一户多宅", "homestead", f"{PG4} 一(二), 附件1 一(二)", scope="district"),
+    Rule("HOME-OLD", "建新未拆旧 (变相一户多宅)", "homestead", f"{PG4} 五(二)4; 附件5 二", scope="district"),
     Rule("HOME-AREA", "宅基地超标准", "homestead", f"{PG4} 五(一); 七(二)1"),
     Rule("HOME-COVER", "礅基占地超比例", "homestead", f"{PG4} 五(二)2; 附件2 五(二)"),
     Rule("HOME-FLOORS", "超层数/地下室", "homestead", f"{PG4} 五(二)2; 附件2 五(三)"),
@@ -86,7 +91,8 @@ CATALOGUE: dict[str, Rule] = {r.rule_id: r for r in _CATALOGUE}
 RULES: dict[str, Rule] = {}
 
 
-def implements(rule_id: str, *, inputs: tuple[str, ...] = ()) -> Callable[[Callable], Callable]:
+def implements(rule_id: str, *, inputs: tuple[str, ...] = (),
+               scope: str | None = None) -> Callable[[Callable], Callable]:
     """Register ``func`` as the implementation of the catalogue rule ``rule_id``.
 
     Parameters
@@ -95,6 +101,8 @@ def implements(rule_id: str, *, inputs: tuple[str, ...] = ()) -> Callable[[Calla
         An id from :data:`CATALOGUE`.
     inputs : tuple of str
         Optional roles the rule needs; when one is missing the rule is skipped and the summary says so.
+    scope : {"village", "district"}, optional
+        Overrides the catalogue's scope (see :class:`Rule`).
 
     Examples
     --------
@@ -106,7 +114,8 @@ def implements(rule_id: str, *, inputs: tuple[str, ...] = ()) -> Callable[[Calla
         raise KeyError(f"{rule_id!r} is not a rule of spec/RULES.md")
 
     def register(func: Callable) -> Callable:
-        RULES[rule_id] = replace(CATALOGUE[rule_id], inputs=tuple(inputs), func=func)
+        RULES[rule_id] = replace(CATALOGUE[rule_id], inputs=tuple(inputs), func=func,
+                                 scope=scope or CATALOGUE[rule_id].scope)
         return func
 
     return register

@@ -17,7 +17,6 @@ from .registry import CATALOGUE, RULES, Rule
 __all__ = ["RuleOutcome", "run_rules"]
 
 
-
 @dataclass
 class RuleOutcome:
     """What happened to one rule in a run."""
@@ -28,6 +27,8 @@ class RuleOutcome:
     count: int = 0
     skipped: str | None = None
     seconds: float = 0.0
+    #: Why the rule failed (its findings are missing from this run), or None.
+    error: str | None = None
 
     def as_dict(self) -> dict:
         """Plain data for ``summary.json``."""
@@ -39,7 +40,8 @@ def _missing_inputs(rule: Rule, district: District) -> list[str]:
 
 
 def run_rules(district: District, rule_ids: Iterable[str] | None = None,
-              progress: Callable[[Rule], None] | None = None) -> tuple[gpd.GeoDataFrame, list[RuleOutcome]]:
+              progress: Callable[[Rule], None] | None = None, *,
+              fail_fast: bool = True) -> tuple[gpd.GeoDataFrame, list[RuleOutcome]]:
     """Run every implemented rule (or those named) over the district.
 
     Parameters
@@ -49,6 +51,9 @@ def run_rules(district: District, rule_ids: Iterable[str] | None = None,
         Only these rules.
     progress : callable, optional
         Called with each rule after it ran or was skipped.
+    fail_fast : bool
+        Raise the first rule's failure (default). With False, a failing rule is recorded in its outcome's
+        ``error`` and the other rules still run: the run is then partial, and says so.
 
     Returns
     -------
@@ -74,11 +79,17 @@ def run_rules(district: District, rule_ids: Iterable[str] | None = None,
             outcome.skipped = "缺少输入图层：" + "、".join(missing)
         else:
             started = time.perf_counter()
-            partial = rule.func(district, district.limits)
-            found = finalise(rule, partial, district.villages)
-            outcome.count = len(found)
+            try:
+                partial = rule.func(district, district.limits)
+                found = finalise(rule, partial, district.villages)
+            except Exception as exc:
+                if fail_fast or isinstance(exc, (KeyboardInterrupt, MemoryError)):
+                    raise
+                outcome.error = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+            else:
+                outcome.count = len(found)
+                frames.append(found)
             outcome.seconds = round(time.perf_counter() - started, 3)
-            frames.append(found)
         outcomes.append(outcome)
         if progress is not None:
             progress(rule or spec)

@@ -29,6 +29,8 @@ class CheckResult:
     outcomes: list[RuleOutcome]
     paths: dict[str, Path] = field(default_factory=dict)
     changes: gpd.GeoDataFrame | None = None
+    #: PostGIS tables written (``--out postgresql://...``): what -> ``schema.table``.
+    tables: dict[str, str] = field(default_factory=dict)
 
     @property
     def summary(self) -> dict:
@@ -92,18 +94,22 @@ def summary_text(result: CheckResult) -> str:
 def check(data: str | os.PathLike | None = None, config: str | os.PathLike | None = None,
           out: str | os.PathLike | None = None, *, as_of: dt.date | None = None, rules=None,
           previous: str | os.PathLike | None = None, overwrite: bool = False,
-          progress: Callable[[str], None] | None = None) -> CheckResult:
+          progress: Callable[[str], None] | None = None, jobs: int | None = None,
+          scheduler: str | None = None) -> CheckResult:
     """Run every rule over a district and, when ``out`` is given, write the results.
 
     Writes ``findings.gpkg`` (layer ``findings``, the columns of ``spec/LAYERS.md``), ``summary.json`` and
-    ``summary.txt`` into ``out``; each file appears whole or not at all.
+    ``summary.txt`` into ``out``; each file appears whole or not at all. When ``out`` is a ``postgresql://``
+    URL the findings go to a PostGIS table instead (see :func:`landguard.sinks.write_findings_postgis`).
 
     Parameters
     ----------
     data, config : path-like, optional
         ``--data`` and ``--config`` of ``landguard check``.
-    out : path-like, optional
-        Output folder (refused when non-empty and not made by landguard, unless ``overwrite``).
+    out : path-like or str, optional
+        Output folder (refused when non-empty and not made by landguard, unless ``overwrite``), or
+        ``postgresql://user@host:port/db?table=findings``: the table (default ``findings``) is created if
+        missing and its contents replaced by this run in one transaction.
     as_of : datetime.date, optional
         Run date for deadlines.
     rules : iterable of str, optional
@@ -113,6 +119,12 @@ def check(data: str | os.PathLike | None = None, config: str | os.PathLike | Non
         written beside ``findings``, and the summary counts each.
     progress : callable, optional
         Called with a short Chinese text at each step.
+    jobs : int, optional
+        Worker processes for the village-scope rules (see :mod:`landguard.parallel`); default the core count,
+        or 1 for a small district. The findings are the same for any number.
+    scheduler : str, optional
+        ``tcp://host:port`` of a dask.distributed scheduler, or ``local:N`` for a local cluster: the village
+        chunks run there instead of in local processes.
 
     Examples
     --------
@@ -120,14 +132,19 @@ def check(data: str | os.PathLike | None = None, config: str | os.PathLike | Non
     >>> result = landguard.check("district.gpkg", out="out")     # doctest: +SKIP
     >>> result.findings.groupby("rule_id").size()                # doctest: +SKIP
     """
-    out_dir = prepare_out_dir(out, overwrite) if out is not None else None
+    to_db = out is not None and str(out).startswith(("postgresql://", "postgres://"))
+    if to_db:
+        from .sinks import check_postgis_target
+
+        check_postgis_target(str(out), overwrite=overwrite)  # fail before the work, not after
+    out_dir = prepare_out_dir(out, overwrite) if out is not None and not to_db else None
     old = None
     if previous is not None:
         from analyses.compare import read_findings
 
         old = read_findings(previous)  # read first: --previous may live in --out
     district = load_district(data, config, as_of=as_of, progress=progress)
-    findings, outcomes = run_rules(district, rules, progress=(lambda r: progress(f"规则 {r.rule_id}")) if progress else None)
+    findings, outcomes = _run(district, rules, jobs, scheduler, progress)
     result = CheckResult(district, findings, outcomes)
     if old is not None:
         from analyses.compare import compare_runs
@@ -138,7 +155,27 @@ def check(data: str | os.PathLike | None = None, config: str | os.PathLike | Non
         result.paths["findings"] = write_findings(findings, out_dir / "findings.gpkg", extra=extra)
         result.paths["summary_json"] = write_json(result.summary, out_dir / "summary.json")
         result.paths["summary"] = write_text(summary_text(result), out_dir / "summary.txt")
+    if to_db:
+        from .sinks import write_findings_postgis
+
+        extra = {"changes": result.changes} if result.changes is not None else None
+        result.tables = write_findings_postgis(findings, str(out), extra=extra, summary=result.summary,
+                                               summary_text=summary_text(result), overwrite=overwrite)
     return result
+
+
+def _run(district: District, rules, jobs: int | None, scheduler: str | None, progress):
+    """The rules over the district: in this process, in local worker processes, or on a dask cluster."""
+    if scheduler:
+        from .parallel import run_rules_dask
+
+        return run_rules_dask(district, scheduler, rules, progress=progress)
+    from .parallel import resolve_jobs, run_rules_parallel
+
+    n = resolve_jobs(jobs, district)
+    if n > 1:
+        return run_rules_parallel(district, rules, jobs=n, progress=progress)
+    return run_rules(district, rules, progress=(lambda r: progress(f"规则 {r.rule_id}")) if progress else None)
 
 
 def _village_record(district: District, village_id: str) -> dict[str, str]:
@@ -160,10 +197,12 @@ def _village_ids(district: District, villages=None) -> list[str]:
 
 
 def write_maps(district: District, findings: gpd.GeoDataFrame, out_dir: str | os.PathLike, *, villages=None,
-               full_names: bool = False, progress: Callable[[str], None] | None = None) -> dict[str, Path]:
+               full_names: bool = False, progress: Callable[[str], None] | None = None,
+               jobs: int | None = None) -> dict[str, Path]:
     """One self-contained HTML map per village plus ``index.html``, in ``out_dir``.
 
-    Owners' ID numbers never appear; names are reduced to the family name unless ``full_names``.
+    Owners' ID numbers never appear; names are reduced to the family name unless ``full_names``. Villages are
+    drawn in ``jobs`` processes (default: the core count when there are many villages, else one).
 
     Returns
     -------
@@ -182,11 +221,20 @@ def write_maps(district: District, findings: gpd.GeoDataFrame, out_dir: str | os
     out_dir.mkdir(parents=True, exist_ok=True)
     survey = district.get("landuse_baseline") if "landuse_baseline" in district else district["landuse"]
     cfg = district.config.maps
-    paths: dict[str, Path] = {}
     ids = _village_ids(district, villages)
-    for vid in ids:
-        if progress:
-            progress(f"地图 {vid}")
+    ortho_box = _raster_box(district.rasters.get("ortho"), district.crs)
+    ortho = {vid: _covering(district, vid, ortho_box, "ortho") for vid in ids}  # here: notes stay in the report
+    one = _jobs_for(jobs, ids) == 1
+
+    def draw(group: list[str]) -> dict[str, Path]:
+        done: dict[str, Path] = {}
+        for vid in group:
+            if progress and one:
+                progress(f"地图 {vid}")
+            done[vid] = _one_map(vid)
+        return done
+
+    def _one_map(vid: str) -> Path:
         layers = dict(district.village_layers(vid))
         lu = layers.pop("landuse_baseline", None) if "landuse_baseline" in layers else layers.get("landuse")
         farmland = (lu if lu is not None else survey.iloc[:0])
@@ -195,10 +243,13 @@ def write_maps(district: District, findings: gpd.GeoDataFrame, out_dir: str | os
         for role in ("parcels", "buildings"):
             if role in layers and layers[role] is not None:
                 layers[role] = mask_frame(layers[role], full_names=full_names)
-        own = findings[(findings["village_id"] == vid).to_numpy()]
-        paths[vid] = render_village_map(layers, own, _village_record(district, vid), out_dir / f"{vid}.html",
-                                        ortho=district.rasters.get("ortho"), basemaps=cfg.basemaps,
-                                        tianditu_tk=cfg.tianditu_tk)
+        own = mask_frame(findings[(findings["village_id"] == vid).to_numpy()], full_names=full_names)
+        return render_village_map(layers, own, _village_record(district, vid), out_dir / f"{vid}.html",
+                                  ortho=ortho[vid], basemaps=cfg.basemaps, tianditu_tk=cfg.tianditu_tk)
+
+    from .parallel import map_villages
+
+    paths = map_villages(draw, ids, _jobs_for(jobs, ids), progress=progress)
     table = village_counts(findings, district.villages)
     table = table[table["village_id"].isin(ids)].copy()
     table["href"] = table["village_id"].map(lambda v: f"{v}.html")
@@ -206,10 +257,41 @@ def write_maps(district: District, findings: gpd.GeoDataFrame, out_dir: str | os
     return paths
 
 
+def _raster_box(path, crs):
+    """The raster's footprint as a box in the working CRS (None without a readable raster)."""
+    if path is None:
+        return None
+    import rasterio
+    import shapely
+    from rasterio.warp import transform_bounds
+
+    try:
+        with rasterio.open(path) as src:
+            if src.crs is None:
+                return None
+            return shapely.box(*transform_bounds(src.crs, crs, *src.bounds))
+    except rasterio.errors.RasterioIOError:
+        return None
+
+
+def _covering(district: District, village_id: str, box, role: str):
+    """The raster's path when it covers part of the village, else None (noted once in the quality report)."""
+    if box is None:
+        return None
+    shape = district.villages.loc[district.villages["village_id"] == village_id].geometry.iloc[0]
+    if box.intersects(shape):
+        return district.rasters.get(role)
+    district.quality.count(f"raster:{role}", "villages_not_covered")
+    return None
+
+
 def write_exports(district: District, findings: gpd.GeoDataFrame, out_dir: str | os.PathLike, *, villages=None,
                   full_names: bool = False, crs: str = "wgs84",
-                  progress: Callable[[str], None] | None = None) -> dict[str, dict[str, Path]]:
+                  progress: Callable[[str], None] | None = None,
+                  jobs: int | None = None) -> dict[str, dict[str, Path]]:
     """Field files per village (GeoJSON, GeoPackage with verification columns, KML) in ``out_dir``.
+
+    Villages are written in ``jobs`` processes (default: the core count when there are many villages).
 
     Examples
     --------
@@ -217,10 +299,30 @@ def write_exports(district: District, findings: gpd.GeoDataFrame, out_dir: str |
     """
     from maps.exports import export_village
 
-    out: dict[str, dict[str, Path]] = {}
-    for vid in _village_ids(district, villages):
-        if progress:
-            progress(f"导出 {vid}")
-        out[vid] = export_village(findings, out_dir, vid, parcels=district.get("parcels"),
-                                  buildings=district.get("buildings"), full_names=full_names, crs=crs)
-    return out
+    ids = _village_ids(district, villages)
+    one = _jobs_for(jobs, ids) == 1
+
+    def export(group: list[str]) -> dict[str, dict[str, Path]]:
+        out: dict[str, dict[str, Path]] = {}
+        for vid in group:
+            if progress and one:
+                progress(f"导出 {vid}")
+            out[vid] = export_village(findings, out_dir, vid, parcels=district.get("parcels"),
+                                      buildings=district.get("buildings"), full_names=full_names, crs=crs)
+        return out
+
+    from .parallel import map_villages
+
+    return map_villages(export, ids, _jobs_for(jobs, ids), progress=progress)
+
+
+#: With ``jobs=None``, maps and exports use every core from this many villages on.
+PARALLEL_VILLAGES = 24
+
+
+def _jobs_for(jobs: int | None, ids: list[str]) -> int:
+    if jobs is not None:
+        return max(1, int(jobs))
+    from .parallel import default_jobs
+
+    return default_jobs() if len(ids) >= PARALLEL_VILLAGES else 1
