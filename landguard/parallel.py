@@ -157,6 +157,7 @@ class _Plan:
     owners: dict[str, np.ndarray]  # role -> owning village of each row
     rule_ids: list[str]
     lookups: dict[str, pd.Series] = field(default_factory=dict)  # role -> owner by (unique) id
+    fail_fast: bool = True
 
     def owner_by_id(self, layer: str) -> pd.Series:
         """Owning village by subject id for the rows of ``layer`` whose id is unique."""
@@ -280,15 +281,15 @@ def chunk_district(district: District, region) -> District:
                     as_of=district.as_of, limits=district.limits, rasters=dict(district.rasters))
 
 
-def _run_chunk(sub: District, rule_ids: list[str]):
-    findings, outcomes = run_rules(sub, rule_ids)
+def _run_chunk(sub: District, rule_ids: list[str], fail_fast: bool = True):
+    findings, outcomes = run_rules(sub, rule_ids, fail_fast=fail_fast)
     return findings, outcomes, sub.quality
 
 
 def _run_forked(i: int):
     plan = _SHARED
     assert plan is not None, "worker started without a district"
-    return (i, *_run_chunk(chunk_district(plan.district, plan.regions[i]), plan.rule_ids))
+    return (i, *_run_chunk(chunk_district(plan.district, plan.regions[i]), plan.rule_ids, plan.fail_fast))
 
 
 def _run_forked_whole(rule_id: str):
@@ -298,7 +299,7 @@ def _run_forked_whole(rule_id: str):
     d = plan.district
     whole = District(layers=d.layers, crs=d.crs, config=d.config, quality=QualityReport(), as_of=d.as_of,
                      limits=d.limits, rasters=d.rasters)
-    return _run_chunk(whole, [rule_id])
+    return _run_chunk(whole, [rule_id], plan.fail_fast)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -336,10 +337,13 @@ def _merge(plan: _Plan, parts: list[tuple[int, gpd.GeoDataFrame, list[RuleOutcom
     counts: dict[str, int] = {}
     seconds: dict[str, float] = {}
     skipped: dict[str, str | None] = {}
+    errors: dict[str, str] = {}
     for i, findings, outcomes, quality in sorted(parts, key=lambda p: p[0]):
         for o in outcomes:
             seconds[o.rule_id] = seconds.get(o.rule_id, 0.0) + o.seconds
             skipped.setdefault(o.rule_id, o.skipped)
+            if getattr(o, "error", None):
+                errors.setdefault(o.rule_id, o.error)
         if len(findings):
             own = _owner_of_findings(plan, findings.reset_index(drop=True))
             mine = np.array([chunk_of.get(v, 0) == i for v in own], dtype=bool)
@@ -350,9 +354,13 @@ def _merge(plan: _Plan, parts: list[tuple[int, gpd.GeoDataFrame, list[RuleOutcom
         for o in outcomes:
             seconds[o.rule_id] = o.seconds
             skipped[o.rule_id] = o.skipped
+            if getattr(o, "error", None):
+                errors.setdefault(o.rule_id, o.error)
         if quality is not None:
             _merge_quality(plan.district.quality, quality)
     findings = concat_findings(kept, crs=plan.district.crs)
+    if errors and not findings.empty:
+        findings = findings[~findings["rule_id"].isin(list(errors)).to_numpy()]
     if not findings.empty:
         order = {r: i for i, r in enumerate(CATALOGUE)}
         findings = findings.assign(_o=findings["rule_id"].map(order)).sort_values(
@@ -365,6 +373,9 @@ def _merge(plan: _Plan, parts: list[tuple[int, gpd.GeoDataFrame, list[RuleOutcom
         o.skipped = skipped.get(rid, "尚未实现 (not implemented yet)")
         o.count = 0 if o.skipped else int(counts.get(rid, 0))
         o.seconds = round(seconds.get(rid, 0.0), 3)
+        if rid in errors:  # a failed rule's findings are dropped everywhere, as in a single-process run
+            o.error = errors[rid]
+            o.count = 0
         outcomes.append(o)
     return findings[FINDING_COLUMNS + ["geometry"]], outcomes
 
@@ -389,7 +400,8 @@ def _split_rules(rule_ids: Iterable[str] | None) -> tuple[list[str], list[str], 
 # --------------------------------------------------------------------------------------------------
 def run_rules_parallel(district: District, rule_ids: Iterable[str] | None = None, *, jobs: int | None = None,
                        halo: float = HALO_M, chunks_per_job: int = 4,
-                       progress: Callable[[str], None] | None = None) -> tuple[gpd.GeoDataFrame, list[RuleOutcome]]:
+                       progress: Callable[[str], None] | None = None,
+                       fail_fast: bool = True) -> tuple[gpd.GeoDataFrame, list[RuleOutcome]]:
     """:func:`analyses.run_rules` over village chunks in ``jobs`` worker processes.
 
     Village-scope rules run per chunk in the workers and district-scope rules each once over the whole
@@ -409,6 +421,9 @@ def run_rules_parallel(district: District, rule_ids: Iterable[str] | None = None
         Chunks per worker (more chunks balance better, fewer repeat less halo).
     progress : callable, optional
         Called with a short Chinese text as each chunk finishes.
+    fail_fast : bool
+        As for :func:`analyses.run_rules`: raise a rule's failure (default), or record it in its outcome's
+        ``error`` and drop that rule's findings from every chunk.
 
     Examples
     --------
@@ -417,11 +432,12 @@ def run_rules_parallel(district: District, rule_ids: Iterable[str] | None = None
     jobs = default_jobs() if jobs is None else int(jobs)
     wanted, local, whole = _split_rules(rule_ids)
     if jobs <= 1 or not local:
-        return run_rules(district, wanted)
+        return run_rules(district, wanted, fail_fast=fail_fast)
     import multiprocessing as mp
 
     global _SHARED
     plan = _plan(district, jobs * chunks_per_job, local, halo)
+    plan.fail_fast = fail_fast
     if "fork" not in mp.get_all_start_methods():  # pragma: no cover - Windows/macOS spawn: send each chunk
         return _run_spawned(plan, whole, wanted, jobs, progress)
     _SHARED = plan
@@ -499,9 +515,9 @@ def map_villages(func: Callable[[list[str]], dict], village_ids: list[str], jobs
 def _run_spawned(plan: _Plan, whole, wanted, jobs, progress):  # pragma: no cover - platforms without fork
     parts = []
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(_run_chunk, chunk_district(plan.district, r), plan.rule_ids): i
+        futures = {pool.submit(_run_chunk, chunk_district(plan.district, r), plan.rule_ids, plan.fail_fast): i
                    for i, r in enumerate(plan.regions)}
-        done_whole = run_rules(plan.district, whole) if whole else None
+        done_whole = run_rules(plan.district, whole, fail_fast=plan.fail_fast) if whole else None
         for n, fut in enumerate(as_completed(futures), start=1):
             parts.append((futures[fut], *fut.result()))
             if progress is not None:
@@ -548,7 +564,8 @@ def _spatial_chunks(district: District, n: int) -> list[list[str]]:
 
 def run_rules_dask(district: District, scheduler: str, rule_ids: Iterable[str] | None = None, *,
                    halo: float = HALO_M, chunks_per_worker: int = 4,
-                   progress: Callable[[str], None] | None = None) -> tuple[gpd.GeoDataFrame, list[RuleOutcome]]:
+                   progress: Callable[[str], None] | None = None,
+                   fail_fast: bool = True) -> tuple[gpd.GeoDataFrame, list[RuleOutcome]]:
     """:func:`analyses.run_rules` with the village chunks run on a dask.distributed cluster.
 
     The villages are partitioned spatially with dask-geopandas (Hilbert curve); each partition's part of the
@@ -562,7 +579,7 @@ def run_rules_dask(district: District, scheduler: str, rule_ids: Iterable[str] |
         ``tcp://host:port`` of a running scheduler (its workers must have landguard installed and see the
         rasters' paths), or ``local:N`` for a local cluster of N worker processes.
     rule_ids : iterable of str, optional
-    halo, chunks_per_worker, progress
+    halo, chunks_per_worker, progress, fail_fast
         As for :func:`run_rules_parallel`.
 
     Examples
@@ -575,14 +592,14 @@ def run_rules_dask(district: District, scheduler: str, rule_ids: Iterable[str] |
     client, cluster = _client(scheduler)
     try:
         if not local:
-            return run_rules(district, wanted)
+            return run_rules(district, wanted, fail_fast=fail_fast)
         n_workers = max(1, len(client.scheduler_info().get("workers", {})) or 1)
         plan = _plan(district, 0, local, halo, chunks=_spatial_chunks(district, n_workers * chunks_per_worker))
         futures = {}
         for i, region in enumerate(plan.regions):
             payload = client.scatter(chunk_district(district, region), direct=False)
-            futures[client.submit(_run_chunk, payload, local, pure=False)] = i
-        done_whole = run_rules(district, whole) if whole else None
+            futures[client.submit(_run_chunk, payload, local, fail_fast, pure=False)] = i
+        done_whole = run_rules(district, whole, fail_fast=fail_fast) if whole else None
         parts = []
         for n, fut in enumerate(dask_completed(list(futures)), start=1):
             parts.append((futures[fut], *fut.result()))

@@ -164,18 +164,19 @@ def check(data: str | os.PathLike | None = None, config: str | os.PathLike | Non
     return result
 
 
-def _run(district: District, rules, jobs: int | None, scheduler: str | None, progress):
+def _run(district: District, rules, jobs: int | None, scheduler: str | None, progress, fail_fast: bool = True):
     """The rules over the district: in this process, in local worker processes, or on a dask cluster."""
     if scheduler:
         from .parallel import run_rules_dask
 
-        return run_rules_dask(district, scheduler, rules, progress=progress)
+        return run_rules_dask(district, scheduler, rules, progress=progress, fail_fast=fail_fast)
     from .parallel import resolve_jobs, run_rules_parallel
 
     n = resolve_jobs(jobs, district)
     if n > 1:
-        return run_rules_parallel(district, rules, jobs=n, progress=progress)
-    return run_rules(district, rules, progress=(lambda r: progress(f"规则 {r.rule_id}")) if progress else None)
+        return run_rules_parallel(district, rules, jobs=n, progress=progress, fail_fast=fail_fast)
+    return run_rules(district, rules, progress=(lambda r: progress(f"规则 {r.rule_id}")) if progress else None,
+                     fail_fast=fail_fast)
 
 
 def _village_record(district: District, village_id: str) -> dict[str, str]:

@@ -146,7 +146,9 @@ class PostgisServer:
         problem = missing_binaries_message()
         if problem:
             raise RuntimeError(problem)
-        self.root = Path(tempfile.mkdtemp(prefix="landguard-pg-"))
+        # as root the server runs as an unprivileged user, who must reach the folder: /tmp, not a private TMPDIR
+        base = "/tmp" if os.geteuid() == 0 and os.path.isdir("/tmp") else None
+        self.root = Path(tempfile.mkdtemp(prefix="landguard-pg-", dir=base))
         self.root.chmod(0o755)
         self.socket_dir.mkdir()
         if os.geteuid() == 0:

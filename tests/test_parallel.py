@@ -161,3 +161,23 @@ def test_check_cli_jobs_and_scheduler_options(tmp_path):
     assert bad.exit_code == 2 and "--jobs" in bad.output
     bad = runner.invoke(cli, ["check", "--data", str(data), "--out", str(tmp_path / "o4"), "--scheduler", "yarn"])
     assert bad.exit_code == 2 and "--scheduler" in bad.output and "tcp://" in bad.output
+
+
+def _boom(district, limits):
+    raise ValueError("坏规则")
+
+
+def test_a_failing_rule_is_recorded_or_raised_as_in_one_process(crafted, monkeypatch):
+    from dataclasses import replace
+
+    from analyses.registry import RULES
+
+    monkeypatch.setitem(RULES, "SET-OUTSIDE", replace(RULES["SET-OUTSIDE"], func=_boom))
+    one, out1 = run_rules(crafted, fail_fast=False)
+    two, out2 = run_rules_parallel(crafted, jobs=2, fail_fast=False)
+    _same(one, two)
+    assert "SET-OUTSIDE" not in set(two["rule_id"]) and "FARM-BUILD" in set(two["rule_id"])
+    failed = {o.rule_id: o.error for o in out2 if o.error}
+    assert list(failed) == ["SET-OUTSIDE"] and "坏规则" in failed["SET-OUTSIDE"]
+    with pytest.raises(ValueError, match="坏规则"):
+        run_rules_parallel(crafted, jobs=2)
