@@ -41,7 +41,7 @@ from layers.roles import ROLES
 from spatial.errors import LandguardError
 
 __all__ = ["HALO_M", "SMALL_DISTRICT", "default_jobs", "resolve_jobs", "partition_villages", "chunk_district", "halo_for",
-           "run_rules_parallel", "run_rules_dask", "district_rule_ids", "map_villages"]
+           "run_rules_parallel", "run_rules_dask", "district_rule_ids", "map_villages", "run_rule_by_village"]
 
 #: Least metres added around a chunk's region; more when a distance limit (``*distance*_m``, ``*search*_m``)
 #: says a rule looks farther around its subject (twice the largest such limit).
@@ -610,3 +610,36 @@ def run_rules_dask(district: District, scheduler: str, rule_ids: Iterable[str] |
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def run_rule_by_village(district: District, rule_id: str, *, halo: float = HALO_M
+                        ) -> tuple[gpd.GeoDataFrame, dict[str, str]]:
+    """Run one village-scope rule village by village, to keep what works when it fails somewhere.
+
+    Used after a rule failed on the whole district (or on a chunk of villages): each village runs on its own
+    region, so one village's bad data costs only that village's findings.
+
+    Returns
+    -------
+    findings : GeoDataFrame
+        The rule's findings of the villages where it ran.
+    failed : dict
+        ``village_id`` -> the reason, for the villages where it failed.
+
+    Examples
+    --------
+    >>> # findings, failed = run_rule_by_village(district, "SET-DRIP")
+    """
+    vids = district.villages["village_id"].astype(str).tolist()
+    plan = _plan(district, len(vids), [rule_id], halo, chunks=[[v] for v in vids])
+    kept, failed = [], {}
+    for i, vid in enumerate(vids):
+        findings, outcomes, _ = _run_chunk(chunk_district(district, plan.regions[i]), [rule_id], False)
+        error = outcomes[0].error if outcomes else None
+        if error:
+            failed[vid] = error
+            continue
+        if len(findings):
+            findings = findings.reset_index(drop=True)
+            kept.append(findings[_owner_of_findings(plan, findings) == vid])
+    return concat_findings(kept, crs=district.crs), failed

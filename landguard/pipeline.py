@@ -29,8 +29,15 @@ class CheckResult:
     outcomes: list[RuleOutcome]
     paths: dict[str, Path] = field(default_factory=dict)
     changes: gpd.GeoDataFrame | None = None
+    #: Rules that failed: rule id -> {village_id or "*" for the whole district: reason}.
+    failures: dict[str, dict[str, str]] = field(default_factory=dict)
     #: PostGIS tables written (``--out postgresql://...``): what -> ``schema.table``.
     tables: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def partial(self) -> bool:
+        """Whether some rule failed somewhere, so the findings are incomplete."""
+        return bool(self.failures)
 
     @property
     def summary(self) -> dict:
@@ -44,6 +51,8 @@ class CheckResult:
             "rules": [o.as_dict() for o in self.outcomes],
             "villages": village_counts(self.findings, d.villages).to_dict("records"),
             "changes": (self.changes["change"].value_counts().to_dict() if self.changes is not None else None),
+            "partial": self.partial,
+            "failures": self.failures,
             "quality": d.quality.as_dict(),
         }
 
@@ -79,9 +88,18 @@ def summary_text(result: CheckResult) -> str:
              f"发现问题 {s['findings']} 条。"]
     if s["changes"] is not None:
         lines.append("与上期相比：" + "，".join(f"{k} {s['changes'].get(k, 0)} 条" for k in ("新增", "持续", "已整改")))
+    if result.partial:
+        lines.append("注意：本次检查未全部完成（部分规则在部分行政村运行失败，其结果缺失）：")
+        names = result.district.villages.set_index("village_id")["name"]
+        for rule_id, where in result.failures.items():
+            for vid, reason in where.items():
+                place = "全区" if vid == "*" else f"{names.get(vid, vid)}（{vid}）"
+                lines.append(f"  {rule_id} 在{place}失败：{reason}")
     lines += ["", "按规则："]
     for o in result.outcomes:
         state = f"{o.count} 条" if o.skipped is None else f"跳过（{o.skipped}）"
+        if o.rule_id in result.failures:
+            state += f"（部分失败：{len(result.failures[o.rule_id])} 处）"
         lines.append(f"  {o.rule_id:<17}{o.name}：{state}")
     lines += ["", "按行政村："]
     for v in s["villages"]:
@@ -95,8 +113,12 @@ def check(data: str | os.PathLike | None = None, config: str | os.PathLike | Non
           out: str | os.PathLike | None = None, *, as_of: dt.date | None = None, rules=None,
           previous: str | os.PathLike | None = None, overwrite: bool = False,
           progress: Callable[[str], None] | None = None, jobs: int | None = None,
-          scheduler: str | None = None) -> CheckResult:
+          scheduler: str | None = None, fail_fast: bool = False) -> CheckResult:
     """Run every rule over a district and, when ``out`` is given, write the results.
+
+    A rule that fails does not stop the run: a village-scope rule is run again village by village, so only
+    the villages whose data it cannot handle lose its findings; they are listed (with the reason) in the
+    summary and ``result.failures``, and ``result.partial`` is true. ``fail_fast=True`` raises instead.
 
     Writes ``findings.gpkg`` (layer ``findings``, the columns of ``spec/LAYERS.md``), ``summary.json`` and
     ``summary.txt`` into ``out``; each file appears whole or not at all. When ``out`` is a ``postgresql://``
@@ -144,8 +166,9 @@ def check(data: str | os.PathLike | None = None, config: str | os.PathLike | Non
 
         old = read_findings(previous)  # read first: --previous may live in --out
     district = load_district(data, config, as_of=as_of, progress=progress)
-    findings, outcomes = _run(district, rules, jobs, scheduler, progress)
-    result = CheckResult(district, findings, outcomes)
+    findings, outcomes = _run(district, rules, jobs, scheduler, progress, fail_fast)
+    findings, failures = _isolate_failures(district, findings, outcomes, progress)
+    result = CheckResult(district, findings, outcomes, failures=failures)
     if old is not None:
         from analyses.compare import compare_runs
 
@@ -177,6 +200,38 @@ def _run(district: District, rules, jobs: int | None, scheduler: str | None, pro
         return run_rules_parallel(district, rules, jobs=n, progress=progress, fail_fast=fail_fast)
     return run_rules(district, rules, progress=(lambda r: progress(f"规则 {r.rule_id}")) if progress else None,
                      fail_fast=fail_fast)
+
+
+def _isolate_failures(district: District, findings: gpd.GeoDataFrame, outcomes, progress):
+    """Re-run each failed village-scope rule village by village; record where it still fails."""
+    from analyses.findings import concat_findings
+    from analyses.registry import CATALOGUE
+
+    failures: dict[str, dict[str, str]] = {}
+    extra = []
+    for o in outcomes:
+        if not o.error:
+            continue
+        if CATALOGUE[o.rule_id].scope != "village" or len(district.villages) < 2:
+            failures[o.rule_id] = {"*": o.error}
+            continue
+        from .parallel import run_rule_by_village
+
+        if progress:
+            progress(f"逐村重试 {o.rule_id}")
+        found, failed = run_rule_by_village(district, o.rule_id)
+        failures[o.rule_id] = failed or {"*": o.error}
+        o.count = len(found)
+        o.error = f"在 {len(failed)} 个行政村失败" if failed else None
+        if not failed:
+            failures.pop(o.rule_id)
+        extra.append(found)
+    if extra:
+        findings = concat_findings([findings, *extra], crs=district.crs)
+        order = {r: i for i, r in enumerate(CATALOGUE)}
+        findings = findings.assign(_o=findings["rule_id"].map(order)).sort_values(
+            ["_o", "village_id", "case_id"], kind="stable").drop(columns="_o").reset_index(drop=True)
+    return findings, failures
 
 
 def _village_record(district: District, village_id: str) -> dict[str, str]:

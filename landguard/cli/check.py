@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from analyses.registry import CATALOGUE
 
 from ..pipeline import check as run_check, summary_text
-from .options import as_of_opt, config_opt, data_opt, jobs_opt, overwrite_opt, quiet_opt
+from .options import as_of_opt, config_opt, data_opt, fail_fast_opt, jobs_opt, overwrite_opt, quiet_opt
 from .progress import progress_reporter
 
 
@@ -24,9 +26,10 @@ from .progress import progress_reporter
 @jobs_opt
 @click.option("--scheduler", "scheduler", default=None,
               help="Run the village groups on a dask.distributed cluster: tcp://host:port, or local:N for N local workers.")
+@fail_fast_opt
 @overwrite_opt
 @quiet_opt
-def command(data, config, out, as_of, rules, previous, jobs, scheduler, overwrite, quiet):
+def command(data, config, out, as_of, rules, previous, jobs, scheduler, fail_fast, overwrite, quiet):
     """Run the checks: 检查耕地“非农化”、一户多宅、退让 and write findings.gpkg (layer findings)."""
     unknown = [r for r in rules if r not in CATALOGUE]
     if unknown:
@@ -38,7 +41,7 @@ def command(data, config, out, as_of, rules, previous, jobs, scheduler, overwrit
         raise click.BadParameter(f"{scheduler!r}: give tcp://host:port or local:N", param_hint="--scheduler")
     with progress_reporter(quiet, total=None) as step:
         result = run_check(data, config, out, as_of=as_of, rules=rules or None, previous=previous,
-                            overwrite=overwrite, progress=step, jobs=jobs, scheduler=scheduler)
+                            overwrite=overwrite, progress=step, jobs=jobs, scheduler=scheduler, fail_fast=fail_fast)
     if not quiet:
         click.echo(summary_text(result))
     if result.tables:
@@ -47,3 +50,8 @@ def command(data, config, out, as_of, rules, previous, jobs, scheduler, overwrit
     else:
         click.echo(f"结果：{result.paths['findings']}（{len(result.findings)} 条）")
         click.echo(f"摘要：{result.paths['summary']}")
+    if result.partial:
+        where = sum(len(v) for v in result.failures.values())
+        click.echo(f"未全部完成 / partial run: {len(result.failures)} 条规则在 {where} 处失败，见摘要；"
+                   "退出码 4 (--fail-fast stops at the first failure)", err=True)
+        sys.exit(4)
