@@ -23,7 +23,7 @@ import numpy as np
 import shapely
 from pyproj import CRS
 
-from spatial.crs import gk3_zone_crs, in_area_of_use, to_lonlat
+from spatial.crs import feature_centres, gk3_zone_crs, in_area_of_use, to_lonlat
 from spatial.errors import CRSError, LayerError, RasterError
 
 from .config import LayerSource
@@ -165,12 +165,7 @@ class _Reading:
 
 
 def _sample_xy(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
-    geoms = frame.geometry.to_numpy()
-    step = max(1, len(geoms) // _SAMPLE)
-    b = shapely.bounds(geoms[::step])
-    x, y = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
-    ok = np.isfinite(x) & np.isfinite(y)
-    return x[ok], y[ok]
+    return feature_centres(frame, _SAMPLE)
 
 
 def _box(lon: np.ndarray, lat: np.ndarray) -> tuple[float, float, float, float] | None:

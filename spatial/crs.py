@@ -13,7 +13,8 @@ from pyproj import CRS, Transformer
 
 from .errors import CRSError
 
-__all__ = ["gk3_zone_crs", "choose_working_crs", "to_crs", "lonlat_of", "to_lonlat", "in_area_of_use", "CHINA_BOUNDS"]
+__all__ = ["gk3_zone_crs", "choose_working_crs", "to_crs", "lonlat_of", "to_lonlat", "in_area_of_use", "CHINA_BOUNDS",
+           "feature_centres"]
 
 _GK3_FIRST_EPSG = 4534  # CGCS2000 / 3-degree Gauss-Kruger CM 75E
 _GK3_FIRST_CM = 75
@@ -56,10 +57,17 @@ def gk3_zone_crs(lon: float) -> CRS:
     return CRS.from_epsg(_GK3_FIRST_EPSG + (cm - _GK3_FIRST_CM) // 3)
 
 
-def _centres(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Bounding-box centres of (at most ``_SAMPLE`` evenly spaced) features, in the frame's CRS."""
+def feature_centres(frame: gpd.GeoDataFrame, sample: int = _SAMPLE) -> tuple[np.ndarray, np.ndarray]:
+    """Bounding-box centres of at most ``sample`` evenly spaced features, in the frame's CRS.
+
+    Examples
+    --------
+    >>> f = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 2, 4)], crs=4548)
+    >>> [v.tolist() for v in feature_centres(f)]
+    [[1.0], [2.0]]
+    """
     geoms = frame.geometry.to_numpy()
-    step = max(1, len(geoms) // _SAMPLE)
+    step = max(1, len(geoms) // sample)
     b = shapely.bounds(geoms[::step])
     x, y = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
     ok = np.isfinite(x) & np.isfinite(y)
@@ -160,7 +168,7 @@ def lonlat_of(frames: Iterable[gpd.GeoDataFrame]) -> tuple[float, float]:
     for frame in frames:
         if frame is None or frame.empty or frame.crs is None:
             continue
-        x, y = _centres(frame)
+        x, y = feature_centres(frame)
         lon, lat = _to_lonlat(x, y, CRS.from_user_input(frame.crs))
         ok = np.isfinite(lon) & np.isfinite(lat)
         lons.append(lon[ok])
