@@ -140,8 +140,8 @@ def change_patches(before: str | os.PathLike, after: str | os.PathLike, classes,
                              geometry=gpd.GeoSeries(geoms, crs=raster_crs), crs=raster_crs)
     if crs is not None:
         frame = frame.to_crs(crs)
-    cent = frame.geometry.centroid
-    order = np.lexsort((cent.x.to_numpy(), cent.y.to_numpy()))
+    cent = shapely.centroid(frame.geometry.to_numpy())  # only to order the patches, in any CRS
+    order = np.lexsort((shapely.get_x(cent), shapely.get_y(cent)))
     return frame.iloc[order].reset_index(drop=True)
 
 
