@@ -22,8 +22,9 @@ from layers.district import District
 from layers.landuse import is_farmland, stem
 from spatial.bigoverlay import subdivided_intersection
 from spatial.overlay import intersection_by_left, prepare_cover
+from spatial.subdivide import subdivide
 
-__all__ = ["baseline_survey", "farmland_cover", "pbf_cover", "approved_cover", "facility_cover", "minus_cover",
+__all__ = ["baseline_survey", "cover_pieces", "farmland_cover", "pbf_cover", "approved_cover", "facility_cover", "minus_cover",
            "cover_area", "min_area", "cached", "conversions", "buildings_on_farmland", "polygonal",
            "approval_kinds", "land_name"]
 
@@ -51,6 +52,33 @@ def baseline_survey(district: District):
     >>> # baseline_survey(district)["dlbm"]
     """
     return district["landuse_baseline"] if "landuse_baseline" in district else district["landuse"]
+
+
+def cover_pieces(district: District, role: str, max_vertices: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """A coverage layer (``eco_redline``, ``nature_reserves``, ``protected_zones``, ``pbf``…) subdivided once per run.
+
+    The pieces are those of :func:`spatial.subdivide.subdivide` over the layer's geometries, cached in
+    ``district.cache`` so that every rule overlaying the same huge polygons (a red line of 200,000
+    vertices) cuts them only once. Subdivision works per geometry, so the pieces of a subset of the
+    layer's rows are ``pieces[np.isin(source, rows)]``, in the same order as subdividing that subset.
+
+    Returns
+    -------
+    pieces : numpy.ndarray of geometries
+        Empty when the layer is missing or empty.
+    source : numpy.ndarray of int
+        Row (position) in the layer of each piece's original.
+
+    Examples
+    --------
+    >>> # pieces, source = cover_pieces(district, "eco_redline")
+    """
+    def build():
+        layer = district.get(role)
+        if layer is None or len(layer) == 0:
+            return _EMPTY, np.empty(0, dtype=np.intp)
+        return subdivide(layer.geometry.to_numpy(), max_vertices=max_vertices)
+    return cached(district, ("cover_pieces", role, max_vertices), build)
 
 
 def farmland_cover(district: District) -> np.ndarray:

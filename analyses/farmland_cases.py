@@ -13,11 +13,10 @@ from layers.district import District, assign_villages
 from layers.idnumbers import normalise_ids
 from layers.landcover import CHANGE_NAMES, change_patches, patch_ids
 from spatial.bigoverlay import components, subdivided_intersection, union_by
-from spatial.overlay import prepare_cover
 from spatial.units import m2_to_mu
 
 from ._common import fmt_area, partial
-from .farmland_base import cover_area, farmland_cover, min_area, pbf_cover, polygonal
+from .farmland_base import cover_area, cover_pieces, farmland_cover, min_area, pbf_cover, polygonal
 from .registry import implements
 
 __all__ = ["owner_keys", "farm_criminal", "farm_rs"]
@@ -138,7 +137,7 @@ def farm_rs(district: District, limits) -> gpd.GeoDataFrame:
     small = min_area(district, vids)
     sfyn = cover_area(part, pbf_cover(district)) >= small
     eco = district.get("eco_redline")
-    sfhx = (cover_area(part, prepare_cover(eco.geometry.to_numpy())) >= small if eco is not None and len(eco)
+    sfhx = (cover_area(part, cover_pieces(district, "eco_redline")[0]) >= small if eco is not None and len(eco)
             else np.zeros(len(part), dtype=bool))
     ids = patch_ids(part)
     yes = {True: "是", False: "否"}

@@ -15,11 +15,11 @@ import shapely
 from layers.district import District, assign_villages
 from layers.landuse import is_farmland
 from spatial.bigoverlay import components, subdivided_intersection, union_by
-from spatial.overlay import candidate_pairs, prepare_cover
+from spatial.overlay import candidate_pairs
 from spatial.units import m2_to_mu
 
 from ._common import fmt_area, partial
-from .farmland_base import baseline_survey, cached, min_area, minus_cover, pbf_cover, polygonal
+from .farmland_base import baseline_survey, cover_pieces, min_area, minus_cover, pbf_cover, polygonal
 from .registry import implements
 
 __all__ = ["reserve_zone", "farm_reserve", "farm_redline"]
@@ -40,18 +40,27 @@ def reserve_zone(zones) -> np.ndarray:
 
 
 def _names_of(parts, geoms, names) -> np.ndarray:
-    """For each part, the ';'-joined names of the polygons it meets."""
-    li, ri = candidate_pairs(parts, geoms)
+    """For each part, the ';'-joined names of the polygons it meets.
+
+    Candidates come from a bounding-box query; the exact ``intersects`` test then runs with the few,
+    huge named polygons prepared (a predicate query would prepare each small part instead and walk all
+    200,000 vertices of a red line for every part).
+    """
+    parts = np.asarray(parts, dtype=object)
+    geoms = np.asarray(geoms, dtype=object)
+    li, ri = candidate_pairs(parts, geoms, predicate=None)
+    if len(li):
+        used = np.unique(ri)
+        shapely.prepare(geoms[used])
+        hit = shapely.intersects(geoms[ri], parts[li])
+        li, ri = li[hit], ri[hit]
     joined = pd.Series(np.asarray(names, dtype=object)[ri].astype(str)).groupby(li).agg(
         lambda s: ";".join(sorted(set(s))))
     return joined.reindex(np.arange(len(parts))).to_numpy(dtype=object)
 
 
 def _reserve_cover(district: District) -> np.ndarray:
-    def build():
-        nr = district.get("nature_reserves")
-        return prepare_cover(nr.geometry.to_numpy()) if nr is not None and len(nr) else _EMPTY
-    return cached(district, "reserve_cover", build)
+    return cover_pieces(district, "nature_reserves")[0]
 
 
 @implements("FARM-RESERVE", inputs=("pbf", "nature_reserves"))
@@ -68,10 +77,11 @@ def farm_reserve(district: District, limits) -> gpd.GeoDataFrame:
     """
     pbf, nr = district["pbf"], district["nature_reserves"]
     zone = reserve_zone(nr["zone"])
-    core_cover = prepare_cover(nr.geometry.to_numpy()[zone == "core"])
+    pieces, source = cover_pieces(district, "nature_reserves")
+    core_cover = pieces[zone[source] == "core"]
     frames = []
     for z in ("core", "general"):
-        cover = core_cover if z == "core" else prepare_cover(nr.geometry.to_numpy()[zone == z])
+        cover = core_cover if z == "core" else pieces[zone[source] == z]
         idx, part = subdivided_intersection(pbf.geometry.to_numpy(), cover)
         if z == "general":
             part = minus_cover(part, core_cover)
@@ -95,8 +105,39 @@ def farm_reserve(district: District, limits) -> gpd.GeoDataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def _union_area_by(keys, geoms) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct keys and the area of the union of each key's geometries (pairs unioned in one call)."""
+    uniq, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    area = np.zeros(len(uniq))
+    n = counts[inverse]
+    single = n == 1
+    area[inverse[single]] = shapely.area(geoms[single])
+    two = np.flatnonzero(n == 2)
+    if len(two):
+        order = two[np.argsort(inverse[two], kind="stable")]
+        first, second = order[0::2], order[1::2]
+        area[inverse[first]] = shapely.area(shapely.union(geoms[first], geoms[second]))
+    more = n > 2
+    if more.any():
+        k, u = union_by(inverse[more], geoms[more])
+        area[k] = shapely.area(u)
+    return uniq, area
+
+
 def _blocks(district: District, red: np.ndarray) -> dict:
-    """Contiguous farmland blocks (baseline 耕地 patches and PBF, touching counts) that meet the red line."""
+    """Contiguous farmland blocks (baseline 耕地 patches and PBF, touching counts) that meet the red line.
+
+    A block can be all the farmland of a district (100,000s of polygons), so it is never unioned whole:
+    its area is the sum over its clusters of members whose interiors overlap (PBF drawn on a survey
+    patch) of each cluster's union area, and its part under the red line is the union of its members'
+    parts under the red line.
+
+    Returns
+    -------
+    dict
+        ``subject`` (smallest ``tbbh`` per block), ``patches`` (survey patches per block), ``size`` (area
+        per block, m²), ``index`` (blocks with a part of area > 0 under the red line) and ``part`` (that part).
+    """
     lu = baseline_survey(district)
     farm = np.flatnonzero(is_farmland(lu["dlbm"]))
     pbf = district.get("pbf")
@@ -108,13 +149,29 @@ def _blocks(district: District, red: np.ndarray) -> dict:
     hit, _ = candidate_pairs(nodes, red)
     touched = np.unique(labels[hit])
     members = np.flatnonzero(np.isin(labels, touched))
-    block_ids, blocks = union_by(labels[members], nodes[members])
+    block_ids = touched
+    # area of each block: members whose interiors overlap are unioned in small clusters, the rest only touch
+    is_member = np.zeros(len(nodes), dtype=bool)
+    is_member[members] = True
+    pair = (li < ri) & is_member[li]
+    l2, r2 = li[pair], ri[pair]
+    overlap = shapely.relate_pattern(nodes[l2], nodes[r2], "T********")
+    cluster = components(len(nodes), l2[overlap], r2[overlap])
+    cluster_ids, cluster_area = _union_area_by(cluster[members], nodes[members])
+    size = pd.Series(cluster_area).groupby(labels[cluster_ids]).sum().reindex(block_ids).to_numpy(dtype=float)
+    # part of each block under the red line: union of its members' parts
+    midx, mpart = subdivided_intersection(nodes[members], red)
+    part_ids, part = union_by(labels[members][midx], mpart)
+    area = shapely.area(part)
+    keep = area > 0
+    index = np.searchsorted(block_ids, part_ids[keep]).astype(np.intp)
     # subject of a block: its smallest 图斑编号 among the survey patches
     is_patch = members < len(farm)
     tb = pd.Series(lu["tbbh"].to_numpy(dtype=object)[farm[members[is_patch]]].astype(str))
     subject = tb.groupby(labels[members[is_patch]]).min().reindex(block_ids).to_numpy(dtype=object)
     n_patches = pd.Series(1, index=labels[members[is_patch]]).groupby(level=0).size().reindex(block_ids).fillna(0)
-    return {"geom": blocks, "subject": subject, "patches": n_patches.to_numpy(dtype=int)}
+    return {"subject": subject, "patches": n_patches.to_numpy(dtype=int), "size": size,
+            "index": index, "part": part[keep]}
 
 
 @implements("FARM-REDLINE", inputs=("eco_redline",))
@@ -131,7 +188,7 @@ def farm_redline(district: District, limits) -> gpd.GeoDataFrame:
     >>> # farm_redline(district, district.limits)
     """
     eco = district["eco_redline"]
-    red = prepare_cover(eco.geometry.to_numpy())
+    red = cover_pieces(district, "eco_redline")[0]
     reserves = _reserve_cover(district)
     frames = []
     pbf = district.get("pbf")
@@ -150,11 +207,11 @@ def farm_redline(district: District, limits) -> gpd.GeoDataFrame:
                               village_id=rows["village_id"].to_numpy(dtype=object), severity="high",
                               measured=area, limit=0.0, unit="m²", area_m2=area, message=message))
     blocks = _blocks(district, red)
-    if len(blocks["geom"]):
-        idx, part = subdivided_intersection(blocks["geom"], red)
+    if len(blocks["index"]):
+        idx, part = blocks["index"], blocks["part"]
         part = polygonal(minus_cover(minus_cover(part, reserves), pbf_cover(district)))
         vids = assign_villages(part, district.villages)
-        size = shapely.area(blocks["geom"][idx])
+        size = blocks["size"][idx]
         limit_mu = district.limit("redline_block_mu", vids).astype(float)
         area = shapely.area(part)
         keep = (m2_to_mu(size) >= limit_mu) & (area >= min_area(district, vids)) & pd.notna(blocks["subject"][idx])

@@ -60,9 +60,9 @@ import shapely
 from layers.district import District
 from spatial.overlay import candidate_pairs, pairwise_intersection
 from spatial.sides import facing_boundary, footprint_sides, side_band, side_clearance
-from spatial.subdivide import subdivide
 
 from ._common import fmt_area, partial, status_from_year
+from .farmland_base import cover_pieces
 from .registry import implements
 
 __all__ = ["own_parcels", "set_outside", "set_drip", "set_redline", "front_directions"]
@@ -328,14 +328,24 @@ def set_drip(district: District, limits) -> gpd.GeoDataFrame:
 _ZONE_LABEL = {"eco_redline": "生态保护红线", "blue_line": "河湖蓝线", "water_source": "水源保护区"}
 
 
-def _redline_zones(district: District) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Geometries, kinds and names of the eco red line and blue-line/water-source zones."""
-    geoms, kinds, names = [], [], []
+def _redline_zones(district: District) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The eco red line and blue-line/water-source zones: ``(geoms, kinds, names, pieces, source)``.
+
+    One entry of ``geoms``/``kinds``/``names`` per zone; ``pieces`` are the zones subdivided (cut once per
+    run and shared with the farmland rules, see :func:`analyses.farmland_base.cover_pieces`) and
+    ``source`` the zone (index into ``geoms``) of each piece.
+    """
+    geoms, kinds, names, pieces, source = [], [], [], [], []
+    n = 0
     red = district.get("eco_redline")
     if red is not None and not red.empty:
         geoms.append(red.geometry.to_numpy())
         kinds.append(np.full(len(red), "eco_redline", dtype=object))
         names.append(red["name"].to_numpy(dtype=object))
+        p, s = cover_pieces(district, "eco_redline")
+        pieces.append(p)
+        source.append(s)
+        n = len(red)
     zones = district.get("protected_zones")
     if zones is not None and not zones.empty:
         kind = zones["kind"].astype(object).str.strip().str.lower()
@@ -343,9 +353,15 @@ def _redline_zones(district: District) -> tuple[np.ndarray, np.ndarray, np.ndarr
         geoms.append(zones.geometry.to_numpy()[sel])
         kinds.append(kind.to_numpy(dtype=object)[sel])
         names.append(zones["name"].to_numpy(dtype=object)[sel])
+        p, s = cover_pieces(district, "protected_zones")
+        rank = np.cumsum(sel) - 1          # position of each selected zone among the selected ones
+        pieces.append(p[sel[s]])
+        source.append(n + rank[s[sel[s]]])
     if not geoms:
-        return np.empty(0, dtype=object), np.empty(0, dtype=object), np.empty(0, dtype=object)
-    return np.concatenate(geoms), np.concatenate(kinds), np.concatenate(names)
+        empty = np.empty(0, dtype=object)
+        return empty, empty, empty, empty, np.empty(0, dtype=np.intp)
+    return (np.concatenate(geoms), np.concatenate(kinds), np.concatenate(names), np.concatenate(pieces),
+            np.concatenate(source).astype(np.intp))
 
 
 @implements("SET-REDLINE")
@@ -362,10 +378,9 @@ def set_redline(district: District, limits) -> gpd.GeoDataFrame:
     b = district["buildings"]
     if "eco_redline" not in district and "protected_zones" not in district:
         district.quality.note("SET-REDLINE：未提供生态保护红线（eco_redline）或管控区（protected_zones）图层，未检查。")
-    zg, zk, zn = _redline_zones(district)
+    zg, zk, zn, pieces, source = _redline_zones(district)
     if len(zg) == 0:
         return partial(district.crs, [], subject_layer=[], subject_id=[])
-    pieces, source = subdivide(zg, max_vertices=256)
     li, ri, parts = pairwise_intersection(b.geometry.to_numpy(), pieces)
     if len(li) == 0:
         return partial(district.crs, [], subject_layer=[], subject_id=[])

@@ -47,7 +47,7 @@ def subdivide(geoms, max_vertices: int = 256, *, max_depth: int = 24) -> tuple[n
         done_g.append(geoms[~big])
         done_s.append(source[~big])
         if not big.any():
-            geoms = geoms[:0]
+            geoms, source = geoms[:0], source[:0]
             break
         geoms, source = geoms[big], source[big]
         x0, y0, x1, y1 = shapely.bounds(geoms).T

@@ -62,3 +62,13 @@ def test_union_by_and_components():
     perm = np.random.default_rng(0).permutation(99)
     labels = components(102, perm, perm + 1)
     assert (labels[:100] == 0).all() and labels[100:].tolist() == [100, 101]
+
+
+def test_subdivide_returns_one_source_per_piece_when_nothing_needs_cutting():
+    import shapely as _shapely
+
+    from spatial.subdivide import subdivide
+
+    pieces, source = subdivide([_shapely.box(0, 0, 1, 1), _shapely.box(5, 5, 6, 6)], max_vertices=256)
+    assert len(pieces) == len(source) == 2
+    assert source.tolist() == [0, 1]
