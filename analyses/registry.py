@@ -57,7 +57,7 @@ class Rule:
 _CATALOGUE = [
     Rule("FARM-BUILD", "乱占耕地建房", "farmland", f"{PGNF} 四(七)14; {PG4} 五(三)"),
     Rule("FARM-NONAGRI", "违规占用耕地从事非农建设", "farmland", f"{PGNF} 四(七)(八); {MY6} 三(五)(六)"),
-    Rule("FARM-FACILITY", "大棚房/设施农用地非农使用", "farmland", f"{PGNF} 四(七)15"),
+    Rule("FARM-FACILITY", "大棚房 / 设施农用地非农使用", "farmland", f"{PGNF} 四(七)15"),
     Rule("FARM-GREEN", "违规占用耕地绿化造林", "farmland", f"{PGNF} 四(三)6; {MY6} 三(一)"),
     Rule("FARM-CORRIDOR", "超标准建设绿色通道", "farmland", f"{PGNF} 四(四)8; {MY6} 三(二)4"),
     Rule("FARM-LAKE", "违规占用耕地挖湖造景", "farmland", f"{PGNF} 四(五)10; {MY6} 三(三)7"),
@@ -69,7 +69,7 @@ _CATALOGUE = [
     Rule("FARM-MISPLACED", "批甲占乙", "farmland", f"{PGNF} 四(八)16", scope="district"),
     Rule("FARM-TEMPEXPIRED", "临时用地超期", "farmland", f"{PGNF} 四(八)17"),
     Rule("FARM-CRIMINAL", "涉嫌犯罪移送", "farmland", f"{PGNF} 四(十一)24, 附件2 二(四)2", scope="district"),
-    Rule("FARM-RS", "卫片图斑 (待核查)", "farmland", f"{PGNF} 三(四)", scope="district"),
+    Rule("FARM-RS", "卫片图斑 (待核查)", "farmland", f"{PGNF} 三(四) “综合运用卫星遥感”", scope="district"),
     Rule("HOME-MULTI", "一户多宅", "homestead", f"{PG4} 一(二), 附件1 一(二)", scope="district"),
     Rule("HOME-OLD", "建新未拆旧 (变相一户多宅)", "homestead", f"{PG4} 五(二)4; 附件5 二", scope="district"),
     Rule("HOME-AREA", "宅基地超标准", "homestead", f"{PG4} 五(一); 七(二)1"),
