@@ -78,6 +78,20 @@ def _join_ids(index: np.ndarray, ids: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+def _buildings_on(district: District, parcels: gpd.GeoDataFrame):
+    """Per parcel with building parts of at least the minimum overlap: the parcel rows, the union of those
+    parts, and the ``;``-joined building ids (None when no parcel has any)."""
+    b = district["buildings"]
+    li, ri, parts = pairwise_intersection(parcels.geometry.to_numpy(), b.geometry.to_numpy())
+    keep = shapely.area(parts) >= _min_overlap(district, parcels["village_id"].to_numpy(dtype=object)[li])
+    li, ri, parts = li[keep], ri[keep], parts[keep]
+    if len(li) == 0:
+        return None
+    rows, geoms = _union_by(li, parts)
+    bids = _join_ids(li, b["building_id"].to_numpy(dtype=object)[ri], len(parcels))[rows]
+    return rows, geoms, bids
+
+
 def _parcel_status(dates, cutoffs) -> np.ndarray:
     """``new`` for approvals on or after the cut-off, ``existing`` before it, None when undated."""
     d = pd.to_datetime(pd.Series(dates).reset_index(drop=True), errors="coerce")
@@ -247,14 +261,10 @@ def home_old(district: District, limits) -> gpd.GeoDataFrame:
     old, done, deadline, months = old[overdue], done[overdue], deadline[overdue], months[overdue]
     if old.empty:
         return _empty(district)
-    b = district["buildings"]
-    li, ri, parts = pairwise_intersection(old.geometry.to_numpy(), b.geometry.to_numpy())
-    keep = shapely.area(parts) >= _min_overlap(district, old["village_id"].to_numpy(dtype=object)[li])
-    li, ri, parts = li[keep], ri[keep], parts[keep]
-    if len(li) == 0:
+    standing = _buildings_on(district, old)
+    if standing is None:
         return _empty(district)
-    rows, geoms = _union_by(li, parts)
-    bids = _join_ids(li, b["building_id"].to_numpy(dtype=object)[ri], len(old))[rows]
+    rows, geoms, bids = standing
     old = old.iloc[rows]
     done, deadline, months = done.iloc[rows], deadline.iloc[rows], months[rows]
     elapsed = ((as_of - done).dt.days / (365.25 / 12)).round(1).to_numpy()
@@ -334,14 +344,11 @@ def home_cover(district: District, limits) -> gpd.GeoDataFrame:
     >>> # a 16 m x 10 m house on a 20 m x 10 m parcel -> measured 80.0 (%), limit 75.0, area_m2 10.0
     >>> # home_cover(district, district.limits)
     """
-    p, b = district["parcels"], district["buildings"]
-    li, ri, parts = pairwise_intersection(p.geometry.to_numpy(), b.geometry.to_numpy())
-    keep = shapely.area(parts) >= _min_overlap(district, p["village_id"].to_numpy(dtype=object)[li])
-    li, ri, parts = li[keep], ri[keep], parts[keep]
-    if len(li) == 0:
+    p = district["parcels"]
+    built = _buildings_on(district, p)
+    if built is None:
         return _empty(district)
-    rows, covered = _union_by(li, parts)
-    bids = _join_ids(li, b["building_id"].to_numpy(dtype=object)[ri], len(p))[rows]
+    rows, covered, bids = built
     sub = p.iloc[rows]
     parea = sub.geometry.area.to_numpy()
     foot = shapely.area(covered)
