@@ -24,8 +24,24 @@ def as_text(s: pd.Series) -> pd.Series:
     --------
     >>> as_text(pd.Series([12.0, "A1 ", None])).tolist()
     ['12', 'A1', None]
+    >>> as_text(pd.Series(["  ", " 张三", None])).tolist(), as_text(pd.Series([1101.0, 2.5, None])).tolist()
+    ([None, '张三', None], ['1101', '2.5', None])
     """
-    def one(v):
+    kind = pd.api.types.infer_dtype(s, skipna=True)
+    missing = pd.isna(s).to_numpy()
+    if kind in ("string", "empty"):  # the usual case, done on the whole column
+        text = s.astype(object).where(~missing).str.strip()
+        return text.where(text.notna() & (text != ""), None).astype(object)
+    if kind in ("floating", "integer", "mixed-integer-float") and pd.api.types.is_numeric_dtype(s.dtype):
+        f = s.to_numpy(dtype=float)
+        whole = ~missing & np.isfinite(f) & (f == np.floor(f)) & (np.abs(f) < 2 ** 63)
+        out = np.full(len(s), None, dtype=object)
+        out[whole] = f[whole].astype(np.int64).astype(str)
+        rest = ~missing & ~whole
+        out[rest] = f[rest].astype(str)
+        return pd.Series(out, index=s.index, dtype=object)
+
+    def one(v):  # mixed columns: value by value
         if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA or v is pd.NaT:
             return None
         if isinstance(v, (float, np.floating)) and float(v).is_integer():
