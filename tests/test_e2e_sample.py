@@ -71,6 +71,9 @@ def test_summary_lists_every_rule_with_its_count_or_why_skipped(sample_check):
     text = sample_check.paths["summary"].read_text(encoding="utf-8")
     for rule_id in CATALOGUE:
         assert rule_id in text
-    for outcome in sample_check.outcomes:
-        assert outcome.skipped is not None or outcome.count >= 0
+    counts = sample_check.findings["rule_id"].value_counts()
+    for outcome in sample_check.outcomes:   # the sample has every input: nothing skipped, nothing failed
+        assert outcome.skipped is None and outcome.error is None, outcome
+        assert outcome.count == counts.get(outcome.rule_id, 0), outcome.rule_id
+        assert f"{outcome.name}：{outcome.count} 条" in text
     assert "数据质量报告" in text
