@@ -110,7 +110,7 @@ class District:
 
     Examples
     --------
-    >>> from layers.sample import generate_sample          # doctest: +SKIP
+    >>> from landguard.sample import generate_sample          # doctest: +SKIP
     >>> d = load_district(config=generate_sample("sample")) # doctest: +SKIP
     >>> d["parcels"].crs.to_epsg()                         # doctest: +SKIP
     4548

@@ -8,7 +8,7 @@ import pytest
 @pytest.fixture(scope="session")
 def sample_dir(tmp_path_factory):
     """The sample district generated once per test session (seed 0)."""
-    from layers.sample import generate_sample
+    from landguard.sample import generate_sample
 
     out = tmp_path_factory.mktemp("sample")
     generate_sample(out, seed=0)

@@ -16,7 +16,7 @@ from .progress import progress_reporter
 def command(out, seed, overwrite, quiet):
     """Sample + check + maps + exports + ledger: 生成样例区县并完成检查、地图、外业导出和台账."""
     from analyses.ledger import write_ledger
-    from layers.sample import generate_sample
+    from landguard.sample import generate_sample
 
     from ..outputs import prepare_out_dir
     from ..pipeline import check, summary_text, write_exports, write_maps

@@ -14,7 +14,7 @@ from .options import overwrite_opt, seed_opt
 @overwrite_opt
 def command(out, seed, overwrite):
     """Generate the sample district: 生成样例区县数据（含预置违法情形与真值表 truth.csv）."""
-    from layers.sample import generate_sample
+    from landguard.sample import generate_sample
 
     out_dir = prepare_out_dir(out, overwrite)
     config = generate_sample(out_dir, seed=seed)

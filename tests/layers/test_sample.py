@@ -22,11 +22,11 @@ import shapely
 from rasterio.features import rasterize
 
 from layers.roles import ROLES
-from layers.sample import generate_sample
-from layers.sample.base import build_base
-from layers.sample.generate import build_sample
-from layers.sample.rasters import landcover_class
-from layers.sample.people import id_check_digit
+from landguard.sample import generate_sample
+from landguard.sample.base import build_base
+from landguard.sample.generate import build_sample
+from landguard.sample.rasters import landcover_class
+from landguard.sample.people import id_check_digit
 
 AS_OF = "2026-11-22"
 METRIC = {"parcels", "buildings", "landuse", "landuse_baseline", "roads", "eco_redline", "cemeteries"}

@@ -208,7 +208,7 @@ def write_rasters(sample: Sample, folder: str | os.PathLike) -> dict[str, Path]:
     Examples
     --------
     >>> import tempfile
-    >>> from layers.sample.generate import build_sample
+    >>> from landguard.sample.generate import build_sample
     >>> sorted(write_rasters(build_sample(0), tempfile.mkdtemp()))
     ['landcover_after', 'landcover_before', 'ndsm', 'ortho']
     """

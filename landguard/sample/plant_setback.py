@@ -5,8 +5,8 @@ How to add a planter for another rule of this family (e.g. ``SET-DRIP``): write 
 their house (``sample.parcel_meta`` has the parcel's bounds ``x0, x1, y0, y1``, its block ``row`` —
 ``north`` parcels have the street along their north side —, the house's ``rear`` clearance and
 ``depth``, and the ``main_building``/``side_building`` ids), returns the changed ``buildings`` rows
-(:func:`layers.sample.model.updated_rows`) and one :class:`TruthRow` per case, then add it to
-``PLANTERS`` in :mod:`layers.sample.generate`. Push houses over the street side, not into a neighbour
+(:func:`landguard.sample.model.updated_rows`) and one :class:`TruthRow` per case, then add it to
+``PLANTERS`` in :mod:`landguard.sample.generate`. Push houses over the street side, not into a neighbour
 parcel, unless the case is about neighbours (a house reaching into the next parcel is also a
 ``HOME-MERGE`` case).
 
@@ -44,7 +44,7 @@ def plant_set_outside(sample: Sample) -> Plant:
 
     Examples
     --------
-    >>> from layers.sample.base import build_base
+    >>> from landguard.sample.base import build_base
     >>> truth = plant_set_outside(build_base(0)).truth
     >>> [(t.rule_id, t.expect) for t in truth].count(("SET-OUTSIDE", "violation"))
     4
@@ -161,7 +161,7 @@ def plant_set_drip(sample: Sample) -> Plant:
 
     Examples
     --------
-    >>> from layers.sample.base import build_base
+    >>> from landguard.sample.base import build_base
     >>> plant = plant_set_drip(build_base(0))
     >>> sum(t.expect == "violation" for t in plant.truth), sum(t.expect == "near_miss" for t in plant.truth)
     (7, 7)
@@ -317,7 +317,7 @@ def plant_set_redline(sample: Sample) -> Plant:
 
     Examples
     --------
-    >>> from layers.sample.base import build_base
+    >>> from landguard.sample.base import build_base
     >>> plant = plant_set_redline(build_base(0))
     >>> sum(t.expect == "violation" for t in plant.truth), sum(t.expect == "near_miss" for t in plant.truth)
     (4, 2)
@@ -364,7 +364,7 @@ def plant_site_cemetery(sample: Sample) -> Plant:
 
     Examples
     --------
-    >>> from layers.sample.base import build_base
+    >>> from landguard.sample.base import build_base
     >>> plant = plant_site_cemetery(build_base(0))
     >>> sum(t.expect == "violation" for t in plant.truth), sum(t.expect == "near_miss" for t in plant.truth)
     (6, 3)

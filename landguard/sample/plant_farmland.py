@@ -11,8 +11,8 @@ How to add a planter for another rule of this family (e.g. ``FARM-NONAGRI``): wr
 3. returns one :class:`TruthRow` per planted case (``violation`` or ``near_miss``, subject = the
    feature the rule reports) and any raster change in ``Plant.landcover_changes``;
 
-then add it to ``PLANTERS`` in :mod:`layers.sample.generate`. Keep its cases clean for every other
-rule where the case allows (see :mod:`layers.sample.base` for what the base keeps clean).
+then add it to ``PLANTERS`` in :mod:`landguard.sample.generate`. Keep its cases clean for every other
+rule where the case allows (see :mod:`landguard.sample.base` for what the base keeps clean).
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..landcover import patch_ids
-from ..landuse import class_name, is_farmland
-from ..limits import Limits
+from layers.landcover import patch_ids
+from layers.landuse import class_name, is_farmland
+from layers.limits import Limits
 from .base import DLMC
 from .model import AS_OF, ORIGIN, LandcoverChange, Plant, Sample, TruthRow, building_rows, frame
 from .rasters import AFTER_YEAR, BEFORE_YEAR, burn_landcover, landcover_class
@@ -57,7 +57,7 @@ def plant_farm_build(sample: Sample) -> Plant:
 
     Examples
     --------
-    >>> from layers.sample.base import build_base
+    >>> from landguard.sample.base import build_base
     >>> plant = plant_farm_build(build_base(0))
     >>> sorted({t.expect for t in plant.truth})
     ['near_miss', 'violation']
@@ -154,7 +154,7 @@ def rs_cases(sample: Sample, footprints: list[tuple[shapely.Geometry, str]], *, 
 
     Examples
     --------
-    >>> from layers.sample.base import build_base
+    >>> from landguard.sample.base import build_base
     >>> s = build_base(0)
     >>> site = s.take_site("field", pbf=False)
     >>> x0, y0 = site.geometry.bounds[:2]
@@ -220,7 +220,7 @@ def plant_landcover_changes(sample: Sample) -> Plant:
 
     Examples
     --------
-    >>> from layers.sample.base import build_base
+    >>> from landguard.sample.base import build_base
     >>> [c.after for c in plant_landcover_changes(build_base(0)).landcover_changes]
     [2, 4, 5, 2, 5]
     """
@@ -601,7 +601,7 @@ def plant_farm_rules(sample: Sample) -> Plant:
 
     Examples
     --------
-    >>> from layers.sample.base import build_base
+    >>> from landguard.sample.base import build_base
     >>> rules = {t.rule_id for t in plant_farm_rules(build_base(0)).truth}
     >>> sorted(r for r in rules if r != "FARM-BUILD")[:3]
     ['FARM-CORRIDOR', 'FARM-CRIMINAL', 'FARM-FACILITY']

@@ -4,9 +4,9 @@ How to add a planter for another rule of this family (e.g. ``HOME-HEIGHT``): wri
 ``plant_<rule>(sample) -> Plant`` here that reserves base parcels with ``sample.take_parcel(...)``
 (``sample.parcel_meta`` gives each parcel's bounds, block row, neighbours and buildings), returns the
 changed/new ``parcels``/``buildings`` rows in ``Plant.features`` (use
-:func:`layers.sample.model.updated_rows` to change a few attributes of existing rows and
-:func:`layers.sample.model.building_rows` for new buildings) and one :class:`TruthRow` per case, then
-add it to ``PLANTERS`` in :mod:`layers.sample.generate`. Buildings of the villages in
+:func:`landguard.sample.model.updated_rows` to change a few attributes of existing rows and
+:func:`landguard.sample.model.building_rows` for new buildings) and one :class:`TruthRow` per case, then
+add it to ``PLANTERS`` in :mod:`landguard.sample.generate`. Buildings of the villages in
 ``sample.raster_villages`` are drawn in the nDSM: plant height cases there when the table's heights
 are missing (set ``eave_height_m``/``ridge_height_m`` to NaN and ``_eave_true``/``_ridge_true`` to
 the heights the nDSM should show).
@@ -47,7 +47,7 @@ def plant_home_multi(sample: Sample) -> Plant:
 
     Examples
     --------
-    >>> from layers.sample.base import build_base
+    >>> from landguard.sample.base import build_base
     >>> plant = plant_home_multi(build_base(0))
     >>> sum(t.expect == "violation" for t in plant.truth), sum(t.expect == "near_miss" for t in plant.truth)
     (5, 4)
@@ -188,7 +188,7 @@ def plant_home_multi_mixed(sample: Sample) -> Plant:
 
     Examples
     --------
-    >>> from layers.sample.base import build_base
+    >>> from landguard.sample.base import build_base
     >>> [t.expect for t in plant_home_multi_mixed(build_base(0)).truth]
     ['violation']
     """
@@ -216,7 +216,7 @@ def plant_home_old(sample: Sample) -> Plant:
 
     Examples
     --------
-    >>> from layers.sample.base import build_base
+    >>> from landguard.sample.base import build_base
     >>> sorted(t.expect for t in plant_home_old(build_base(0)).truth)
     ['near_miss', 'near_miss', 'violation']
     """
@@ -253,7 +253,7 @@ def plant_home_area(sample: Sample) -> Plant:
 
     Examples
     --------
-    >>> from layers.sample.base import build_base
+    >>> from landguard.sample.base import build_base
     >>> sorted(t.expect for t in plant_home_area(build_base(0)).truth)
     ['near_miss', 'violation', 'violation', 'violation']
     """
@@ -286,7 +286,7 @@ def plant_home_cover(sample: Sample) -> Plant:
 
     Examples
     --------
-    >>> from layers.sample.base import build_base
+    >>> from landguard.sample.base import build_base
     >>> sorted(t.expect for t in plant_home_cover(build_base(0)).truth)
     ['near_miss', 'violation']
     """
@@ -329,7 +329,7 @@ def plant_home_floors(sample: Sample) -> Plant:
 
     Examples
     --------
-    >>> from layers.sample.base import build_base
+    >>> from landguard.sample.base import build_base
     >>> sorted(t.expect for t in plant_home_floors(build_base(0)).truth)
     ['near_miss', 'near_miss', 'violation', 'violation', 'violation']
     """
@@ -369,7 +369,7 @@ def plant_home_height(sample: Sample) -> Plant:
 
     Examples
     --------
-    >>> from layers.sample.base import build_base
+    >>> from landguard.sample.base import build_base
     >>> sorted(t.expect for t in plant_home_height(build_base(0)).truth)
     ['near_miss', 'near_miss', 'near_miss', 'violation', 'violation', 'violation']
     """
@@ -416,7 +416,7 @@ def plant_home_merge(sample: Sample) -> Plant:
 
     Examples
     --------
-    >>> from layers.sample.base import build_base
+    >>> from landguard.sample.base import build_base
     >>> sorted(t.expect for t in plant_home_merge(build_base(0)).truth)
     ['near_miss', 'near_miss', 'near_miss', 'violation', 'violation', 'violation']
     """
@@ -454,7 +454,7 @@ def plant_home_pbf(sample: Sample) -> Plant:
 
     Examples
     --------
-    >>> from layers.sample.base import build_base
+    >>> from landguard.sample.base import build_base
     >>> sorted(t.expect for t in plant_home_pbf(build_base(0)).truth)
     ['near_miss', 'violation']
     """
@@ -494,7 +494,7 @@ def plant_home_rules(sample: Sample) -> Plant:
 
     Examples
     --------
-    >>> from layers.sample.base import build_base
+    >>> from landguard.sample.base import build_base
     >>> sorted({t.rule_id for t in plant_home_rules(build_base(0)).truth})[:3]
     ['HOME-AREA', 'HOME-COVER', 'HOME-FLOORS']
     """

@@ -281,7 +281,7 @@ def updated_rows(sample: Sample, layer: str, changes: dict[str, dict]) -> gpd.Ge
 
     Examples
     --------
-    >>> from layers.sample.base import build_base
+    >>> from landguard.sample.base import build_base
     >>> s = build_base(0)
     >>> pid = s.layers["parcels"]["parcel_id"].iloc[0]
     >>> updated_rows(s, "parcels", {pid: {"owner_id": None}})["owner_id"].isna().tolist()
