@@ -9,10 +9,11 @@ ledger, an office document, keeps both in full and does not use this module.
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
 
-__all__ = ["mask_id_number", "mask_name", "mask_frame", "COMPOUND_SURNAMES"]
+__all__ = ["mask_id_number", "mask_ids_in_text", "mask_name", "mask_frame", "COMPOUND_SURNAMES"]
 
 #: Two-character family names (复姓) kept whole by :func:`mask_name`.
 COMPOUND_SURNAMES: frozenset[str] = frozenset(
@@ -22,15 +23,25 @@ COMPOUND_SURNAMES: frozenset[str] = frozenset(
 )
 
 # Digits, letters and the ID check character, ASCII and full-width (IDs typed on phones and in Excel).
-_DIGIT = "[0-9０-９]"
-_CHECK = "[0-9０-９XxＸｘ]"
-_DIGITS = "0-9０-９"  # only digits bound an ID: "身份证号110117…" and "ID110117…" are still masked
+_DIGIT = "[0-9\uff10-\uff19]"
+_CHECK = "[0-9\uff10-\uff19Xx\uff38\uff58]"
+_DIGITS = "0-9\uff10-\uff19"  # only digits bound an ID: "身份证号110117…" and "ID110117…" are still masked
+# Separators clerks put between the groups of an ID (area, birth date, sequence): spaces, dashes,
+# dots, slashes, ASCII or full-width, at most three in a row. Only allowed at group boundaries, so
+# coordinates, dates and phone lists do not join into an ID.
+_SEP = "[ \t\u3000./\uff0d\uff0e\uff0f\u2010-\u2015-]{0,3}"
 # No look-arounds: pyarrow-backed strings run these with RE2, which has none. The boundary
 # characters are captured and put back instead (see _mask_text for the second pass this needs).
-_ID18 = rf"(^|[^{_DIGITS}])({_DIGIT}{{6}}){_DIGIT}{{8}}({_DIGIT}{{3}}{_CHECK})($|[^{_DIGITS}])"
-_ID15 = rf"(^|[^{_DIGITS}])({_DIGIT}{{6}}){_DIGIT}{{5}}({_DIGIT}{{4}})($|[^{_DIGITS}])"
+# 18 characters: area(6) [sep] year(4) [sep] month(2) [sep] day(2) [sep] sequence(3) check(1).
+_ID18 = (rf"(^|[^{_DIGITS}])({_DIGIT}{{6}}){_SEP}{_DIGIT}{{4}}{_SEP}{_DIGIT}{{2}}{_SEP}{_DIGIT}{{2}}{_SEP}"
+         rf"({_DIGIT}{{3}}{_CHECK})($|[^{_DIGITS}])")
+# 15 digits (before 1999): area(6) [sep] yy(2) [sep] mm(2) [sep] dd(2) [sep] sequence(3).
+_ID15 = (rf"(^|[^{_DIGITS}])({_DIGIT}{{6}}){_SEP}{_DIGIT}{{2}}{_SEP}{_DIGIT}{{2}}{_SEP}{_DIGIT}({_DIGIT})"
+         rf"{_SEP}({_DIGIT}{{3}})($|[^{_DIGITS}])")
 _MASKED18 = r"\1\2********\3\4"
-_MASKED15 = r"\1\2*****\3\4"
+_MASKED15 = r"\1\2*****\3\4\5"
+_RE18 = re.compile(_ID18)
+_RE15 = re.compile(_ID15)
 
 
 def _missing(value) -> bool:
@@ -78,6 +89,38 @@ def mask_id_number(value) -> str | None:
     if len(text) >= 6:
         return "*" * (len(text) - 2) + text[-2:]
     return "*" * len(text)
+
+
+def mask_ids_in_text(value: str) -> str:
+    """Mask every ID number inside a text, whatever surrounds it.
+
+    Catches 18-character numbers (GB 11643, with a right or wrong check digit, ``x`` or ``X``),
+    the old 15-digit form, full-width digits, and numbers written with spaces, dashes, dots or
+    slashes between the area, birth-date and sequence groups. Each becomes its first 6 characters,
+    stars, and its last 4 (``110117********123X``; 15 digits: ``110117*****1123``). Longer or
+    shorter digit runs (12-digit village codes, 19-digit parcel codes, timestamps) are left alone.
+
+    Parameters
+    ----------
+    value : str
+        Any text: a message, a note, a cell, a whole JSON document. A non-string is returned as it is.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> mask_ids_in_text("权利人110117 1990 0101 123x;110117-900101-123")
+    '权利人110117********123x;110117*****1123'
+    >>> mask_ids_in_text("村代码110117001001，宗地110117001001JC00001")
+    '村代码110117001001，宗地110117001001JC00001'
+    """
+    if not isinstance(value, str):
+        return value
+    for _ in range(2):  # a match consumes the character after it: "ID;ID" needs a second pass
+        value = _RE15.sub(_MASKED15, _RE18.sub(_MASKED18, value))
+    return value
 
 
 def mask_name(value) -> str | None:
