@@ -13,7 +13,7 @@ import re
 
 import pandas as pd
 
-__all__ = ["mask_id_number", "mask_ids_in_text", "mask_name", "mask_frame", "COMPOUND_SURNAMES"]
+__all__ = ["mask_id_number", "mask_ids_in_text", "mask_ids_in_data", "mask_name", "mask_frame", "COMPOUND_SURNAMES"]
 
 #: Two-character family names (复姓) kept whole by :func:`mask_name`.
 COMPOUND_SURNAMES: frozenset[str] = frozenset(
@@ -42,6 +42,9 @@ _MASKED18 = r"\1\2********\3\4"
 _MASKED15 = r"\1\2*****\3\4\5"
 _RE18 = re.compile(_ID18)
 _RE15 = re.compile(_ID15)
+_RUN6 = f"{_DIGIT}{{6}}"  # a text without six digits in a row holds no ID number: skip it cheaply
+# Integers an ID number becomes when a spreadsheet reads it as a number: 15 or 18 digits.
+_NUMBER_RANGES = ((10**14, 10**15), (10**17, 10**18))
 
 
 def _missing(value) -> bool:
@@ -80,15 +83,7 @@ def mask_id_number(value) -> str | None:
     """
     if _missing(value):
         return None
-    text = _text(value)
-    if not text:
-        return text
-    text = text[:-1] + text[-1].upper() if text[-1] in "xｘ" else text
-    if len(text) > 10:
-        return text[:6] + "*" * (len(text) - 10) + text[-4:]
-    if len(text) >= 6:
-        return "*" * (len(text) - 2) + text[-2:]
-    return "*" * len(text)
+    return _mask_id_column(pd.Series([value], dtype=object)).iloc[0]
 
 
 def mask_ids_in_text(value: str) -> str:
@@ -123,58 +118,218 @@ def mask_ids_in_text(value: str) -> str:
     return value
 
 
+def mask_ids_in_data(data):
+    """Mask ID numbers in JSON-like data: every string (dict keys too) and every 15- or 18-digit number.
+
+    A number that is an ID number (a spreadsheet read it as one) becomes its masked string.
+
+    Examples
+    --------
+    >>> mask_ids_in_data({"bad": ["110117199001011234", 110117199001011234, 3], "110117900101123": 1.5})
+    {'bad': ['110117********1234', '110117********1234', 3], '110117*****1123': 1.5}
+    """
+    if isinstance(data, str):
+        return mask_ids_in_text(data)
+    if isinstance(data, dict):
+        return {mask_ids_in_data(k): mask_ids_in_data(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple, set, frozenset)):
+        return [mask_ids_in_data(v) for v in data]
+    if _id_shaped_number(data):
+        return mask_ids_in_text(_text(data))
+    return data
+
+
+def _id_shaped_number(value) -> bool:
+    """Whether a scalar is an integer (or integral float) of 15 or 18 digits."""
+    import numbers
+
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+        return False
+    return any(lo <= value < hi for lo, hi in _NUMBER_RANGES)
+
+
+def _id_shaped(values: pd.Series) -> pd.Series:
+    """Which values of a numeric column are 15- or 18-digit integers, vectorised."""
+    num = values.astype("float64") if values.dtype.kind == "f" else values
+    hit = pd.Series(False, index=values.index)
+    for lo, hi in _NUMBER_RANGES:
+        hit |= ((num >= lo) & (num < hi)).fillna(False).astype(bool)
+    if values.dtype.kind == "f":
+        hit &= (num == num.round()).fillna(False).astype(bool)
+    return hit
+
+
+def _replace_ids(text: pd.Series) -> pd.Series:
+    """ID numbers masked in a column whose values are all strings (or missing), vectorised."""
+    if len(text) == 0:
+        return text
+    hit = text.str.contains(_RUN6, regex=True).fillna(False).astype(bool)
+    if not hit.any():
+        return text
+    part = text[hit]
+    for _ in range(2):  # a match consumes the character after it: "ID;ID" needs a second pass
+        part = part.str.replace(_ID18, _MASKED18, regex=True).str.replace(_ID15, _MASKED15, regex=True)
+    out = text.copy()
+    out[hit] = part
+    return out
+
+
+def _mask_object(series: pd.Series) -> pd.Series:
+    """An object column: strings masked, ID-shaped numbers become masked strings, other objects
+    (lists, dicts...) masked through their text when it holds an ID number."""
+    import numbers
+
+    types = series.map(type)
+    distinct = pd.unique(types)
+    is_str = types.isin([t for t in distinct if issubclass(t, str)])
+    is_num = types.isin([t for t in distinct if issubclass(t, numbers.Real) and not issubclass(t, bool)])
+    is_missing = series.isna()
+    other = ~(is_str | is_num | is_missing | types.isin([t for t in distinct if issubclass(t, (bytes, bool))]))
+    out = series.copy()
+    if is_str.any():
+        out[is_str] = _replace_ids(series[is_str].astype(object))
+    if is_num.any():
+        nums = series[is_num]
+        shaped = nums.map(_id_shaped_number).astype(bool)  # mixed columns only: number by number
+        if shaped.any():
+            out[shaped[shaped].index] = _replace_ids(nums[shaped].map(_text).astype(object))
+    if other.any():
+        kept = series[other]
+        text = _replace_ids(kept.map(str).astype(object))
+        changed = text != kept.map(str)
+        if changed.any():
+            out[changed[changed].index] = text[changed]
+    return out
+
+
+def _mask_text(series: pd.Series) -> pd.Series:
+    """Mask every ID number in a column of any dtype (text, categorical, mixed objects, numbers), vectorised.
+
+    Text keeps its dtype; a numeric column holding ID-shaped numbers becomes text (the numbers as
+    digits, the ID numbers masked); other columns are returned as they are.
+    """
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        cats = series.cat.categories
+        masked = _mask_text(pd.Series(cats, dtype=cats.dtype))
+        if masked.equals(pd.Series(cats, dtype=cats.dtype)):
+            return series
+        if masked.is_unique:
+            return series.cat.rename_categories(list(masked))
+        return _mask_text(series.astype(object)).astype("category")
+    if dtype == object:
+        kind = pd.api.types.infer_dtype(series, skipna=True)
+        if kind in ("string", "empty"):
+            return _replace_ids(series)
+        return _mask_object(series)
+    if pd.api.types.is_string_dtype(dtype):
+        return _replace_ids(series)
+    if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype) or dtype.kind not in "iuf":
+        return series
+    shaped = _id_shaped(series)
+    if not shaped.any():
+        return series
+    # the whole column becomes text (a GeoPackage column has one type); integers keep every digit
+    whole = series.astype("Int64") if dtype.kind in "iu" or not (series.dropna() % 1).any() else series
+    text = whole.astype(object).map(_text, na_action="ignore").astype(object)
+    text[series.isna().to_numpy()] = None
+    return _replace_ids(text)
+
+
+def _as_text(series: pd.Series) -> pd.Series:
+    """Values as stripped text (numbers as their digits), missing as None, object dtype."""
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+        whole = series.astype("Int64") if series.dtype.kind in "iu" or not (series.dropna() % 1).any() else series
+        text = whole.astype(object).map(_text, na_action="ignore")
+    elif (pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty") if series.dtype == object
+          else pd.api.types.is_string_dtype(series.dtype)):
+        text = series.astype(object).str.strip()
+    else:
+        text = series.astype(object).map(_text, na_action="ignore")
+    text = text.astype(object)
+    text[series.isna().to_numpy()] = None
+    return text
+
+
+def _stars(n: pd.Series) -> pd.Series:
+    return pd.Series("*", index=n.index, dtype=object).str.repeat(n.clip(lower=0).astype(int).tolist())
+
+
+def _mask_id_column(series: pd.Series) -> pd.Series:
+    """:func:`mask_id_number` on a whole column, vectorised."""
+    text = _as_text(series)
+    present = text.notna()
+    if not present.any():
+        return text
+    t = text[present]
+    t = t.str.replace("x$", "X", regex=True).str.replace("\uff58$", "\uff38", regex=True)
+    n = t.str.len()
+    long_ = t.str[:6] + _stars(n - 10) + t.str[-4:]
+    mid = _stars(n - 2) + t.str[-2:]
+    short = _stars(n)
+    masked = long_.where(n > 10, mid.where(n >= 6, short)).where(n > 0, "")
+    out = text.copy()
+    out[present] = masked
+    return out
+
+
+def _mask_name_column(series: pd.Series) -> pd.Series:
+    """:func:`mask_name` on a whole column, vectorised. ID numbers typed as names are masked first."""
+    text = _as_text(series)
+    present = text.notna()
+    if not present.any():
+        return text
+    t = _replace_ids(text[present])
+    ascii_ = ~t.str.contains("[^\x00-\x7f]", regex=True).astype(bool)
+    t = t.where(ascii_, t.str.replace(r"\s+", "", regex=True))
+    n = t.str.len()
+    # Chinese (and other scripts): the family name (two characters for a 复姓) and one * per character
+    keep = pd.Series(1, index=t.index).where(~((n > 2) & t.str[:2].isin(COMPOUND_SURNAMES)), 2)
+    chinese = (t.str[:1] + _stars(n - 1)).where(keep == 1, t.str[:2] + _stars(n - 2))
+    # Latin script: the first word and one * per other letter; a certificate number masked as one
+    first = t.str.partition(" ")[0]
+    rest = t.str.partition(" ")[2].str.replace(" ", "")
+    latin = first + (" " + _stars(rest.str.len())).where(rest.str.len() > 0, "")
+    number = first.str.contains("[0-9]", regex=True).astype(bool) & (first.str.len() >= 6) \
+        & ~first.str.contains(r"\*", regex=True).astype(bool)
+    latin = latin.where(~number, _mask_id_column(first) + (" " + _stars(rest.str.len())).where(rest.str.len() > 0, ""))
+    masked = latin.where(ascii_, chinese).where(n > 0, "")
+    out = text.copy()
+    out[present] = masked
+    return out
+
+
 def mask_name(value) -> str | None:
     """Reduce a person's name to the family name plus one ``*`` per other character.
 
     Two-character family names of :data:`COMPOUND_SURNAMES` are kept whole when the name is longer
-    than two characters. Latin-script names keep their first word.
+    than two characters. Latin-script names keep their first word. An ID number typed into the name
+    is masked (:func:`mask_ids_in_text`), and so is a Latin "name" that is a certificate number.
 
     Examples
     --------
     >>> mask_name("张三丰"), mask_name("李四"), mask_name("欧阳娜娜"), mask_name("诸葛亮")
     ('张**', '李*', '欧阳**', '诸葛*')
+    >>> mask_name("110117 1990 0101 123X")
+    '110117********123X'
     >>> mask_name(None) is None
     True
     """
     if _missing(value):
         return None
-    text = _text(value)
-    text = text if text.isascii() else "".join(text.split())
-    if not text:
-        return text
-    if text.isascii():
-        first, _, rest = text.partition(" ")
-        return first + (" " + "*" * len(rest.replace(" ", "")) if rest else "")
-    keep = 2 if len(text) > 2 and text[:2] in COMPOUND_SURNAMES else 1
-    return text[:keep] + "*" * (len(text) - keep)
-
-
-def _mask_text(series: pd.Series) -> pd.Series:
-    """Mask every ID-number-looking substring of a text column, vectorised."""
-    is_object = series.dtype == object
-    if is_object:
-        is_str = series.map(lambda v: isinstance(v, str)).astype(bool)
-        if not is_str.any():
-            return series
-        text = series[is_str]
-    else:
-        text = series
-    # Two passes: a match consumes the separator after it, so in "ID;ID" the second is caught next time.
-    for _ in range(2):
-        text = text.str.replace(_ID18, _MASKED18, regex=True).str.replace(_ID15, _MASKED15, regex=True)
-    if not is_object:
-        return text
-    out = series.copy()
-    out[is_str] = text
-    return out
+    return _mask_name_column(pd.Series([value], dtype=object)).iloc[0]
 
 
 def mask_frame(df: pd.DataFrame, *, full_names: bool = False) -> pd.DataFrame:
     """A copy of ``df`` with personal data masked.
 
     ``owner_id`` is masked with :func:`mask_id_number`, ``owner_name`` with :func:`mask_name` (unless
-    ``full_names``), and every 18- or 15-character ID number inside any text column (a message, a
-    list of related ids) is masked too. Geometry and other columns are left as they are.
+    ``full_names``: names are kept, ID numbers in them are not), and every ID number in any other
+    column is masked by pattern (:func:`mask_ids_in_text`): text, categorical and mixed object
+    columns, and numeric columns holding 15- or 18-digit numbers (those become text). Column names
+    are masked too. Geometry, dates and other columns are left as they are.
 
     Parameters
     ----------
@@ -195,11 +350,16 @@ def mask_frame(df: pd.DataFrame, *, full_names: bool = False) -> pd.DataFrame:
     ['张**', '110117********1234', '权利人110117********1234有两处宅基地']
     """
     out = df.copy()
+    geometry = getattr(df, "_geometry_column_name", None)
     for col in out.columns:
+        if col == geometry:
+            continue
         if col == "owner_id":
-            out[col] = pd.Series([mask_id_number(v) for v in out[col]], index=out.index, dtype=object)
+            out[col] = _mask_id_column(out[col])
         elif col == "owner_name" and not full_names:
-            out[col] = pd.Series([mask_name(v) for v in out[col]], index=out.index, dtype=object)
-        elif pd.api.types.is_string_dtype(out[col].dtype) and not isinstance(out[col].dtype, pd.CategoricalDtype):
+            out[col] = _mask_name_column(out[col])
+        else:
             out[col] = _mask_text(out[col])
-    return out
+    renamed = {c: mask_ids_in_text(c) for c in out.columns if isinstance(c, str) and c != geometry}
+    renamed = {k: v for k, v in renamed.items() if k != v}
+    return out.rename(columns=renamed) if renamed else out
