@@ -13,12 +13,25 @@ PostGIS: of the server's processes too) for the peak. Variants:
 * ``geopandas (plain)`` — the five overlays written the plain way: ``geopandas.overlay`` / ``sjoin`` on whole
   layers, no subdivision;
 * ``geofileops`` — the five overlays with geofileops (file to file, its own parallelism and subdivision);
-* ``PostGIS`` — the five overlays as SQL with GiST indexes (loading the layers is timed apart).
+* ``PostGIS`` — the five overlays as SQL with GiST indexes (loading the layers is timed apart), no
+  subdivision: how a newcomer writes them;
+* ``PostGIS + ST_Subdivide`` — what a PostGIS expert writes: the same five overlays on tables whose huge
+  polygons (eco red line, protected zones, big farmland / PBF blocks) are cut with ``ST_Subdivide(geom, 256)``
+  into tables with their own GiST index, ``ANALYZE``d; the subdivision is part of the timed SQL;
+* ``floor`` — the least work a check must do, in Python: pyogrio/Arrow read, one bulk ``STRtree.query`` per
+  pair of layers, vectorised ``shapely.intersection``/``area`` on the candidate pairs only, areas summed per
+  subject with ``numpy.bincount``, the eco red line cut into pieces of ≤ 256 vertices first (a quadtree of
+  ``shapely.clip_by_rect``). No unions, differences, attributes, findings or files: a lower bound, not a
+  check. Its six overlays: buildings × baseline farmland (01xx), × PBF, × parcels (part outside every
+  parcel), × eco red line; parcels × PBF; baseline farmland × current non-farmland;
+* ``PostGIS floor SQL`` — the floor's six overlays as SQL on the subdivided tables (``ST_Intersection`` /
+  ``ST_Area`` on an ``ST_Intersects`` join, summed per subject), for comparing like with like.
 
 The five overlays: FARM-BUILD (buildings on farmland = baseline 01xx ∪ PBF, minus valid approvals),
 HOME-PBF (parcels on PBF), HOME-COVER (building footprint share of each parcel), SET-OUTSIDE (the part of each
 building outside its parcel) and SET-REDLINE (buildings in the eco red line). Counts are reported beside the
-times as a check that every variant did the same work. No timing here is asserted anywhere.
+times as a check that every variant did the same work (the floor's six overlays have counts of their own).
+No timing here is asserted anywhere.
 """
 
 from __future__ import annotations
@@ -49,8 +62,14 @@ VARIANTS = {
     "maps": "landguard 地图+导出（全部行政村）",
     "geopandas": "geopandas.overlay/sjoin（不细分）",
     "geofileops": "geofileops",
-    "postgis": "PostGIS SQL + GiST",
+    "postgis": "PostGIS SQL + GiST（不细分）",
+    "postgis-subdivide": "PostGIS SQL + GiST + ST_Subdivide（专家写法）",
+    "floor": "floor（下限：Arrow 读 + STRtree 批量查询 + 向量化求交）",
+    "postgis-floor": "PostGIS floor SQL（同样六个叠加，细分表）",
 }
+# the floor's overlays: (name, subject layer, cover layer)
+FLOOR = ("B×FARM", "B×PBF", "B×PARCEL", "B×RED", "P×PBF", "FARM×NONFARM")
+POSTGIS_VARIANTS = ("postgis", "postgis-subdivide", "postgis-floor")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -81,14 +100,15 @@ def child_landguard(data: Path, jobs: int | None, rules=None, maps: bool = False
             "findings": int(len(result.findings))}
 
 
-def _read(data: Path):
+def _read(data: Path, extra: tuple[str, ...] = ()):
     import geopandas as gpd
     import pandas as pd
     import pyogrio
 
     gpkg = data / "district.gpkg"
     layers = {}
-    for name in ("buildings", "parcels", "landuse_baseline", "pbf", "approvals", "eco_redline", "protected_zones"):
+    for name in ("buildings", "parcels", "landuse_baseline", "pbf", "approvals", "eco_redline", "protected_zones",
+                 *extra):
         layers[name] = pyogrio.read_dataframe(gpkg, layer=name, use_arrow=True)
     zones = layers.pop("protected_zones")
     blue = zones[zones["kind"].isin(["blue_line", "water_source"])]
@@ -237,6 +257,129 @@ def child_geofileops(data: Path, jobs: int) -> dict:
     return {"steps": steps, "counts": counts}
 
 
+def quad_clip(geoms, max_vertices: int = 256, max_depth: int = 32):
+    """Cut polygons into pieces of at most ``max_vertices`` vertices by halving their boxes with
+    ``shapely.clip_by_rect`` (GEOS rectangle clipping: linear in the vertices, no noding).
+
+    The loop runs over the pieces of the few huge polygons (about ``2 n / max_vertices`` clips for ``n``
+    vertices), never over features.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> circle = shapely.Point(0, 0).buffer(100, quad_segs=2000)          # 8,001 vertices
+    >>> pieces, source = quad_clip([circle], 256)
+    >>> bool(shapely.get_num_coordinates(pieces).max() <= 256), round(float(shapely.area(pieces).sum() / circle.area), 9)
+    (True, 1.0)
+    """
+    import numpy as np
+    import shapely
+
+    geoms = np.asarray(geoms, dtype=object)
+    source = np.arange(len(geoms))
+    done_g, done_s = [], []
+    for _ in range(max_depth):
+        big = shapely.get_num_coordinates(geoms) > max_vertices
+        done_g.append(geoms[~big])
+        done_s.append(source[~big])
+        geoms, source = geoms[big], source[big]
+        if not len(geoms):
+            break
+        x0, y0, x1, y1 = shapely.bounds(geoms).T
+        wide = (x1 - x0) >= (y1 - y0)
+        xm, ym = (x0 + x1) / 2.0, (y0 + y1) / 2.0
+        lo = np.c_[x0, y0, np.where(wide, xm, x1), np.where(wide, y1, ym)]
+        hi = np.c_[np.where(wide, xm, x0), np.where(wide, y0, ym), x1, y1]
+        halves = [shapely.clip_by_rect(g, *box) for g, box in zip(geoms, lo)]
+        halves += [shapely.clip_by_rect(g, *box) for g, box in zip(geoms, hi)]
+        geoms = np.array(halves, dtype=object)
+        source = np.concatenate([source, source])
+        parts, idx = shapely.get_parts(geoms, return_index=True)
+        poly = shapely.get_type_id(parts) == shapely.GeometryType.POLYGON
+        poly &= ~shapely.is_empty(parts)
+        geoms, source = parts[poly], source[idx[poly]]
+    done_g.append(geoms)
+    done_s.append(source)
+    return np.concatenate(done_g), np.concatenate(done_s)
+
+
+def overlay_areas(left, right, threads: int = 1):
+    """Area of ``left[i] ∩ right[j]`` summed per ``left`` and per ``right`` feature: one bulk STRtree query,
+    vectorised intersections on the candidate pairs only (split over ``threads``: shapely releases the GIL).
+
+    Examples
+    --------
+    >>> import shapely
+    >>> a, b = overlay_areas([shapely.box(0, 0, 2, 2)], [shapely.box(1, 1, 3, 3), shapely.box(5, 5, 6, 6)])
+    >>> a.tolist(), b.tolist()
+    ([1.0], [1.0, 0.0])
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+    import shapely
+
+    left = np.asarray(left, dtype=object)
+    right = np.asarray(right, dtype=object)
+    li, ri = shapely.STRtree(right).query(left, predicate="intersects")
+    if threads > 1 and len(li) > 10_000:
+        bounds = np.linspace(0, len(li), threads * 4 + 1).astype(int)
+        with ThreadPoolExecutor(threads) as pool:
+            parts = pool.map(lambda k: shapely.area(shapely.intersection(left[li[bounds[k]:bounds[k + 1]]],
+                                                                         right[ri[bounds[k]:bounds[k + 1]]])),
+                             range(len(bounds) - 1))
+            area = np.concatenate(list(parts))
+    else:
+        area = shapely.area(shapely.intersection(left[li], right[ri]))
+    return (np.bincount(li, weights=area, minlength=len(left)),
+            np.bincount(ri, weights=area, minlength=len(right)))
+
+
+def child_floor(data: Path, threads: int) -> dict:
+    """The floor: read with Arrow, then the six core overlays of a check as bulk STRtree queries and
+    vectorised intersection areas on candidate pairs, the eco red line cut into pieces first."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+    import pyogrio
+    import shapely
+
+    gpkg = data / "district.gpkg"
+    names = ("buildings", "parcels", "landuse_baseline", "landuse", "pbf", "eco_redline")
+    steps, counts = {}, {}
+    t = time.perf_counter()
+    with ThreadPoolExecutor(max(threads, 1)) as pool:
+        frames = dict(zip(names, pool.map(lambda n: pyogrio.read_dataframe(
+            gpkg, layer=n, use_arrow=True, columns=["dlbm"] if n.startswith("landuse") else []), names)))
+    geoms = {n: f.geometry.to_numpy() for n, f in frames.items()}
+    base_farm = frames["landuse_baseline"]["dlbm"].astype(str).str[:2].to_numpy() == "01"
+    now_farm = frames["landuse"]["dlbm"].astype(str).str[:2].to_numpy() == "01"
+    steps["read"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    red, _ = quad_clip(geoms["eco_redline"], 256)
+    steps["red line grid"] = time.perf_counter() - t
+    b, p, pbf = geoms["buildings"], geoms["parcels"], geoms["pbf"]
+    farm = geoms["landuse_baseline"][base_farm]
+
+    def run(name, left, right, count):
+        t0 = time.perf_counter()
+        per_left, per_right = overlay_areas(left, right, threads)
+        counts[name] = int(count(per_left, per_right))
+        steps[name] = time.perf_counter() - t0
+
+    run("B×FARM", b, farm, lambda a, _: (a >= MIN_AREA).sum())
+    run("B×PBF", b, pbf, lambda a, _: (a >= MIN_AREA).sum())
+    b_area = shapely.area(b)
+    run("B×PARCEL", b, p, lambda a, _: (b_area - a >= MIN_AREA).sum())  # part outside every parcel
+    run("B×RED", b, red, lambda a, _: (a >= MIN_AREA).sum())
+    run("P×PBF", p, pbf, lambda a, _: (a >= MIN_AREA).sum())
+    run("FARM×NONFARM", farm, geoms["landuse"][~now_farm], lambda a, _: (a >= MIN_AREA).sum())
+    return {"steps": steps, "counts": counts, "red_pieces": int(len(red)),
+            "red_valid": bool(shapely.is_valid(red).all()),
+            "red_area_ratio": float(shapely.area(red).sum() / shapely.area(geoms["eco_redline"]).sum())}
+
+
 _SQL = {
     "FARM-BUILD": """
         WITH onfarm AS (
@@ -272,18 +415,70 @@ _SQL = {
 }
 
 
-def child_postgis(data: Path, url: str) -> dict:
-    """Load the layers into PostGIS (timed apart), then the five overlays as SQL with GiST indexes."""
+# what a PostGIS expert writes: the same overlays against subdivided tables of the huge polygons
+_SQL_SUBDIVIDE = {
+    rule: query.replace("JOIN farm f", "JOIN farm_sub f").replace("JOIN pbf f", "JOIN pbf_sub f")
+    .replace("JOIN redline_zones r", "JOIN zones_sub r")
+    for rule, query in _SQL.items()}
+
+# the floor's six overlays as SQL (areas summed per subject; cover tables subdivided where they are huge)
+_SQL_FLOOR = {
+    "B×FARM": """
+        SELECT count(*) FROM (
+          SELECT b.building_id, sum(ST_Area(ST_Intersection(b.geom, f.geom))) AS a
+          FROM buildings b JOIN farm_base f ON ST_Intersects(b.geom, f.geom) GROUP BY b.building_id) x
+        WHERE a >= {min_area}""",
+    "B×PBF": """
+        SELECT count(*) FROM (
+          SELECT b.building_id, sum(ST_Area(ST_Intersection(b.geom, f.geom))) AS a
+          FROM buildings b JOIN pbf_sub f ON ST_Intersects(b.geom, f.geom) GROUP BY b.building_id) x
+        WHERE a >= {min_area}""",
+    "B×PARCEL": """
+        SELECT count(*) FROM (
+          SELECT b.building_id,
+                 ST_Area(b.geom) - COALESCE(sum(ST_Area(ST_Intersection(b.geom, p.geom))), 0) AS outside
+          FROM buildings b LEFT JOIN parcels p ON ST_Intersects(b.geom, p.geom) GROUP BY b.building_id, b.geom) x
+        WHERE outside >= {min_area}""",
+    "B×RED": """
+        SELECT count(*) FROM (
+          SELECT b.building_id, sum(ST_Area(ST_Intersection(b.geom, r.geom))) AS a
+          FROM buildings b JOIN eco_sub r ON ST_Intersects(b.geom, r.geom) GROUP BY b.building_id) x
+        WHERE a >= {min_area}""",
+    "P×PBF": """
+        SELECT count(*) FROM (
+          SELECT p.parcel_id, sum(ST_Area(ST_Intersection(p.geom, f.geom))) AS a
+          FROM parcels p JOIN pbf_sub f ON ST_Intersects(p.geom, f.geom) GROUP BY p.parcel_id) x
+        WHERE a >= {min_area}""",
+    "FARM×NONFARM": """
+        SELECT count(*) FROM (
+          SELECT f.fid, sum(ST_Area(ST_Intersection(f.geom, n.geom))) AS a
+          FROM farm_base f JOIN nonfarm_now n ON ST_Intersects(f.geom, n.geom) GROUP BY f.fid) x
+        WHERE a >= {min_area}""",
+}
+
+# run by the expert variants after loading, timed: huge polygons cut to ≤ 256 vertices (the eco red line once,
+# reused for the red-line zones), each piece table with its GiST index, analysed
+_SUBDIVIDE = {
+    "eco_sub": "SELECT ST_Subdivide(geom, 256) AS geom FROM eco_redline",
+    "zones_sub": "SELECT geom FROM eco_sub UNION ALL SELECT ST_Subdivide(geom, 256) AS geom FROM blue_zones",
+    "farm_sub": "SELECT ST_Subdivide(geom, 256) AS geom FROM farm",
+    "pbf_sub": "SELECT pbf_id, ST_Subdivide(geom, 256) AS geom FROM pbf",
+}
+_SUBDIVIDE_FOR = {"postgis-subdivide": ("eco_sub", "zones_sub", "farm_sub", "pbf_sub"),
+                  "postgis-floor": ("eco_sub", "pbf_sub")}
+
+
+def _load_postgis(data: Path, url: str, floor_tables: bool = False) -> None:
+    """Every layer the PostGIS variants use, by COPY, each with a GiST index and ANALYZE."""
     import psycopg
 
     from tests.postgis_server import load_frame
 
-    steps, counts = {}, {}
-    t = time.perf_counter()
-    L = _read(data)
+    L = _read(data, extra=("landuse",) if floor_tables else ())
     ap = L["approvals"]
     ap = ap.assign(valid=ap.index.isin(_valid_approvals(ap).index))
-    for name, frame in {**L, "approvals": ap}.items():
+    blue = L["redline_zones"].iloc[len(L["eco_redline"]):]  # the red-line zones besides the eco red line
+    for name, frame in {**L, "approvals": ap, "blue_zones": blue}.items():
         load_frame(url, frame, name)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("DROP TABLE IF EXISTS farm")
@@ -291,13 +486,48 @@ def child_postgis(data: Path, url: str) -> dict:
                      "UNION ALL SELECT geom FROM pbf")
         conn.execute("CREATE INDEX ON farm USING gist (geom)")
         conn.execute("ANALYZE farm")
+        if floor_tables:
+            conn.execute("DROP TABLE IF EXISTS farm_base, nonfarm_now")
+            conn.execute("CREATE TABLE farm_base AS SELECT row_number() OVER () AS fid, geom "
+                         "FROM landuse_baseline WHERE left(dlbm, 2) = '01'")
+            conn.execute("CREATE TABLE nonfarm_now AS SELECT geom FROM landuse WHERE left(dlbm, 2) <> '01'")
+            for t in ("farm_base", "nonfarm_now"):
+                conn.execute(f"CREATE INDEX ON {t} USING gist (geom)")
+                conn.execute(f"ANALYZE {t}")
+
+
+def child_postgis(data: Path, url: str, variant: str = "postgis") -> dict:
+    """Load the layers into PostGIS (timed apart), then the overlays as SQL with GiST indexes: ``postgis`` the
+    five overlays on the tables as loaded; ``postgis-subdivide`` the five overlays after ``ST_Subdivide``;
+    ``postgis-floor`` the floor's six overlays after ``ST_Subdivide``."""
+    import psycopg
+
+    steps, counts = {}, {}
+    t = time.perf_counter()
+    _load_postgis(data, url, floor_tables=variant == "postgis-floor")
     steps["load"] = time.perf_counter() - t
+    queries = {"postgis": _SQL, "postgis-subdivide": _SQL_SUBDIVIDE, "postgis-floor": _SQL_FLOOR}[variant]
     with psycopg.connect(url, autocommit=True) as conn:
-        for rule, query in _SQL.items():
+        if variant != "postgis":
+            t = time.perf_counter()
+            per_table = {}
+            for table in _SUBDIVIDE_FOR[variant]:
+                t1 = time.perf_counter()
+                conn.execute(f"DROP TABLE IF EXISTS {table}")
+                conn.execute(f"CREATE TABLE {table} AS {_SUBDIVIDE[table]}")
+                conn.execute(f"CREATE INDEX ON {table} USING gist (geom)")
+                conn.execute(f"ANALYZE {table}")
+                per_table[table] = time.perf_counter() - t1
+            steps["ST_Subdivide + GiST + ANALYZE"] = time.perf_counter() - t
+            counts["eco_sub pieces"] = int(conn.execute("SELECT count(*) FROM eco_sub").fetchone()[0])
+        for rule, query in queries.items():
             t = time.perf_counter()
             counts[rule] = int(conn.execute(query.format(min_area=MIN_AREA, cover_max=COVER_MAX)).fetchone()[0])
             steps[rule] = time.perf_counter() - t
-    return {"steps": steps, "counts": counts, "excluded_from_time": ["load"]}
+    res = {"steps": steps, "counts": counts, "excluded_from_time": ["load"]}
+    if variant != "postgis":
+        res["subdivide_seconds"] = per_table
+    return res
 
 
 def child_main(args) -> int:
@@ -313,8 +543,10 @@ def child_main(args) -> int:
         res = child_geopandas(data)
     elif args.child == "geofileops":
         res = child_geofileops(data, args.jobs or os.cpu_count() or 1)
-    elif args.child == "postgis":
-        res = child_postgis(data, args.url)
+    elif args.child in POSTGIS_VARIANTS:
+        res = child_postgis(data, args.url, args.child)
+    elif args.child == "floor":
+        res = child_floor(data, args.jobs or os.cpu_count() or 1)
     else:
         raise SystemExit(f"unknown variant {args.child}")
     res["maxrss"] = _maxrss_mb()
@@ -377,6 +609,7 @@ def run_variant(name: str, data: Path, jobs: int | None, timeout: float, url: st
     if url:
         cmd += ["--url", url]
     peak = [0.0]
+    load_start = os.getloadavg()[0]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
                             env={**os.environ, "PYTHONPATH": pythonpath})
@@ -399,13 +632,14 @@ def run_variant(name: str, data: Path, jobs: int | None, timeout: float, url: st
     wall = time.perf_counter() - t0
     stop.set()
     thread.join()
-    row = {"variant": name, "wall": wall, "peak_mb": peak[0], "timed_out": timed_out, "ok": False}
+    row = {"variant": name, "wall": wall, "peak_mb": peak[0], "timed_out": timed_out, "ok": False,
+           "load": [load_start, os.getloadavg()[0]]}
     line = [ln for ln in out.splitlines() if ln.startswith("RESULT ")]
     if line and not timed_out:
         row.update(json.loads(line[-1][7:]))
         row["ok"] = proc.returncode == 0
         excluded = sum(row["steps"].get(k, 0.0) for k in row.get("excluded_from_time", []))
-        row["time"] = sum(row["steps"].values()) - excluded if name == "postgis" else wall
+        row["time"] = (sum(row["steps"].values()) - excluded if name in POSTGIS_VARIANTS + ("floor",) else wall)
         if name == "maps":
             row["time"] = row["steps"]["maps+exports"]
     else:
@@ -449,23 +683,68 @@ def table(rows: list[dict], meta: dict, jobs, header: str) -> str:
     ref = {r["variant"]: r for r in rows if r.get("ok")}
     base = ref.get("landguard-overlays")
     full = ref.get("landguard")
+    floor = ref.get("floor")
+
+    def ratio(r, to, digits=1):
+        if not to:
+            return "–"
+        if r.get("ok"):
+            return f"{r['time'] / to['time']:.{digits}f}"
+        return f"> {r['wall'] / to['time']:.0f}" if r.get("timed_out") else "–"
+
+    def load(r):
+        la = r.get("load")
+        return f"{la[0]:.1f}–{la[1]:.1f}" if la else "–"
+
     lines = [header, "",
-             "| variant | wall s | peak memory MB | × landguard overlays | × landguard check | "
+             "| variant | s | peak memory MB | load avg | × floor | × landguard overlays | × landguard check | "
              + " | ".join(OVERLAYS) + " |",
-             "|---|---:|---:|---:|---:|" + "---:|" * len(OVERLAYS)]
+             "|---|---:|---:|---:|---:|---:|---:|" + "---:|" * len(OVERLAYS)]
     for r in rows:
-        t = _fmt_s(r)
-        ratio = (f"{r['time'] / base['time']:.1f}" if base and r.get("ok") else
-                 (f"> {r['wall'] / base['time']:.0f}" if base and r.get("timed_out") else "–"))
-        ratio_full = (f"{r['time'] / full['time']:.2f}" if full and r.get("ok") else
-                      (f"> {r['wall'] / full['time']:.0f}" if full and r.get("timed_out") else "–"))
         counts = r.get("counts", {})
         label = VARIANTS[r["variant"]] + (" †" if r.get("merged") else "")
-        lines.append(f"| {label} | {t} | {r['peak_mb']:.0f} | {ratio} | {ratio_full} | "
+        lines.append(f"| {label} | {_fmt_s(r)} | {r['peak_mb']:.0f} | {load(r)} | {ratio(r, floor)} | "
+                     f"{ratio(r, base)} | {ratio(r, full, 2)} | "
                      + " | ".join(str(counts.get(o, "–")) for o in OVERLAYS) + " |")
     if any(r.get("merged") for r in rows):
         lines.append("")
         lines.append("† measured in an earlier run on the same data and machine (`--merge`).")
+    with_floor = [r for r in rows if r.get("ok") and any(o in r.get("counts", {}) for o in FLOOR)]
+    if with_floor:
+        lines += ["", "The floor's six overlays (seconds / subjects with an overlap ≥ 1 m²; B×PARCEL: buildings "
+                  "with ≥ 1 m² outside every parcel):", "",
+                  "| variant | read / load | cut huge polygons | " + " | ".join(FLOOR) + " | total |",
+                  "|---|---:|---:|" + "---:|" * len(FLOOR) + "---:|"]
+        for r in with_floor:
+            st, c = r["steps"], r["counts"]
+            cut = st.get("red line grid", st.get("ST_Subdivide + GiST + ANALYZE"))
+            read = st.get("read", st.get("load"))
+            read_s = f"{read:.1f}" + (" (not in total)" if "load" in r.get("excluded_from_time", []) else "")
+            lines.append(f"| {VARIANTS[r['variant']]} | {read_s} | {cut:.1f} | "
+                         + " | ".join(f"{st[o]:.2f} / {c[o]}" for o in FLOOR) + f" | {r['time']:.1f} |")
+    targets = []
+    if full and floor:
+        targets.append(f"- full check ÷ floor: {full['time']:.1f} s ÷ {floor['time']:.1f} s = "
+                       f"**{full['time'] / floor['time']:.1f}×** (target ≤ 3×)")
+    if base and floor:
+        targets.append(f"- landguard's five overlays ÷ floor: {base['time']:.1f} s ÷ {floor['time']:.1f} s = "
+                       f"{base['time'] / floor['time']:.1f}×")
+    sub = ref.get("postgis-subdivide")
+    if base and sub:
+        targets.append(f"- landguard's five overlays (`check --rule`, read included) against PostGIS + ST_Subdivide "
+                       f"(SQL only): {base['time']:.1f} s against {sub['time']:.1f} s = "
+                       f"**{sub['time'] / base['time']:.2f}×** in landguard's favour" if sub["time"] >= base["time"]
+                       else f"- landguard's five overlays (`check --rule`, read included) against PostGIS + "
+                       f"ST_Subdivide (SQL only): {base['time']:.1f} s against {sub['time']:.1f} s: **PostGIS "
+                       f"{base['time'] / sub['time']:.2f}× faster** (target: landguard faster)")
+    pf = ref.get("postgis-floor")
+    if floor and pf:
+        targets.append(f"- floor in Python against the same six overlays in PostGIS + ST_Subdivide: "
+                       f"{floor['time']:.1f} s against {pf['time']:.1f} s")
+    if full:
+        targets.append(f"- full check peak memory: {full['peak_mb']:.0f} MB (target ≤ 2048 MB)")
+    if targets:
+        lines += ["", "Targets (issue 13):", ""] + targets
     lines.append("")
     lines.append("Per step (seconds):")
     lines.append("")
@@ -473,6 +752,9 @@ def table(rows: list[dict], meta: dict, jobs, header: str) -> str:
         if r.get("steps"):
             steps = ", ".join(f"{k} {v:.1f}" for k, v in r["steps"].items())
             lines.append(f"- {VARIANTS[r['variant']]}: {steps}")
+            if r.get("subdivide_seconds"):
+                lines.append("  - ST_Subdivide + GiST + ANALYZE per table: "
+                             + ", ".join(f"{k} {v:.1f}" for k, v in r["subdivide_seconds"].items()))
             if r.get("rule_seconds"):
                 top = sorted(r["rule_seconds"].items(), key=lambda kv: -kv[1])[:6]
                 lines.append("  - slowest rules (seconds summed over workers): "
@@ -520,7 +802,7 @@ def main(argv=None) -> int:
     try:
         for name in variants:
             url, extra = None, None
-            if name == "postgis":
+            if name in POSTGIS_VARIANTS:
                 from tests.postgis_server import PostgisServer, missing_binaries_message
 
                 if missing_binaries_message():
@@ -561,11 +843,13 @@ def _write(rows: list[dict], meta: dict, desc: str, args, end_load: float | None
               f"(`benchmarks/generate.py --villages {meta['villages']}`).\n\n"
               f"Machine: {desc}; load average at end {end_load if end_load is not None else float('nan'):.1f}. "
               f"landguard and geofileops with {args.jobs or os.cpu_count()} processes.\n\n"
-              "Times are wall seconds including reading the GeoPackage, except PostGIS (SQL only; loading is "
-              "listed per step) and maps+exports (maps and exports only; the check before them is listed per "
+              "Times are wall seconds including reading the GeoPackage, except PostGIS (SQL only, ST_Subdivide "
+              "included; loading is listed per step), the floor (its read and overlays, measured inside the "
+              "process: no interpreter start or imports) and maps+exports (maps and exports only; the check before them is listed per "
               "step). Peak memory is the largest total proportional set size (PSS: a page shared by n processes "
               "counts 1/n in each) of the variant's process tree (and of the PostgreSQL server's processes for "
-              "PostGIS), sampled every 0.2 s.")
+              "PostGIS), sampled every 0.2 s. Load avg: the 1-minute load average when the variant started and "
+              "ended (2 cores; other engineers' work included).")
     text = table(rows, meta, args.jobs, header)
     print(text)
     if args.append and args.out.exists():
