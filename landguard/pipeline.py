@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
+from urllib.parse import quote
 
 import geopandas as gpd
 import pandas as pd
@@ -272,7 +273,9 @@ def write_maps(district: District, findings: gpd.GeoDataFrame, out_dir: str | os
     from layers.landuse import is_farmland
     from layers.privacy import mask_frame
     from maps import render_index, render_village_map
+    from maps.filenames import path_in
 
+    stems = _file_stems(district)  # two villages with one file name: refused before anything is written
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     survey = district.get("landuse_baseline") if "landuse_baseline" in district else district["landuse"]
@@ -300,17 +303,27 @@ def write_maps(district: District, findings: gpd.GeoDataFrame, out_dir: str | os
             if role in layers and layers[role] is not None:
                 layers[role] = mask_frame(layers[role], full_names=full_names)
         own = mask_frame(findings[(findings["village_id"] == vid).to_numpy()], full_names=full_names)
-        return render_village_map(layers, own, _village_record(district, vid), out_dir / f"{vid}.html",
-                                  ortho=ortho[vid], basemaps=cfg.basemaps, tianditu_tk=cfg.tianditu_tk)
+        return render_village_map(layers, own, _village_record(district, vid),
+                                  path_in(out_dir, stems[vid], ".html"), ortho=ortho[vid],
+                                  basemaps=cfg.basemaps, tianditu_tk=cfg.tianditu_tk)
 
     from .parallel import map_villages
 
     paths = map_villages(draw, ids, _jobs_for(jobs, ids), progress=progress)
     table = village_counts(findings, district.villages)
     table = table[table["village_id"].isin(ids)].copy()
-    table["href"] = table["village_id"].map(lambda v: f"{v}.html")
+    table["href"] = [quote(f"{stems[v]}.html", safe="") for v in table["village_id"].astype(str)]
     paths["index"] = render_index(table, out_dir / "index.html")
     return paths
+
+
+def _file_stems(district: District) -> dict[str, str]:
+    """Each village's file-name stem (:func:`maps.filenames.file_stem`); refuses two villages sharing one."""
+    from maps.filenames import check_unique_stems
+
+    v = district.villages
+    return check_unique_stems(v["village_id"].astype(str).tolist(), v["name"].tolist(),
+                              source="villages 图层 village_id 列")
 
 
 def _raster_box(path, crs):
@@ -355,6 +368,8 @@ def write_exports(district: District, findings: gpd.GeoDataFrame, out_dir: str |
     """
     from maps.exports import export_village
 
+    _file_stems(district)  # two villages with one file name: refused before anything is written
+    names = dict(zip(district.villages["village_id"].astype(str), district.villages["name"]))
     ids = _village_ids(district, villages)
     one = _jobs_for(jobs, ids) == 1
 
@@ -364,7 +379,8 @@ def write_exports(district: District, findings: gpd.GeoDataFrame, out_dir: str |
             if progress and one:
                 progress(f"导出 {vid}")
             out[vid] = export_village(findings, out_dir, vid, parcels=district.get("parcels"),
-                                      buildings=district.get("buildings"), full_names=full_names, crs=crs)
+                                      buildings=district.get("buildings"), full_names=full_names, crs=crs,
+                                      name=names.get(vid))
         return out
 
     from .parallel import map_villages

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import json
-import re
 import sqlite3
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -28,6 +27,8 @@ from layers.privacy import mask_frame
 from spatial.atomic import atomic_path
 from spatial.errors import CRSError, LayerError, OutputError
 
+from .filenames import file_stem, path_in
+
 __all__ = ["GEOJSON_PROPERTIES", "FAMILY_COLOURS", "export_geojson", "export_gpkg", "export_kml", "export_village"]
 
 #: The properties a field app shows, in order (GeoJSON properties, KML description).
@@ -41,7 +42,6 @@ FAMILY_COLOURS: dict[str, str] = {"farmland": "#d7301f", "homestead": "#fd8d3c",
 _DECIMALS = 7  # RFC 7946 §11.2: about 1 cm
 _ROUND = {"area_m2": 2, "area_mu": 4, "measured": 3, "limit": 3}
 _KML_NS = "http://www.opengis.net/kml/2.2"
-_UNSAFE = re.compile(r'[\\/:*?"<>|\s]+')
 
 
 # -- shared helpers --------------------------------------------------------------------------------
@@ -350,8 +350,12 @@ def _of_village(frame: gpd.GeoDataFrame | None, village_id: str, name: str) -> g
 
 def export_village(findings: gpd.GeoDataFrame, out_dir: str | Path, village_id: str, *,
                    parcels: gpd.GeoDataFrame | None = None, buildings: gpd.GeoDataFrame | None = None,
-                   full_names: bool = False, crs: Literal["wgs84", "working"] = "wgs84") -> dict[str, Path]:
+                   full_names: bool = False, crs: Literal["wgs84", "working"] = "wgs84",
+                   name: str | None = None) -> dict[str, Path]:
     """Write one village's field files: ``<village_id>.geojson``, ``.gpkg`` and ``.kml``.
+
+    The file names come from :func:`maps.filenames.file_stem` (path separators and characters that
+    Windows or Android refuse become ``_``, long ids are shortened) and always stay inside ``out_dir``.
 
     Parameters
     ----------
@@ -367,6 +371,8 @@ def export_village(findings: gpd.GeoDataFrame, out_dir: str | Path, village_id: 
         Keep owners' names in full (ID numbers stay masked).
     crs : {"wgs84", "working"}
         CRS of the GeoPackage (GeoJSON and KML are always WGS84).
+    name : str, optional
+        The village's name (for :data:`maps.filenames.NAME_IN_FILE_NAMES`).
 
     Returns
     -------
@@ -391,11 +397,11 @@ def export_village(findings: gpd.GeoDataFrame, out_dir: str | Path, village_id: 
         raise OutputError(f"{out_dir}: cannot create the folder ({exc.strerror or exc})") from None
     findings = _checked(findings, ["village_id"])
     own = findings[(findings["village_id"].astype(object) == village_id).to_numpy()]
-    stem = _UNSAFE.sub("_", str(village_id)) or "village"
+    stem = file_stem(village_id, name)
     return {
-        "geojson": export_geojson(own, out_dir / f"{stem}.geojson"),
-        "gpkg": export_gpkg(own, out_dir / f"{stem}.gpkg", parcels=_of_village(parcels, village_id, "parcels"),
+        "geojson": export_geojson(own, path_in(out_dir, stem, ".geojson")),
+        "gpkg": export_gpkg(own, path_in(out_dir, stem, ".gpkg"), parcels=_of_village(parcels, village_id, "parcels"),
                             buildings=_of_village(buildings, village_id, "buildings"), crs=crs,
                             full_names=full_names),
-        "kml": export_kml(own, out_dir / f"{stem}.kml"),
+        "kml": export_kml(own, path_in(out_dir, stem, ".kml")),
     }

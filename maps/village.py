@@ -5,6 +5,13 @@ the file; only basemap tiles come from the network, and without them every layer
 plain background. Geometries are simplified within 0.2 m in the metric working CRS, then converted
 to WGS84 and rounded to 7 decimals (about 1 cm). Every attribute value is HTML-escaped in Python
 before it reaches the page.
+
+No data passes through a template engine. folium/branca render a page with Jinja and then parse the
+output of each element's macros again as Jinja source, so text such as ``{{ 7*7 }}`` or ``{#`` in an
+attribute would be evaluated (or crash the run). Every piece of data (GeoJSON with its popups, the
+panel, the legend, layer names, options) therefore enters the folium tree as an opaque placeholder
+(:class:`_Slots`), and the real text is put in place of the placeholders in one pass after the template
+stage, when the page is already plain text.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import html
 import math
 import os
 import re
+import secrets
 import warnings
 from datetime import date, datetime
 from pathlib import Path
@@ -32,7 +40,7 @@ from pyproj import CRS
 
 from analyses.registry import FAMILIES
 from spatial.crs import gk3_zone_crs
-from spatial.errors import CRSError, DataQualityWarning, LayerError, RasterError
+from spatial.errors import CRSError, DataQualityWarning, LayerError, OutputError, RasterError
 from spatial.units import M2_PER_MU
 
 from .basemaps import DEFAULT_BASEMAPS, basemap_layers
@@ -56,6 +64,56 @@ _DASH = "—"
 # --------------------------------------------------------------------------------------------------
 # folium elements
 # --------------------------------------------------------------------------------------------------
+class _Slots:
+    """Data kept out of the template stage: a placeholder goes into the folium tree, the text comes after.
+
+    A placeholder is ``LGSLOT<nonce>X<n>Z`` (letters and digits only, so JSON, HTML escaping and Jinja
+    leave it alone; the nonce is new for every page). :meth:`fill` replaces every placeholder in one
+    regular-expression pass, so text put in is never scanned again.
+
+    Examples
+    --------
+    >>> slots = _Slots()
+    >>> page = f"var a = {slots.put('{{ 7*7 }}')};"
+    >>> "{{" in page, slots.fill(page)
+    (False, 'var a = {{ 7*7 }};')
+    """
+
+    def __init__(self) -> None:
+        self._nonce = secrets.token_hex(8)
+        self._values: list[str] = []
+        self._pattern = re.compile(f"LGSLOT{self._nonce}X([0-9]+)Z")
+
+    def put(self, text: str) -> str:
+        """The placeholder of ``text`` (kept as is)."""
+        self._values.append(str(text))
+        return f"LGSLOT{self._nonce}X{len(self._values) - 1}Z"
+
+    def put_json(self, obj) -> str:
+        """The placeholder of ``obj`` as script-safe JSON (:func:`maps.offline.script_json`)."""
+        return self.put(script_json(obj))
+
+    def put_name(self, name: str) -> str:
+        """A layer name: folium writes it as a JSON string (``{{ name|tojson }}``); the placeholder stands
+        for the string's content, filled in JSON-escaped."""
+        return self.put(script_json(str(name))[1:-1])
+
+    def fill(self, page: str) -> str:
+        """``page`` with every placeholder replaced by its text; each placeholder must appear."""
+        seen: set[int] = set()
+
+        def value(match: re.Match) -> str:
+            k = int(match.group(1))
+            seen.add(k)
+            return self._values[k]
+
+        out = self._pattern.sub(value, page)
+        if len(seen) != len(self._values):
+            raise OutputError(f"village map: {len(self._values) - len(seen)} piece(s) of data did not reach "
+                              "the page (a map element dropped its placeholder); report this")
+        return out
+
+
 class _Raw(Element):
     """Text placed as is (no Jinja: vendored code may contain ``{{``)."""
 
@@ -107,7 +165,10 @@ def _asset_data_uri(relpath: str) -> str:
 
 
 class _GeoLayer(Layer):
-    """An overlay drawn by ``LandguardMap.geoLayer`` (keeps its WGS84 data for GCJ-02 redraws)."""
+    """An overlay drawn by ``LandguardMap.geoLayer`` (keeps its WGS84 data for GCJ-02 redraws).
+
+    The name, the data and the options go into ``slots``; the element holds only their placeholders.
+    """
 
     _template = Template(
         """
@@ -118,11 +179,11 @@ class _GeoLayer(Layer):
         """
     )
 
-    def __init__(self, name: str, data: str, opts: dict, *, show: bool = True):
-        super().__init__(name=name, overlay=True, control=True, show=show)
+    def __init__(self, name: str, data: str, opts: dict, slots: _Slots, *, show: bool = True):
+        super().__init__(name=slots.put_name(name), overlay=True, control=True, show=show)
         self._name = "LandguardLayer"
-        self.data = data
-        self.opts = script_json(opts)
+        self.data = slots.put(data)
+        self.opts = slots.put_json(opts)
 
 
 class _ImageLayer(Layer):
@@ -509,7 +570,8 @@ def _village_bounds_metric(layers: Mapping[str, gpd.GeoDataFrame], village_id: s
     return frame.total_bounds, frame.crs
 
 
-def _context_layers(layers: Mapping[str, gpd.GeoDataFrame]) -> tuple[list[tuple[str, _GeoLayer]], list]:
+def _context_layers(layers: Mapping[str, gpd.GeoDataFrame], slots: _Slots
+                    ) -> tuple[list[tuple[str, _GeoLayer]], list]:
     """One overlay per non-empty context role, bottom to top, and their WGS84 bounds."""
     roles = [r for r in CONTEXT_ORDER if r in layers] + [r for r in layers if r not in CONTEXT_ORDER]
     out: list[tuple[str, _GeoLayer]] = []
@@ -531,12 +593,13 @@ def _context_layers(layers: Mapping[str, gpd.GeoDataFrame]) -> tuple[list[tuple[
         style["className"] = "lg-ctx"
         label = f"{_swatch(context_style(role))}{html.escape(layer_label(role))}（{len(frame)}）"
         layer = _GeoLayer(label, _collection(geoms, [{"v": v} for v in values]),
-                          {"style": style, "kind": "context", "popup": spec, "z": 360 + min(z, 25)})
+                          {"style": style, "kind": "context", "popup": spec, "z": 360 + min(z, 25)}, slots)
         out.append((role, layer))
     return out, bounds
 
 
-def _finding_layers(findings: gpd.GeoDataFrame, drawn: np.ndarray) -> tuple[list[_GeoLayer], list[str], list]:
+def _finding_layers(findings: gpd.GeoDataFrame, drawn: np.ndarray, slots: _Slots
+                    ) -> tuple[list[_GeoLayer], list[str], list]:
     """One overlay per finding family (findings without geometry are only listed), the families, bounds."""
     if len(findings) == 0:
         return [], [], []
@@ -564,7 +627,7 @@ def _finding_layers(findings: gpd.GeoDataFrame, drawn: np.ndarray) -> tuple[list
                  f"{html.escape(FAMILY_LABELS.get(family, family))}问题（{len(idx)}）")
         out.append(_GeoLayer(label, _collection(geoms[idx], props),
                              {"style": style, "weights": dict(SEVERITY_WEIGHTS), "kind": "finding",
-                              "z": 390 + min(j, 8)}))
+                              "z": 390 + min(j, 8)}, slots))
     return out, families, bounds
 
 
@@ -627,10 +690,11 @@ def render_village_map(
         raise LayerError(f"village {village['village_id']}: findings is None; pass an empty findings frame instead")
     out_path = Path(out_path)
 
-    contexts, context_bounds = _context_layers(layers)
+    slots = _Slots()  # every piece of data waits here until the template stage is over
+    contexts, context_bounds = _context_layers(layers, slots)
     findings_m = _metric(findings, "findings") if len(findings) else findings
     drawn = _valid_mask(findings_m) if len(findings_m) else np.zeros(0, dtype=bool)
-    finding_layers, families, finding_bounds = _finding_layers(findings_m, drawn)
+    finding_layers, families, finding_bounds = _finding_layers(findings_m, drawn, slots)
 
     own = _village_bounds_metric(layers, village["village_id"])
     if own is not None:
@@ -658,7 +722,8 @@ def render_village_map(
     m.default_js = [("leaflet", _CDN_LEAFLET_JS)]
     m.default_css = [("leaflet_css", _CDN_LEAFLET_CSS)]
     title = f"{village['township']} {village['name']}（{village['village_id']}）问题核查图"
-    m.get_root().header.add_child(_Raw(f"<title>{html.escape(str(title))}</title>"), name="title")
+    m.get_root().header.add_child(_Raw(f"<title>{slots.put(html.escape(str(title)))}</title>"),
+                                  name="title")
     m.add_child(_Runtime())
     for child in [*basemap_layers(basemaps, tianditu_tk), *([ortho_layer] if ortho_layer else []),
                   *(layer for _, layer in contexts), *finding_layers]:
@@ -672,10 +737,11 @@ def render_village_map(
     panel = _panel_html(village, findings_m, drawn)
     legend = _legend_html(families, [role for role, _ in contexts], ortho_layer is not None)
     fit_bounds = [[round(south, 7), round(west, 7)], [round(north, 7), round(east, 7)]]
-    m.add_child(_Script(f"LandguardMap.panel(__MAP__, {script_json(panel)});", name="LandguardPanel"))
-    m.add_child(_Script(f"LandguardMap.legend(__MAP__, {script_json(legend)});", name="LandguardLegend"))
+    m.add_child(_Script(f"LandguardMap.panel(__MAP__, {slots.put_json(panel)});", name="LandguardPanel"))
+    m.add_child(_Script(f"LandguardMap.legend(__MAP__, {slots.put_json(legend)});", name="LandguardLegend"))
     m.add_child(_Script(f"LandguardMap.ready(__MAP__, {script_json(fit_bounds)});", name="LandguardReady"))
 
     page = inline_assets(m.get_root().render(), source=str(out_path))
     page = page.replace("<html>", '<html lang="zh-CN">', 1)
+    page = slots.fill(page)  # the data, after every template and regular expression has run
     return write_text_atomic(out_path, page)

@@ -6,6 +6,7 @@ import click
 
 from analyses.compare import read_findings
 from maps.exports import export_village
+from maps.filenames import check_unique_stems
 from spatial.errors import LayerError
 
 from .options import config_opt, data_opt, findings_opt, full_names_opt, out_opt, village_opt
@@ -50,9 +51,14 @@ def command(findings, data, config, out, villages, full_names, crs):
             raise LayerError(f"--village {unknown[0]}: not a village_id of the findings or of the villages layer "
                              f"(e.g. {', '.join(sorted(known)[:3])})")
     names = frame.drop_duplicates("village_id").set_index("village_id")["village"].astype(object)
+    # two villages with one file name would overwrite each other: refused before anything is written
+    every = list(dict.fromkeys([*present, *sorted(known or (), key=str)]))
+    check_unique_stems(every, [names.get(v) for v in every],
+                       source="villages 图层 village_id 列" if known is not None else f"{findings}：village_id 列")
     total = 0
     for vid in chosen:
-        files = export_village(frame, out, vid, parcels=parcels, buildings=buildings, full_names=full_names, crs=crs)
+        files = export_village(frame, out, vid, parcels=parcels, buildings=buildings, full_names=full_names, crs=crs,
+                               name=names.get(vid))
         count = int((frame["village_id"] == vid).sum())
         total += count
         name = names.get(vid)
