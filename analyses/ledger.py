@@ -2,7 +2,13 @@
 
 Sheets: ``汇总`` (a summary by township and village), one sheet per rule family with a row per
 finding, and ``未匹配`` once a returned field file holds rows the ledger has no case for. The ledger
-is an office document: owners' names and ID numbers stay in full (field exports mask them).
+is an office document: owners' names stay in full, but no ID number is ever written in clear.
+
+Every cell is written by one function, :func:`_put`: text from the data (ids, names, messages, what
+the field team returns) is always stored as a string cell, never as a formula, whatever it starts with
+(``=HYPERLINK(...)``, ``+``, ``-``, ``@``), and every ID number inside it is masked
+(:func:`layers.privacy.mask_ids_in_text`); only numbers we compute (areas, measures, counts) and dates
+are stored as numbers.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from layers.privacy import mask_ids_in_text
 from layers.roles import ROLES
 from spatial.atomic import atomic_path
 from spatial.errors import LayerError, OutputError
@@ -60,6 +67,12 @@ COLUMN_LABELS: dict[str, str] = {
 _SHEET_COLUMNS = ["case_id", "rule_id", "rule_name", "severity", "township", "village", "subject_layer",
                   "subject_id", "related_ids", "measured", "limit", "unit", "area_m2", "area_mu", "status",
                   "basis", "message", "change", *VERIFICATION_COLUMNS]
+# Columns that may hold numbers (figures we compute) or dates; every other column is text, whatever its type.
+_NOT_TEXT = {"measured", "limit", "area_m2", "area_mu", "verified_on"}
+_SHEET_TEXT = frozenset(i for i, c in enumerate(_SHEET_COLUMNS) if c not in _NOT_TEXT)
+# Text that a spreadsheet would take for a formula if it were typed in: such cells also get Excel's
+# "quote prefix" so editing them keeps them text.
+_FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 _SUMMARY = "汇总"
 _OTHER = "其他"
 _UNMATCHED = "未匹配"
@@ -110,6 +123,55 @@ def _width(value) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
+def _as_text(value) -> str | None:
+    """A data value as the text a person reads: integers whole (``7``, not ``7.0``), dates as ISO."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (float, np.floating)):
+        if np.isnan(value):
+            return None
+        return str(int(value)) if float(value).is_integer() else repr(float(value))
+    if isinstance(value, (pd.Timestamp, _dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _put(cell, value, *, text: bool = False) -> None:
+    """Write ``value`` into a ledger cell: the one function through which every ledger cell is written.
+
+    Strings (and, with ``text``, any value: ids from the data stay ``"007"``, never ``7``) become
+    string cells: never a formula, whatever they start with, control characters removed and every
+    ID number masked. Numbers, booleans and dates that are not ``text`` stay numbers and dates.
+
+    Parameters
+    ----------
+    cell : openpyxl.cell.Cell
+    value : object
+    text : bool
+        The value comes from a text column of the data: store it as text even when it is a number.
+
+    Examples
+    --------
+    >>> ws = Workbook().active
+    >>> _put(ws["A1"], '=HYPERLINK("http://x")'); _put(ws["A2"], 7, text=True); _put(ws["A3"], 2.5)
+    >>> [(c.value, c.data_type) for c in (ws["A1"], ws["A2"], ws["A3"])]
+    [('=HYPERLINK("http://x")', 's'), ('7', 's'), (2.5, 'n')]
+    >>> _put(ws["A4"], "户主110117199001011234"); ws["A4"].value
+    '户主110117********1234'
+    """
+    value = _as_text(value) if text else _cell(value)
+    if not isinstance(value, str):
+        cell.value = value
+        return
+    value = mask_ids_in_text(ILLEGAL_CHARACTERS_RE.sub("", value))
+    cell.value = value
+    cell.data_type = "s"  # openpyxl makes any text starting with "=" a formula
+    if value.startswith(_FORMULA_LEAD):
+        cell.quotePrefix = True
+
+
 def _cell(value):
     """A value openpyxl can store: None for missing, Python scalars, no control characters."""
     if value is None or value is pd.NA or value is pd.NaT:
@@ -127,18 +189,18 @@ def _cell(value):
     return ILLEGAL_CHARACTERS_RE.sub("", str(value))
 
 
-def _table(ws: Worksheet, headers: list[str], rows: list[list], *, formats: dict[int, str] | None = None,
-           footer: list | None = None) -> None:
-    """Write a header row and rows; freeze the header, filter, fit the column widths."""
-    ws.append(headers)
+def _table(ws: Worksheet, headers: list[str], rows: list[list], *, text: frozenset[int] | set[int] = frozenset(),
+           formats: dict[int, str] | None = None, footer: list | None = None) -> None:
+    """Write a header row and rows (columns ``text`` always as text); freeze the header, filter, fit widths."""
+    all_rows = [headers, *rows, *([footer] if footer is not None else [])]
+    for r, row in enumerate(all_rows, start=1):
+        for c, value in enumerate(row):
+            _put(ws.cell(row=r, column=c + 1), value, text=r == 1 or c in text)
     for cell in ws[1]:
         cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
         cell.alignment = Alignment(horizontal="center", vertical="center")
-    for row in rows:
-        ws.append([_cell(v) for v in row])
     last = len(rows) + 1
     if footer is not None:
-        ws.append([_cell(v) for v in footer])
         for cell in ws[ws.max_row]:
             cell.font = _HEADER_FONT
     ws.freeze_panes = "A2"
@@ -249,7 +311,7 @@ def write_ledger(findings: pd.DataFrame, path: str | Path, *, previous: pd.DataF
     ws.title = _SUMMARY
     headers, rows, footer = _summary(frame, with_change)
     n_fam = len(FAMILY_SHEETS)
-    _table(ws, headers, rows, footer=footer,
+    _table(ws, headers, rows, footer=footer, text={0, 1, 2},
            formats={3 + 3 * i + k: _AREA_FORMAT for i in range(n_fam) for k in (1, 2)})
     order = [c for c in ("township", "village", "rule_id", "case_id") if c in frame.columns]
     frame = frame.sort_values(order, kind="stable", na_position="last")
@@ -261,7 +323,8 @@ def write_ledger(findings: pd.DataFrame, path: str | Path, *, previous: pd.DataF
     area = {_SHEET_COLUMNS.index("area_m2"): _AREA_FORMAT, _SHEET_COLUMNS.index("area_mu"): _AREA_FORMAT}
     for fam, title in sheets.items():
         chosen = families == fam if fam is not None else ~families.isin(list(FAMILY_SHEETS))
-        _table(wb.create_sheet(title), headers, _finding_rows(frame[chosen.to_numpy()]), formats=area)
+        _table(wb.create_sheet(title), headers, _finding_rows(frame[chosen.to_numpy()]), text=_SHEET_TEXT,
+               formats=area)
     with atomic_path(path) as tmp:
         wb.save(tmp)
     return path
@@ -345,6 +408,12 @@ def read_ledger(path: str | Path) -> pd.DataFrame:
 # -- the round trip --------------------------------------------------------------------------------
 
 
+def _returned_text(value) -> str | None:
+    """A returned value as the ledger stores it: :func:`_iso`, control characters removed, IDs masked."""
+    text = _iso(value)
+    return None if text is None else mask_ids_in_text(ILLEGAL_CHARACTERS_RE.sub("", text)).strip() or None
+
+
 def _read_returned(path: Path) -> pd.DataFrame:
     """case_id, the verification columns and lon/lat of each row of a returned GeoPackage."""
     if not path.is_file():
@@ -363,9 +432,10 @@ def _read_returned(path: Path) -> pd.DataFrame:
     present = [c for c in VERIFICATION_COLUMNS if c in frame.columns]
     if not present:
         raise LayerError(f"{path}: layer findings has none of the columns {', '.join(VERIFICATION_COLUMNS)}")
-    out = pd.DataFrame({"case_id": _objects(frame["case_id"], _iso)})
+    # masked as the ledger stores them, so that a second run of the same file finds nothing changed
+    out = pd.DataFrame({"case_id": _objects(frame["case_id"], _returned_text)})
     for col in VERIFICATION_COLUMNS:
-        out[col] = _objects(frame[col], _iso) if col in frame.columns else None
+        out[col] = _objects(frame[col], _returned_text) if col in frame.columns else None
     lon = lat = np.full(len(frame), np.nan)
     if isinstance(frame, gpd.GeoDataFrame) and frame.crs is not None and len(frame):
         points = frame.geometry.representative_point().to_crs(4326)
@@ -464,21 +534,23 @@ def apply_verification(ledger_path: str | Path, returned_gpkg: str | Path) -> Ve
                 continue
             if col == "verified_on":
                 try:
-                    cell.value, cell.number_format = _dt.date.fromisoformat(new), _DATE_FORMAT
+                    _put(cell, _dt.date.fromisoformat(new))
+                    cell.number_format = _DATE_FORMAT
                 except ValueError:
-                    cell.value = new
+                    _put(cell, new, text=True)
             else:
-                cell.value = _cell(new)
+                _put(cell, new, text=True)
             changed = True
         updated += changed
         unchanged += not changed
 
     unmatched = returned[~(has_id & returned["case_id"].isin(list(where)))]
-    rows, sheet_changed = _unmatched_rows(wb, unmatched, returned_gpkg.name) if len(unmatched) else ([], False)
+    source = _returned_text(returned_gpkg.name)
+    rows, sheet_changed = _unmatched_rows(wb, unmatched, source) if len(unmatched) else ([], False)
     if sheet_changed:
         if _UNMATCHED in wb.sheetnames:
             del wb[_UNMATCHED]
-        _table(wb.create_sheet(_UNMATCHED), _UNMATCHED_COLUMNS, rows)
+        _table(wb.create_sheet(_UNMATCHED), _UNMATCHED_COLUMNS, rows, text={0, 1, 2, 3, 4, 5, 8})
     if updated or sheet_changed:
         with atomic_path(ledger_path) as tmp:
             wb.save(tmp)

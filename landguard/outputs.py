@@ -8,7 +8,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from spatial.atomic import atomic_path
+from spatial.atomic import atomic_path, remove_stale_temporaries
 from spatial.errors import OutputError
 
 __all__ = ["prepare_out_dir", "write_findings", "write_json", "write_text", "MARKER"]
@@ -38,11 +38,9 @@ def prepare_out_dir(out: str | os.PathLike, overwrite: bool = False) -> Path:
     try:
         out.mkdir(parents=True, exist_ok=True)
         (out / MARKER).touch()
-        for stale in out.glob(".*.tmp*"):  # left by a run that was killed while writing
-            if stale.is_file():
-                stale.unlink()
+        remove_stale_temporaries(out)  # only a dead (killed) run's: a run still writing here keeps its files
     except OSError as exc:
-        raise OutputError(f"--out {out}: cannot be written ({exc.strerror})") from None
+        raise OutputError(f"--out {out}: cannot be written ({exc.strerror or exc})") from None
     return out
 
 

@@ -17,7 +17,12 @@ LEDGER_NAME = "ledger.xlsx"
 
 
 def _ledger_path(out: Path) -> Path:
-    if out.is_dir() or (not out.suffix and not out.exists()):
+    try:
+        is_dir, exists = out.is_dir(), out.exists()
+    except OSError as exc:  # e.g. a folder we may not look into
+        raise OutputError(f"--out {out}: 无法访问（{exc.strerror or exc}）(cannot be accessed); "
+                          "请换一个可写的位置 (choose a writable place)") from None
+    if is_dir or (not out.suffix and not exists):
         return out / LEDGER_NAME
     if out.suffix.lower() != ".xlsx":
         raise OutputError(f"--out {out}: the ledger is an .xlsx file; give a name ending in .xlsx or a folder")

@@ -84,8 +84,8 @@ def test_ledger_has_a_summary_and_a_sheet_per_family(tmp_path, findings):
     assert home.column_dimensions[message_col].width == 60 and home[f"{message_col}2"].alignment.wrap_text
     case_col = openpyxl.utils.get_column_letter(1)
     assert farm.column_dimensions[case_col].width >= len(findings["case_id"].iloc[0])
-    # an office document: the ID number stays in full
-    assert ID in home[f"{message_col}2"].value
+    # an office document, yet no ID number in clear (issue 12): masked inside the text
+    assert ID not in home[f"{message_col}2"].value and "户主110117********1234名下" in home[f"{message_col}2"].value
     row = {h: c.value for h, c in zip(HEADERS, home[2])}
     assert (row["严重程度"], row["对象图层"], row["乡镇"], row["行政村"]) == ("高", "宅基地", "金海湖镇", "乙村")
     assert (row["实测值"], row["限值"], row["单位"], row["变化"]) == (2, 1, "处", None)
