@@ -48,28 +48,45 @@ def write_findings(findings: gpd.GeoDataFrame, path: str | os.PathLike, layer: s
                    extra: dict[str, gpd.GeoDataFrame] | None = None) -> Path:
     """Write findings to a GeoPackage layer (plus ``extra`` layers) atomically: the whole file is replaced.
 
+    Every layer is masked first (:func:`layers.privacy.mask_frame`): no ID number in clear, whatever the column.
+
     Examples
     --------
     >>> # write_findings(findings, "out/findings.gpkg", extra={"changes": changes})
     """
+    from layers.privacy import mask_frame
+
     path = Path(path)
     with atomic_path(path) as tmp:
         for name, frame in {layer: findings, **(extra or {})}.items():
+            frame = mask_frame(frame)  # ID numbers typed into any column never leave in clear
             frame.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
     return path
 
 
 def write_json(data, path: str | os.PathLike) -> Path:
-    """Write JSON (UTF-8, Chinese as is) atomically."""
+    """Write JSON (UTF-8, Chinese as is) atomically, every ID number in it masked."""
+    from layers.privacy import mask_ids_in_data, mask_ids_in_text
+
     path = Path(path)
+    text = json.dumps(mask_ids_in_data(data), ensure_ascii=False, indent=2,
+                      default=lambda o: mask_ids_in_text(str(o)))
+    masked = mask_ids_in_text(text)  # belt and braces; kept only while it is still valid JSON
+    try:
+        json.loads(masked)
+        text = masked
+    except ValueError:  # a bare non-integral number of 15+ digits: not an ID number, keep the JSON valid
+        pass
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
     return path
 
 
 def write_text(text: str, path: str | os.PathLike) -> Path:
-    """Write UTF-8 text atomically."""
+    """Write UTF-8 text atomically, every ID number in it masked."""
+    from layers.privacy import mask_ids_in_text
+
     path = Path(path)
     with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+        tmp.write_text(mask_ids_in_text(text), encoding="utf-8")
     return path

@@ -107,7 +107,9 @@ def summary_text(result: CheckResult) -> str:
         fams = "，".join(f"{FAMILIES[f]} {v[f]}" for f in FAMILIES if v[f])
         lines.append(f"  {v['township']} {v['village']}（{v['village_id']}）：{v['total']} 条" + (f"（{fams}）" if fams else ""))
     lines += ["", result.district.quality.to_text()]
-    return "\n".join(lines) + "\n"
+    from layers.privacy import mask_ids_in_text
+
+    return mask_ids_in_text("\n".join(lines) + "\n")  # an ID number quoted from the data is never shown
 
 
 def check(data: str | os.PathLike | None = None, config: str | os.PathLike | None = None,
@@ -271,7 +273,7 @@ def write_maps(district: District, findings: gpd.GeoDataFrame, out_dir: str | os
     >>> # write_maps(result.district, result.findings, "out/maps")
     """
     from layers.landuse import is_farmland
-    from layers.privacy import mask_frame
+    from layers.privacy import mask_frame, mask_ids_in_text
     from maps import render_index, render_village_map
     from maps.filenames import path_in
 
@@ -299,11 +301,12 @@ def write_maps(district: District, findings: gpd.GeoDataFrame, out_dir: str | os
         farmland = (lu if lu is not None else survey.iloc[:0])
         layers["farmland"] = farmland[is_farmland(farmland["dlbm"])]
         layers.pop("landuse", None)
-        for role in ("parcels", "buildings"):
-            if role in layers and layers[role] is not None:
-                layers[role] = mask_frame(layers[role], full_names=full_names)
+        # every layer drawn is masked, whatever its role or column: an ID number typed anywhere stays hidden
+        layers = {role: mask_frame(frame, full_names=full_names) if frame is not None else None
+                  for role, frame in layers.items()}
         own = mask_frame(findings[(findings["village_id"] == vid).to_numpy()], full_names=full_names)
-        return render_village_map(layers, own, _village_record(district, vid),
+        record = {k: mask_ids_in_text(v) for k, v in _village_record(district, vid).items()}
+        return render_village_map(layers, own, record,
                                   path_in(out_dir, stems[vid], ".html"), ortho=ortho[vid],
                                   basemaps=cfg.basemaps, tianditu_tk=cfg.tianditu_tk)
 
@@ -313,6 +316,7 @@ def write_maps(district: District, findings: gpd.GeoDataFrame, out_dir: str | os
     table = village_counts(findings, district.villages)
     table = table[table["village_id"].isin(ids)].copy()
     table["href"] = [quote(f"{stems[v]}.html", safe="") for v in table["village_id"].astype(str)]
+    table = mask_frame(table.drop(columns="href")).assign(href=table["href"])  # names shown in the index
     paths["index"] = render_index(table, out_dir / "index.html")
     return paths
 

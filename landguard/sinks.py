@@ -6,6 +6,7 @@ when missing; a run replaces its whole contents in one transaction, so readers s
 the new one is committed, and never half of one. Beside it, ``<table>_summary`` holds the run summary (one
 row) and, with ``--previous``, ``<table>_changes`` the 新增 / 持续 / 已整改 marks; they are replaced in the
 same transaction. A table that exists but was not made by landguard is refused unless ``overwrite``.
+Everything written is masked first (:mod:`layers.privacy`): no ID number in clear in any column or in the summary.
 
 Uses psycopg 3, imported here only.
 """
@@ -22,6 +23,7 @@ import shapely
 
 from analyses.findings import FINDING_COLUMNS
 from layers.postgis import safe_url, split_url
+from layers.privacy import mask_frame, mask_ids_in_data, mask_ids_in_text
 from spatial.errors import OutputError
 
 __all__ = ["write_findings_postgis", "check_postgis_target", "TABLE_COMMENT"]
@@ -189,6 +191,11 @@ def write_findings_postgis(findings: gpd.GeoDataFrame, url: str, *, extra: dict[
     if srid is None:
         raise OutputError(f"--out {safe_url(url)}: the findings' CRS has no EPSG code; set [project] working_crs "
                           "to an EPSG code")
+    # ID numbers typed into any column, the summary's notes or its text never reach the database in clear
+    findings = mask_frame(findings)
+    extra = {k: (mask_frame(v) if v is not None else None) for k, v in (extra or {}).items()}
+    summary = mask_ids_in_data(summary) if summary is not None else None
+    summary_text = mask_ids_in_text(summary_text) if summary_text is not None else None
     conn, table = _connect(url)
     written: dict[str, str] = {}
     try:

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["as_text", "as_code", "as_date", "as_bool", "as_int", "as_float"]
+__all__ = ["as_text", "as_code", "as_date", "read_dates", "DateReading", "FAR_DATE", "as_bool", "as_int",
+           "as_float", "read_numbers", "NumberReading", "UNITS"]
 
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 #: Excel serial day numbers read as dates: 1950-01-01 .. 2100-12-31 (a bare year such as 2021 is no date).
 _EXCEL_FIRST, _EXCEL_LAST = 18264, 73415
+#: The latest day a ``datetime64[ns]`` holds: "no expiry" (``9999-12-31``) and other far dates are read as it.
+FAR_DATE = pd.Timestamp("2262-04-11")
+#: The first whole day a ``datetime64[ns]`` holds.
+_FIRST_DATE = pd.Timestamp("1677-09-22")
 _TRUE = {"1", "true", "t", "yes", "y", "是", "有", "√", "✓"}
 _FALSE = {"0", "false", "f", "no", "n", "否", "无", "×", ""}
 
@@ -20,18 +26,30 @@ _FALSE = {"0", "false", "f", "no", "n", "否", "无", "×", ""}
 def as_text(s: pd.Series) -> pd.Series:
     """Text with missing values as None; integral floats lose their ``.0`` (``1101.0`` → ``"1101"``).
 
+    Integer columns (``int64``, ``uint64``, nullable ``Int64``) are written digit for digit, never through
+    float64, so that an 18-digit ID number stored as a 64-bit integer stays exact.
+
     Examples
     --------
     >>> as_text(pd.Series([12.0, "A1 ", None])).tolist()
     ['12', 'A1', None]
     >>> as_text(pd.Series(["  ", " 张三", None])).tolist(), as_text(pd.Series([1101.0, 2.5, None])).tolist()
     ([None, '张三', None], ['1101', '2.5', None])
+    >>> as_text(pd.Series([110105194912310021, None], dtype="Int64")).tolist()
+    ['110105194912310021', None]
     """
     kind = pd.api.types.infer_dtype(s, skipna=True)
     missing = pd.isna(s).to_numpy()
     if kind in ("string", "empty"):  # the usual case, done on the whole column
         text = s.astype(object).where(~missing).str.strip()
         return text.where(text.notna() & (text != ""), None).astype(object)
+    if pd.api.types.is_integer_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        # int64 / uint64 / nullable Int64 (ID numbers exported by Access or Excel): exact, never via float64
+        out = np.full(len(s), None, dtype=object)
+        exact = s.to_numpy(dtype=object, na_value=None) if pd.api.types.is_extension_array_dtype(s.dtype) \
+            else s.to_numpy()
+        out[~missing] = np.asarray(exact[~missing]).astype(str)
+        return pd.Series(out, index=s.index, dtype=object)
     if kind in ("floating", "integer", "mixed-integer-float") and pd.api.types.is_numeric_dtype(s.dtype):
         f = s.to_numpy(dtype=float)
         whole = ~missing & np.isfinite(f) & (f == np.floor(f)) & (np.abs(f) < 2 ** 63)
@@ -65,11 +83,66 @@ def as_code(s: pd.Series, width: int = 4) -> pd.Series:
                  (v.upper() if isinstance(v, str) else None)).astype(object)
 
 
-def as_date(s: pd.Series) -> tuple[pd.Series, int]:
+class DateReading(NamedTuple):
+    """What :func:`read_dates` made of a column.
+
+    Attributes
+    ----------
+    dates : pandas.Series of datetime64[ns]
+    bad : numpy.ndarray of int
+        Rows holding something that is no date (they become NaT).
+    open_ended : numpy.ndarray of int
+        Rows holding a year-9999 date (``9999-12-31``, the usual "no expiry"): read as :data:`FAR_DATE`.
+    out_of_range : numpy.ndarray of int
+        Rows holding another date pandas cannot hold (before 1677-09-22: NaT; after 2262-04-10: FAR_DATE).
+    """
+
+    dates: pd.Series
+    bad: np.ndarray
+    open_ended: np.ndarray
+    out_of_range: np.ndarray
+
+
+def read_dates(s: pd.Series) -> DateReading:
     """Dates from ISO text, ``2021/7/1``, ``20210701``, ``2021年7月1日``, Excel serial numbers or date objects.
 
     Excel serial numbers are taken for dates from 1950 to 2100 only, so that a bare year (``2021``) or a
-    count is reported as unreadable instead of becoming a date in 1905.
+    count is reported as unreadable instead of becoming a date in 1905. Dates beyond what a
+    ``datetime64[ns]`` holds never overflow: ``9999-12-31`` (no expiry) and other far-future dates become
+    :data:`FAR_DATE` (still after any run date), dates before 1677 become NaT; both are reported by row.
+
+    Examples
+    --------
+    >>> r = read_dates(pd.Series(["9999-12-31", "0001-01-01", "2999-01-01", "2021-07-01", "x"]))
+    >>> r.dates.dt.strftime("%Y-%m-%d").tolist(), r.bad.tolist(), r.open_ended.tolist(), r.out_of_range.tolist()
+    (['2262-04-11', nan, '2262-04-11', '2021-07-01', nan], [4], [0], [1, 2])
+    """
+    values = s.to_numpy(dtype=object)
+    out = np.full(len(values), pd.NaT, dtype=object)
+    bad, open_ended, out_of_range = [], [], []
+    for i, v in enumerate(values):
+        value = _one_date(v)
+        if value is None:
+            if not (v is None or v is pd.NaT or (isinstance(v, float) and np.isnan(v)) or
+                    (isinstance(v, str) and not v.strip())):
+                bad.append(i)
+        elif value.year == 9999:
+            open_ended.append(i)
+            out[i] = FAR_DATE
+        elif value > FAR_DATE:
+            out_of_range.append(i)
+            out[i] = FAR_DATE
+        elif value < _FIRST_DATE:
+            out_of_range.append(i)
+        else:
+            out[i] = value
+    dates = pd.Series(pd.to_datetime(pd.Series(out, dtype=object)).to_numpy(), index=s.index).astype("datetime64[ns]")
+    as_rows = (lambda rows: np.asarray(rows, dtype=int))
+    return DateReading(dates, as_rows(bad), as_rows(open_ended), as_rows(out_of_range))
+
+
+def as_date(s: pd.Series) -> tuple[pd.Series, int]:
+    """Dates of a column (see :func:`read_dates`) and how many non-empty values could not be read.
 
     Returns
     -------
@@ -83,18 +156,8 @@ def as_date(s: pd.Series) -> tuple[pd.Series, int]:
     >>> d.dt.strftime("%Y-%m-%d").tolist()[:5], bad
     (['2021-07-01', '2021-07-01', '2021-07-01', '2021-07-01', '2021-07-01'], 2)
     """
-    out = []
-    bad = 0
-    for v in s.to_numpy(dtype=object):
-        value = _one_date(v)
-        if value is None:
-            if not (v is None or v is pd.NaT or (isinstance(v, float) and np.isnan(v)) or
-                    (isinstance(v, str) and not v.strip())):
-                bad += 1
-            out.append(pd.NaT)
-        else:
-            out.append(value)
-    return pd.Series(pd.to_datetime(pd.Series(out, dtype=object)).to_numpy(), index=s.index).astype("datetime64[ns]"), bad
+    r = read_dates(s)
+    return r.dates, len(r.bad)
 
 
 def _one_date(v):
@@ -154,24 +217,127 @@ def as_bool(s: pd.Series) -> pd.Series:
     return pd.Series([one(v) for v in s.to_numpy(dtype=object)], index=s.index, dtype=object)
 
 
-def as_float(s: pd.Series) -> pd.Series:
-    """Numbers as float (text that is no number becomes NaN).
+#: Units accepted after a number, per kind of column, and the factor to the column's unit.
+UNITS: dict[str | None, dict[str, float]] = {
+    "floors": {"": 1.0, "层": 1.0, "f": 1.0, "楼": 1.0},
+    "m": {"": 1.0, "m": 1.0, "米": 1.0, "公尺": 1.0, "cm": 0.01, "厘米": 0.01},
+    "m2": {"": 1.0, "m2": 1.0, "平方米": 1.0, "平米": 1.0, "平方": 1.0, "亩": 10000.0 / 15.0,
+           "公顷": 10000.0, "ha": 10000.0, "hm2": 10000.0},
+    "year": {"": 1.0, "年": 1.0},
+    None: {"": 1.0},
+}
+_NUMBER_UNIT = r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*(.*?)$"
+_CHINESE_UNIT = r"^([零〇一二两三四五六七八九十]+)\s*(.*?)$"
+_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def _chinese_numerals() -> dict[str, int]:
+    """``一`` .. ``九十九`` (and ``两``, ``〇``) -> their value."""
+    out = dict(_DIGITS)
+    ones = [k for k in _DIGITS if _DIGITS[k]]
+    out["十"] = 10
+    for d in ones:
+        out["十" + d] = 10 + _DIGITS[d]
+        if _DIGITS[d] > 1:
+            out[d + "十"] = 10 * _DIGITS[d]
+            for e in ones:
+                out[d + "十" + e] = 10 * _DIGITS[d] + _DIGITS[e]
+    return out
+
+
+_CHINESE = _chinese_numerals()
+
+
+class NumberReading(NamedTuple):
+    """What :func:`read_numbers` made of a column.
+
+    Attributes
+    ----------
+    values : pandas.Series of float
+    converted : numpy.ndarray of int
+        Rows whose text carried a unit or Chinese numerals (``3层``, ``二层``, ``0.3亩``) and was read.
+    bad : numpy.ndarray of int
+        Rows holding something that is no number in this column's unit (they become NaN).
+    """
+
+    values: pd.Series
+    converted: np.ndarray
+    bad: np.ndarray
+
+
+def read_numbers(s: pd.Series, unit: str | None = None) -> NumberReading:
+    """Numbers, also from text with a unit or Chinese numerals, converted into the column's unit.
+
+    Parameters
+    ----------
+    s : pandas.Series
+    unit : {"floors", "m", "m2", "year", None}
+        The column's kind: ``floors`` reads ``3层``, ``3F``, ``二层``; ``m`` reads ``3.2米``, ``9.2m``,
+        ``320cm``; ``m2`` reads ``575平方米``, ``575㎡``, ``0.3亩`` (→ 200 m²), ``0.05公顷``; ``year`` reads
+        ``2015年``. Full-width digits and thousands separators are read too. inf and NaN count as bad.
+
+    Examples
+    --------
+    >>> r = read_numbers(pd.Series(["3层", "二层", "3", 4.0, None, "三层半", "十二层"]), "floors")
+    >>> r.values.tolist()[:4], r.converted.tolist(), r.bad.tolist()
+    ([3.0, 2.0, 3.0, 4.0], [0, 1, 6], [5])
+    >>> read_numbers(pd.Series(["575平方米", "0.3 亩", "12 m²", "3.2米"]), "m2").values.round(2).tolist()
+    [575.0, 200.0, 12.0, nan]
+    >>> read_numbers(pd.Series(["9.2m", "3.2米", "inf"]), "m").values.tolist()
+    [9.2, 3.2, nan]
+    """
+    factors = UNITS.get(unit, UNITS[None])
+    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        f = s.astype(float)
+        bad = np.flatnonzero(f.notna().to_numpy() & ~np.isfinite(f.to_numpy(dtype=float, na_value=np.nan)))
+        return NumberReading(f.where(np.isfinite(f)), np.empty(0, dtype=int), bad)
+    obj = s.astype(object)
+    missing = pd.isna(obj).to_numpy()
+    stripped = obj.astype(str).where(~missing).str.strip()
+    given = ~missing & (stripped != "").to_numpy()
+    values = pd.to_numeric(stripped.where(given), errors="coerce").astype(float)
+    rest = given & values.isna().to_numpy()
+    converted = np.zeros(len(s), dtype=bool)
+    if rest.any():
+        text = (stripped[rest].str.normalize("NFKC").str.strip().str.lower()
+                .str.replace(r"(?<=\d),(?=\d{3})", "", regex=True))
+        parts = text.str.extract(_NUMBER_UNIT)
+        number = pd.to_numeric(parts[0], errors="coerce")
+        factor = parts[1].str.strip().map(factors)
+        if unit == "floors":
+            chinese = text.str.extract(_CHINESE_UNIT)
+            cn_value = chinese[0].map(_CHINESE)
+            cn_factor = chinese[1].str.strip().map(factors)
+            use = number.isna() & cn_value.notna() & cn_factor.notna()
+            number = number.where(~use, cn_value)
+            factor = factor.where(~use, cn_factor)
+        read = (number * factor).to_numpy(dtype=float)
+        values.iloc[np.flatnonzero(rest)] = read
+        converted[np.flatnonzero(rest)] = ~np.isnan(read)
+    finite = np.isfinite(values.to_numpy(dtype=float))
+    values = values.where(finite)
+    bad = np.flatnonzero(given & ~finite)
+    return NumberReading(values, np.flatnonzero(converted & finite), bad)
+
+
+def as_float(s: pd.Series, unit: str | None = None) -> pd.Series:
+    """Numbers as float (see :func:`read_numbers`; text that is no number becomes NaN).
 
     Examples
     --------
     >>> as_float(pd.Series(["3.5", 7, None, "x"])).tolist()[:2]
     [3.5, 7.0]
     """
-    return pd.to_numeric(s, errors="coerce").astype(float)
+    return read_numbers(s, unit).values
 
 
-def as_int(s: pd.Series) -> pd.Series:
+def as_int(s: pd.Series, unit: str | None = None) -> pd.Series:
     """Whole numbers as a nullable integer column.
 
     Examples
     --------
-    >>> as_int(pd.Series(["2", 1.0, None])).tolist()
-    [2, 1, <NA>]
+    >>> as_int(pd.Series(["2", 1.0, None, "二层"]), "floors").tolist()
+    [2, 1, <NA>, 2]
     """
-    f = as_float(s)
+    f = as_float(s, unit)
     return f.where(np.isfinite(f)).round().astype("Int64")

@@ -14,16 +14,59 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from spatial.errors import ConfigError
+from spatial.errors import ConfigError, LayerError
 
 from .limits import LimitSet, Limits
 from .roles import RASTER_ROLES, ROLES
 
-__all__ = ["LayerSource", "ProjectConfig", "load_config", "config_for_data", "CONFIG_NAME"]
+__all__ = ["LayerSource", "ProjectConfig", "load_config", "config_for_data", "CONFIG_NAME", "refuse_special_file"]
 
 #: The file name ``check --data DIR`` looks for inside a data folder.
 CONFIG_NAME = "landguard.toml"
 _VECTOR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb")
+
+
+def refuse_special_file(path: str | os.PathLike, *, where: str, key: str, folder_ok: bool = False,
+                        error: type[Exception] = ConfigError) -> None:
+    """Refuse an input that is neither a regular file nor (where allowed) a folder, before anything opens it.
+
+    A named pipe (FIFO), a socket or a device blocks a reader forever or reads garbage: it is one clear line
+    instead. Paths that do not exist are left to the caller (who says "not found" in its own words).
+
+    Parameters
+    ----------
+    path : path-like
+    where : str
+        How to name the input in the message, e.g. ``"parcels (宅基地.gpkg)"``.
+    key : str
+        The option or configuration key that points at it, e.g. ``"[layers.parcels] path"``.
+    folder_ok : bool
+        Whether a folder is a valid input here (a FileGDB, a data folder).
+    error : exception class
+        What to raise (a :class:`~spatial.errors.LandguardError` subclass).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = tempfile.mkdtemp(); fifo = os.path.join(d, "parcels.gpkg"); os.mkfifo(fifo)
+    >>> refuse_special_file(fifo, where="parcels (parcels.gpkg)", key="[layers.parcels] path")
+    Traceback (most recent call last):
+    ...
+    spatial.errors.ConfigError: parcels (parcels.gpkg): parcels.gpkg 不是普通文件（是命名管道 FIFO）(not a regular file)；请给出 GeoPackage、Shapefile 等数据文件本身（[layers.parcels] path）
+    """
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return
+    if stat.S_ISREG(mode) or (folder_ok and stat.S_ISDIR(mode)):
+        return
+    kind = ("命名管道 FIFO" if stat.S_ISFIFO(mode) else "套接字 socket" if stat.S_ISSOCK(mode) else
+            "设备文件 device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "文件夹 folder" if stat.S_ISDIR(mode)
+            else "特殊文件")
+    raise error(f"{where}: {Path(path).name} 不是普通文件（是{kind}）(not a regular file)；"
+                f"请给出 GeoPackage、Shapefile 等数据文件本身（{key}）")
 
 
 class LayerSource(BaseModel):
@@ -174,6 +217,8 @@ def _explain(exc: ValidationError, source: Path | None, prefix: str = "") -> str
     key = ".".join(str(p) for p in ((prefix,) if prefix else ()) + tuple(err["loc"]))
     where = f"{source}: " if source else ""
     msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "finite_number":
+        msg = "应为有限数值，不能是 inf 或 nan (must be a finite number)"
     if err["type"] == "extra_forbidden":
         msg = "unknown key (see README.md, Configuration, for the keys allowed)"
     got = err.get("input")
@@ -206,12 +251,26 @@ def load_config(path: str | os.PathLike) -> ProjectConfig:
     [limits.coverage_max] Input should be a valid number, unable to parse string as a number (got 'lots')
     """
     path = Path(path)
+    refuse_special_file(path, where=str(path), key="--config")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(f"{path}: configuration file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: 是文件夹，不是配置文件 (a folder, not a configuration file)；"
+                          f"请给出 {CONFIG_NAME} 文件") from None
+    try:
+        text = data.decode("utf-8-sig")  # a UTF-8 byte-order mark (Notepad's default) is dropped
     except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not UTF-8 text; save the configuration as UTF-8") from None
+        try:
+            data.decode("gb18030")
+            seems = "，看起来是 GBK/GB18030 编码"
+        except UnicodeDecodeError:
+            seems = ""
+        raise ConfigError(f"{path}: 配置文件不是 UTF-8 编码{seems} (not UTF-8 text)；"
+                          f"请用记事本等编辑器“另存为” UTF-8 编码") from None
+    try:
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     try:
@@ -222,6 +281,8 @@ def load_config(path: str | os.PathLike) -> ProjectConfig:
     for src in cfg.layers.values():
         src.base_dir = path.resolve().parent
     cfg.limit_set()  # validate township overrides now, not halfway through a run
+    for name in cfg.rasters:
+        refuse_special_file(cfg.raster_path(name), where=f"{path}: [rasters] {name}", key=f"[rasters] {name}")
     return cfg
 
 
@@ -249,6 +310,7 @@ def config_for_data(data: str | os.PathLike | None, config: str | os.PathLike | 
     if data is None:
         raise ConfigError("give --data (a GeoPackage or a folder) or --config (a landguard.toml)")
     data = Path(data)
+    refuse_special_file(data, where=f"--data {data.name}", key="--data", folder_ok=True)
     if data.is_dir() and (data / CONFIG_NAME).exists():
         return load_config(data / CONFIG_NAME)
     return _discover(data)
@@ -261,12 +323,12 @@ def _discover(data: Path) -> ProjectConfig:
     rasters: dict[str, str] = {}
     files = sorted(data.iterdir()) if data.is_dir() else [data]
     for f in files:
+        if f.suffix.lower() in _VECTOR_SUFFIXES + (".tif", ".tiff"):  # what may be opened below
+            refuse_special_file(f, where=f"--data {f.name}", key="--data", error=LayerError)
         if f.suffix.lower() == ".gpkg":
             try:
                 names = [n for n, _ in pyogrio.list_layers(f)]
             except Exception as exc:  # GDAL cannot open it
-                from spatial.errors import LayerError
-
                 raise LayerError(f"{f}: cannot be opened as a GeoPackage ({exc})") from None
             for name in names:
                 if name in ROLES and name not in layers:

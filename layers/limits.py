@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
@@ -14,10 +15,13 @@ __all__ = ["Limits", "LimitSet"]
 class GreenBelt(BaseModel):
     """Allowed green-belt width outside road land, per road grade (FARM-CORRIDOR)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+    #: other grades (``village = 2.0``): validated like the named ones when the configuration is loaded
+    __pydantic_extra__: dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]] = Field(init=False)
     default: float = Field(5.0, ge=0)
     county: float = Field(3.0, ge=0)
     township: float = Field(3.0, ge=0)
+
 
     def width_for(self, grade: str | None) -> float:
         """Allowed width for a road grade (``default`` for grades not listed)."""
@@ -36,7 +40,8 @@ class Limits(BaseModel):
     0.7
     """
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # every number must be finite: TOML allows inf and nan, which would silence the rules they bound
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
     # every rule
     min_overlap_m2: float = Field(1.0, ge=0, description="slivers below this are digitising noise (m²)")

@@ -26,6 +26,8 @@ _LABELS = {
 _PREFIXED = {
     "bad_dates_": "无法识别的日期（{}）", "dates_converted_": "非标准格式日期已转换（{}）",
     "numbers_as_text_": "数字转为文本（{}）", "digits_lost_": "数字超过15位已失真（{}）",
+    "open_ended_dates_": "无期限日期 9999 年（按长期有效）（{}）", "dates_out_of_range_": "超出范围的日期（{}）",
+    "units_converted_": "带单位或中文数字的数值已换算（{}）", "bad_numbers_": "无法识别的数值（{}）",
 }
 
 

@@ -19,11 +19,11 @@ import pandas as pd
 from spatial.errors import CRSError, LayerError
 
 from . import coerce
-from .config import LayerSource
+from .config import LayerSource, refuse_special_file
 from .roles import ROLES, Role
 from .sanity import check_source_file
 
-__all__ = ["read_layer", "canonical_frame", "FIELD_ALIASES", "sniff_dbf_encoding", "NOTES_ATTR"]
+__all__ = ["read_layer", "canonical_frame", "FIELD_ALIASES", "sniff_dbf_encoding", "NOTES_ATTR", "quote_value"]
 
 #: Field names common in bureau data (spec/FIELD-NAMES.md), recognised without any mapping.
 FIELD_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
@@ -91,6 +91,33 @@ _CPG = {"UTF8": "UTF-8", "UTF-8": "UTF-8", "65001": "UTF-8", "936": "GBK", "CP93
 #: Dates already written the standard way (not counted as converted).
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T].*)?$")
 
+#: Numbers stored as floats from this size on have more digits than a float64 (or Excel) keeps exactly.
+_LOSSY_FLOAT = 1e15
+
+#: What a number column may hold, for notes about values that could not be read.
+_UNIT_HINT = {"floors": "应为层数，如 2、2层、二层", "m": "应为米数，如 3.2、3.2米、3.2m",
+              "m2": "应为平方米数，如 575、575平方米、575㎡、0.3亩", "year": "应为年份，如 2015、2015年"}
+
+
+def _unit_of(column: str) -> str | None:
+    """The unit kind of a canonical number column (see :func:`layers.coerce.read_numbers`).
+
+    Examples
+    --------
+    >>> _unit_of("floors"), _unit_of("eave_height_m"), _unit_of("approved_area_m2"), _unit_of("built_year")
+    ('floors', 'm', 'm2', 'year')
+    """
+    if column == "floors":
+        return "floors"
+    if column.endswith("_m2"):
+        return "m2"
+    if column.endswith("_m"):
+        return "m"
+    if column.endswith("year"):
+        return "year"
+    return None
+
+
 #: Marker of text notes (Chinese lines for the data-quality report) in a frame's ``attrs``.
 NOTES_ATTR = "landguard_notes"
 
@@ -144,6 +171,76 @@ def _read_fixing_rings(path: str, kwargs: dict) -> tuple[gpd.GeoDataFrame, dict[
     return frame, notes
 
 
+def _refuse_special_files(path: str, *, where: str, key: str) -> None:
+    """Refuse a layer file, or a file GDAL opens beside it (``.dbf``, ``.prj``, ``.cpg``, ``-wal``...), that is
+    a named pipe or another non-regular file: GDAL would block on it forever. A folder (a FileGDB, a folder of
+    shapefiles GDAL reads as one source) is allowed."""
+    p = Path(path)
+    refuse_special_file(p, where=where, key=key, folder_ok=True, error=LayerError)
+    if p.is_dir():
+        return
+    try:
+        siblings = [s for s in p.parent.iterdir() if s != p and s.name.lower().startswith(p.stem.lower() + ".")
+                    or s.name.lower().startswith(p.name.lower() + "-")]
+    except OSError:
+        return
+    for s in siblings:
+        refuse_special_file(s, where=where, key=key, error=LayerError)
+
+
+def _exact_integers(frame: gpd.GeoDataFrame, path: str, kwargs: dict) -> gpd.GeoDataFrame:
+    """Re-read exactly the 64-bit integer fields that came back as float64 (because they hold nulls).
+
+    An 18-digit ID number stored as an ``Integer64`` field (Access, Excel exports) with a null in it is
+    read by GDAL-to-numpy as float64 and loses its last digits; here such fields are read again through
+    Arrow (nullable ``Int64``), or fiona when Arrow is not installed, and replace the lossy column.
+
+    Examples
+    --------
+    >>> import tempfile, shapely
+    >>> d = tempfile.mkdtemp()
+    >>> f = gpd.GeoDataFrame({"ZJHM": pd.array([110105194912310021, None], dtype="Int64")},
+    ...                      geometry=[shapely.box(0, 0, 1, 1)] * 2, crs=4548)
+    >>> f.to_file(f"{d}/p.gpkg")
+    >>> import pyogrio
+    >>> _exact_integers(pyogrio.read_dataframe(f"{d}/p.gpkg"), f"{d}/p.gpkg", {})["ZJHM"].tolist()
+    [110105194912310021, <NA>]
+    """
+    import pyogrio
+
+    try:
+        info = pyogrio.read_info(path, **{k: v for k, v in kwargs.items() if k in ("layer", "encoding")})
+    except Exception:  # not something GDAL describes (it was read some other way): leave it as read
+        return frame
+    lossy = [name for name, kind in zip(info["fields"], info["dtypes"])
+             if kind in ("int64", "uint64") and name in frame.columns
+             and not pd.api.types.is_integer_dtype(frame[name].dtype)]
+    if not lossy:
+        return frame
+    try:
+        import pyarrow as pa
+
+        mapper = {pa.int64(): pd.Int64Dtype(), pa.uint64(): pd.UInt64Dtype()}.get
+        exact = pyogrio.read_dataframe(path, columns=lossy, read_geometry=False, use_arrow=True,
+                                       arrow_to_pandas_kwargs={"types_mapper": mapper}, **kwargs)
+        columns = {name: exact[name].to_numpy(dtype=object, na_value=None) for name in lossy}
+    except ImportError:
+        import fiona
+
+        with fiona.open(path, **kwargs) as src:
+            rows = [feat.properties for feat in src]
+        columns = {name: np.array([r.get(name) for r in rows], dtype=object) for name in lossy}
+    if any(len(v) != len(frame) for v in columns.values()):
+        return frame
+    frame = frame.copy()
+    for name, values in columns.items():
+        try:
+            frame[name] = pd.Series(values, index=frame.index, dtype="Int64")
+        except (TypeError, ValueError, OverflowError):  # beyond int64 (uint64): Python ints, still exact
+            frame[name] = pd.Series(values, index=frame.index, dtype=object)
+    return frame
+
+
 def _read_file(role: Role, src: LayerSource) -> tuple[gpd.GeoDataFrame, dict[str, int], list[str]]:
     path = src.resolved_path()
     where = _where(role, src)
@@ -156,6 +253,7 @@ def _read_file(role: Role, src: LayerSource) -> tuple[gpd.GeoDataFrame, dict[str
         return read_postgis(src, role), {}, []
     if not Path(path).exists():
         raise LayerError(f"{where}: 找不到文件 (file not found)；请检查 [layers.{role.name}] path")
+    _refuse_special_files(path, where=where, key=f"[layers.{role.name}] path")
     check_source_file(path, where=where, key=f"[layers.{role.name}] path")
     layer = src.layer
     import pyogrio
@@ -202,6 +300,7 @@ def _read_file(role: Role, src: LayerSource) -> tuple[gpd.GeoDataFrame, dict[str
         except Exception as exc:
             raise LayerError(f"{where}: 无法读取 (cannot be read: {_first_line(exc)})；"
                              f"请确认文件完整、图层名正确（[layers.{role.name}] layer）") from None
+    frame = _exact_integers(frame, path, kwargs)
     if any("Measured (M)" in str(w.message) for w in caught):
         notes["m_dropped"] = len(frame)
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
@@ -298,8 +397,34 @@ def read_layer(role_name: str, src: LayerSource) -> tuple[gpd.GeoDataFrame, dict
     return out, notes
 
 
+#: Ten or more digits (full-width too), possibly split by spaces or dashes: an ID number, a phone or card
+#: number — never quoted in a note (a date has only 8).
+_LONG_NUMBER = re.compile(r"\d(?:[\s\-\u3000]?\d){9,}")
+#: Values quoted in notes are cut to this many characters.
+_QUOTE_MAX = 16
+
+
+def quote_value(value) -> str:
+    """A bad value quoted short and safe for a note: long digit runs masked, cut to 16 characters.
+
+    Examples
+    --------
+    >>> quote_value("soon"), quote_value("110105195001010039"), quote_value("1101 0519 5001 0100 39")
+    ("'soon'", "'110…'", "'110…'")
+    >>> quote_value("１１０１０５１９５００１０１００３９"), quote_value("2021-13-01")
+    ("'１１０…'", "'2021-13-01'")
+    >>> quote_value("x" * 40)
+    "'xxxxxxxxxxxxxxxx…'"
+    """
+    text = str(value).strip()
+    text = _LONG_NUMBER.sub(lambda m: m.group(0)[:3] + "…", text)
+    if len(text) > _QUOTE_MAX:
+        text = text[:_QUOTE_MAX] + "…"
+    return repr(text)
+
+
 def _examples(rows: np.ndarray, values, limit: int = 3) -> str:
-    shown = [f"第 {r + 1} 行 {v!r}" for r, v in zip(rows[:limit], values[:limit])]
+    shown = [f"第 {r + 1} 行 {quote_value(v)}" for r, v in zip(rows[:limit], values[:limit])]
     return "，".join(shown) + ("……" if len(rows) > limit else "")
 
 
@@ -365,19 +490,36 @@ def canonical_frame(role_name: str, frame: gpd.GeoDataFrame,
             if numeric and (canon == "dlbm" or pd.api.types.is_float_dtype(raw.dtype)):
                 notes[f"numbers_as_text_{canon}"] = int(raw.notna().sum())
                 if pd.api.types.is_float_dtype(raw.dtype):
-                    lost = int((raw.abs() >= 2 ** 53).sum())
+                    # a float64 keeps ~15 significant digits (Excel keeps exactly 15): longer numbers, such as
+                    # 18-digit ID numbers, already lost their last digits before we read them
+                    lost = int((raw.abs() >= _LOSSY_FLOAT).sum())
                     if lost:
                         notes[f"digits_lost_{canon}"] = lost
-                        texts.append(f"{role.name}：字段 {mapping[canon]}（{canon}）以数字存储，{lost} 个超过 15 位的值已失真；"
-                                     f"请在源数据中把该字段改为文本")
+                        texts.append(f"{role.name}：字段 {mapping[canon]}（{canon}）以浮点数存储，{lost} 个 16 位以上的数字"
+                                     f"已失真（浮点数只保留约 15 位有效数字，身份证号等将无法校验）；"
+                                     f"请在源数据中把该字段改为文本（或整数）后重新导出")
         elif kind == "date":
-            data[canon], bad = coerce.as_date(raw)
+            reading = coerce.read_dates(raw)
+            data[canon], bad = reading.dates, len(reading.bad)
+            given_values = raw.to_numpy(dtype=object)
             if bad:
                 notes[f"bad_dates_{canon}"] = bad
-                given = raw.notna().to_numpy() & (raw.astype(str).str.strip() != "").to_numpy()
-                rows = np.flatnonzero(given & data[canon].isna().to_numpy())
                 texts.append(f"{role.name}：字段 {mapping[canon]}（{canon}）有 {bad} 个日期无法识别，按无日期处理："
-                             + _examples(rows, raw.to_numpy(dtype=object)[rows]))
+                             + _examples(reading.bad, given_values[reading.bad]))
+            if len(reading.open_ended):
+                notes[f"open_ended_dates_{canon}"] = len(reading.open_ended)
+            if len(reading.out_of_range):
+                far = reading.out_of_range[(data[canon].iloc[reading.out_of_range].notna()).to_numpy()]
+                early = np.setdiff1d(reading.out_of_range, far)
+                notes[f"dates_out_of_range_{canon}"] = len(reading.out_of_range)
+                said = []
+                if len(far):
+                    said.append(f"{len(far)} 个晚于 2262 年，按 {coerce.FAR_DATE:%Y-%m-%d}（长期）处理："
+                                + _examples(far, given_values[far]))
+                if len(early):
+                    said.append(f"{len(early)} 个早于 1677 年，按无日期处理：" + _examples(early, given_values[early]))
+                texts.append(f"{role.name}：字段 {mapping[canon]}（{canon}）有 {len(reading.out_of_range)} 个日期超出"
+                             f"可处理的范围（1677–2262 年）：" + "；".join(said) + "；请核对这些日期")
             if not pd.api.types.is_datetime64_any_dtype(raw.dtype):
                 textual = np.array([(isinstance(v, str) and not _ISO_DATE.match(v.strip())) or
                                     (isinstance(v, (int, float, np.number)) and not isinstance(v, bool))
@@ -387,10 +529,17 @@ def canonical_frame(role_name: str, frame: gpd.GeoDataFrame,
                     notes[f"dates_converted_{canon}"] = converted
         elif kind == "bool":
             data[canon] = coerce.as_bool(raw)
-        elif kind == "int":
-            data[canon] = coerce.as_int(raw)
-        else:
-            data[canon] = coerce.as_float(raw)
+        elif kind in ("int", "float"):
+            reading = coerce.read_numbers(raw, _unit_of(canon))
+            values = reading.values
+            data[canon] = values.where(np.isfinite(values)).round().astype("Int64") if kind == "int" else values
+            if len(reading.converted):
+                notes[f"units_converted_{canon}"] = len(reading.converted)
+            if len(reading.bad):
+                notes[f"bad_numbers_{canon}"] = len(reading.bad)
+                texts.append(f"{role.name}：字段 {mapping[canon]}（{canon}）有 {len(reading.bad)} 个值不是可识别的数值"
+                             f"（{_UNIT_HINT.get(_unit_of(canon), '应为数字')}），按无值处理："
+                             + _examples(reading.bad, raw.to_numpy(dtype=object)[reading.bad]))
     notes["missing_columns"] = sum(1 for c in role.columns if c not in mapping)
     out = gpd.GeoDataFrame(data, geometry=frame.geometry.values, crs=frame.crs, index=frame.index)
     out = out.reset_index(drop=True)

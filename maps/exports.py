@@ -23,7 +23,7 @@ import shapely
 
 from analyses.ledger import COLUMN_LABELS, SEVERITY_LABELS, STATUS_LABELS, VERDICTS, VERIFICATION_COLUMNS
 from analyses.registry import FAMILIES
-from layers.privacy import mask_frame
+from layers.privacy import mask_frame, mask_ids_in_text
 from spatial.atomic import atomic_path
 from spatial.errors import CRSError, LayerError, OutputError
 
@@ -305,7 +305,7 @@ def export_kml(findings: gpd.GeoDataFrame, path: str | Path) -> Path:
 
     root = ET.Element("kml", xmlns=_KML_NS)
     doc = ET.SubElement(root, "Document")
-    ET.SubElement(doc, "name").text = path.stem
+    ET.SubElement(doc, "name").text = mask_ids_in_text(path.stem)
     for fam, colour in FAMILY_COLOURS.items():
         style = ET.SubElement(doc, "Style", id=fam)
         line = ET.SubElement(style, "LineStyle")

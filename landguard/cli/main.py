@@ -15,6 +15,12 @@ __all__ = ["cli", "main"]
 _COMMANDS = ["sample", "check", "maps", "export", "ledger", "verify", "demo"]
 
 
+def _masked(exc: BaseException) -> str:
+    from layers.privacy import mask_ids_in_text
+
+    return mask_ids_in_text(str(exc))
+
+
 class _Group(click.Group):
     """Turns errors into one clear line and an exit code, never a traceback (unless ``--debug``)."""
 
@@ -22,7 +28,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except LandguardError as exc:
-            click.echo(f"错误 / error: {exc}", err=True)
+            click.echo(f"错误 / error: {_masked(exc)}", err=True)  # an ID number quoted from data stays hidden
             sys.exit(2)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
@@ -32,7 +38,7 @@ class _Group(click.Group):
         except Exception as exc:  # a bug of ours: say so in one line, keep the traceback for --debug
             if ctx.params.get("debug"):
                 raise
-            click.echo(f"内部错误 / internal error: {type(exc).__name__}: {exc} "
+            click.echo(f"内部错误 / internal error: {type(exc).__name__}: {_masked(exc)} "
                        "(run again with `landguard --debug ...` for the traceback, and report it)", err=True)
             sys.exit(3)
 

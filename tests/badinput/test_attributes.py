@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
+import pyogrio
 
 from landguard.pipeline import check
-from tests.badinput.helpers import (AS_OF, base_layers, farm_build, ok, one_error, quality, run_check, summary_text,
-                                    write_district)
+from tests.badinput.helpers import (AS_OF, base_layers, farm_build, findings, ok, one_error, quality, run_check,
+                                    summary_text, write_district)
 from tests.builders import frame, square
 
 
@@ -79,3 +80,52 @@ def test_excel_serial_dates_in_a_number_column_are_read(tmp_path):
     assert dates["P1"] == pd.Timestamp("2021-07-01")
     assert pd.isna(dates["P2"])                                   # 2021 is a year, not 1905-07-13
     assert quality(tmp_path / "out")["layers"]["parcels"]["bad_dates_approved_date"] == 1
+
+
+# ------------------------------------------------------------------------ numbers that must stay exact
+
+HOUSEHOLD_ID = 110105195001010039          # a valid GB 11643 number (check digit 9), > 2**53
+
+
+def test_id_numbers_stored_as_int64_stay_exact_and_find_the_household(tmp_path):
+    layers = base_layers()
+    layers["parcels"] = frame([
+        {"parcel_id": "P1", "owner_name": "李四", "geometry": square(-100, 0, 20)},
+        {"parcel_id": "P2", "owner_name": "李四四", "geometry": square(-60, 0, 20)},
+        {"parcel_id": "P3", "owner_name": "王五", "geometry": square(-30, 0, 20)}])
+    # an Integer64 field as Access/Excel exports write it, with a null (GDAL then reads float64 by default)
+    layers["parcels"]["ZJHM"] = pd.array([HOUSEHOLD_ID, HOUSEHOLD_ID, None], dtype="Int64")
+    data = write_district(tmp_path / "d", layers)
+    assert pyogrio.read_info(data / "parcels.gpkg")["dtypes"][list(
+        pyogrio.read_info(data / "parcels.gpkg")["fields"]).index("ZJHM")] == "int64"
+    result = check(data, out=tmp_path / "out", as_of=dt.date.fromisoformat(AS_OF), rules=["HOME-MULTI"])
+    owners = result.district["parcels"].set_index("parcel_id")["owner_id"]
+    assert owners["P1"] == owners["P2"] == str(HOUSEHOLD_ID) and owners["P3"] is None
+    f = findings(tmp_path / "out")
+    multi = f[f["rule_id"] == "HOME-MULTI"]
+    assert len(multi) == 1 and multi["related_ids"].iloc[0] == "P1;P2"
+    assert quality(tmp_path / "out")["invalid_id_numbers"] == []
+
+
+def test_integer_ids_of_parcels_and_buildings_stay_exact_text(tmp_path):
+    layers = base_layers()
+    big = 12345678901234567                           # 17 digits: float64 would make it ...568
+    layers["buildings"]["building_id"] = pd.array([big - 1, big, None], dtype="Int64")
+    layers["parcels"]["parcel_id"] = pd.array([7, 8], dtype="int64")
+    data = write_district(tmp_path / "d", layers)
+    result = check(data, out=tmp_path / "out", as_of=dt.date.fromisoformat(AS_OF), rules=["FARM-BUILD"])
+    assert farm_build(tmp_path / "out") == {str(big): 100.0}
+    assert result.district["parcels"]["parcel_id"].tolist() == ["7", "8"]        # no "7.0"
+    assert result.district["buildings"]["building_id"].tolist()[:2] == [str(big - 1), str(big)]
+
+
+def test_id_numbers_stored_as_floats_are_reported_as_already_lossy(tmp_path):
+    layers = base_layers()
+    layers["parcels"]["owner_id"] = [1.10105195001010039e17, 3.0]             # a Real field: digits gone
+    data = write_district(tmp_path / "d", layers)
+    res = run_check(data, tmp_path / "out")
+    ok(res)
+    q = quality(tmp_path / "out")
+    assert q["layers"]["parcels"]["digits_lost_owner_id"] == 1
+    assert any(n.startswith("parcels：字段 owner_id（owner_id）以浮点数存储，1 个 16 位以上的数字已失真") for n in q["notes"])
+    assert "数字超过15位已失真（owner_id） 1" in summary_text(tmp_path / "out")
