@@ -129,3 +129,80 @@ def test_id_numbers_stored_as_floats_are_reported_as_already_lossy(tmp_path):
     assert q["layers"]["parcels"]["digits_lost_owner_id"] == 1
     assert any(n.startswith("parcels：字段 owner_id（owner_id）以浮点数存储，1 个 16 位以上的数字已失真") for n in q["notes"])
     assert "数字超过15位已失真（owner_id） 1" in summary_text(tmp_path / "out")
+
+
+# ------------------------------------------------------------------------ numbers written with units
+
+def test_numbers_with_units_and_chinese_numerals_are_read_and_the_rest_named(tmp_path):
+    layers = base_layers()
+    layers["buildings"]["CS"] = ["3层", "二层", "三层"]                 # floors, as clerks type them
+    layers["buildings"]["YKGD"] = ["9.2m", "3.2米", "高"]               # eave heights: "高" is no number
+    layers["parcels"]["PZMJ"] = ["575平方米", "0.3 亩"]                # approved areas
+    data = write_district(tmp_path / "d", layers)
+    result = check(data, out=tmp_path / "out", as_of=dt.date.fromisoformat(AS_OF), rules=["HOME-FLOORS"])
+    b = result.district["buildings"].set_index("building_id")
+    assert b["floors"].tolist() == [3, 2, 3]
+    assert b["eave_height_m"].iloc[:2].tolist() == [9.2, 3.2] and pd.isna(b["eave_height_m"]["B3"])
+    areas = result.district["parcels"].set_index("parcel_id")["approved_area_m2"]
+    assert areas["P1"] == 575.0 and round(areas["P2"], 2) == 200.0
+    f = findings(tmp_path / "out")
+    assert sorted(f.loc[f["rule_id"] == "HOME-FLOORS", "subject_id"]) == ["B1", "B3"]   # 3层, 三层 > 2 floors
+    q = quality(tmp_path / "out")
+    assert q["layers"]["buildings"]["units_converted_floors"] == 3
+    assert q["layers"]["buildings"]["units_converted_eave_height_m"] == 2
+    assert q["layers"]["buildings"]["bad_numbers_eave_height_m"] == 1
+    assert q["layers"]["parcels"]["units_converted_approved_area_m2"] == 2
+    assert any(n.startswith("buildings：字段 YKGD（eave_height_m）有 1 个值不是可识别的数值") and "第 3 行 '高'" in n
+               for n in q["notes"])
+    assert "无法识别的数值（eave_height_m） 1" in summary_text(tmp_path / "out")
+
+
+def test_a_number_in_the_wrong_unit_is_unreadable_not_converted(tmp_path):
+    layers = base_layers()
+    layers["buildings"]["CS"] = ["3米", "2", None]                    # metres in a floors column
+    data = write_district(tmp_path / "d", layers)
+    result = check(data, out=tmp_path / "out", as_of=dt.date.fromisoformat(AS_OF), rules=["FARM-BUILD"])
+    floors = result.district["buildings"]["floors"]
+    assert pd.isna(floors.iloc[0]) and floors.iloc[1] == 2 and pd.isna(floors.iloc[2])
+    assert quality(tmp_path / "out")["layers"]["buildings"]["bad_numbers_floors"] == 1
+
+
+# ------------------------------------------------------------------------ dates pandas cannot hold
+
+def test_no_expiry_date_9999_12_31_is_read_as_open_ended_not_a_crash(tmp_path):
+    layers = base_layers()
+    layers["approvals"] = frame([   # a temporary approval with no expiry covers B2: it is approved, not expired
+        {"approval_id": "A1", "kind": "temporary", "valid_until": "9999-12-31", "geometry": square(90, 90, 30)}])
+    data = write_district(tmp_path / "d", layers)
+    res = run_check(data, tmp_path / "out", rules=("FARM-BUILD", "FARM-TEMPEXPIRED"))
+    ok(res)
+    assert farm_build(tmp_path / "out") == {}
+    assert (findings(tmp_path / "out")["rule_id"] == "FARM-TEMPEXPIRED").sum() == 0
+    assert quality(tmp_path / "out")["layers"]["approvals"]["open_ended_dates_valid_until"] == 1
+
+
+def test_dates_out_of_range_are_noted_with_layer_and_column(tmp_path):
+    layers = base_layers()
+    layers["parcels"]["PZRQ"] = ["0001-01-01", "2999-12-31"]
+    data = write_district(tmp_path / "d", layers)
+    result = check(data, out=tmp_path / "out", as_of=dt.date.fromisoformat(AS_OF), rules=["FARM-BUILD"])
+    dates = result.district["parcels"].set_index("parcel_id")["approved_date"]
+    assert pd.isna(dates["P1"]) and dates["P2"] > pd.Timestamp("2262-01-01")
+    q = quality(tmp_path / "out")
+    assert q["layers"]["parcels"]["dates_out_of_range_approved_date"] == 2
+    note, = [n for n in q["notes"] if "超出可处理的范围" in n]
+    assert note.startswith("parcels：字段 PZRQ（approved_date）有 2 个日期超出可处理的范围")
+    assert "第 1 行 '0001-01-01'" in note and "第 2 行 '2999-12-31'" in note
+
+
+def test_an_id_number_typed_into_a_date_column_is_not_quoted(tmp_path):
+    layers = base_layers()
+    layers["parcels"]["PZRQ"] = ["110105195001010039", "1101 0519 5001 0100 39"]
+    data = write_district(tmp_path / "d", layers)
+    res = run_check(data, tmp_path / "out")
+    ok(res)
+    text = summary_text(tmp_path / "out") + (tmp_path / "out" / "summary.json").read_text(encoding="utf-8")
+    assert "无法识别的日期（approved_date） 2" in text
+    for secret in ("19500101", "5001 0100", "0519"):
+        assert secret not in text
+    assert "第 1 行 '110…'" in text
