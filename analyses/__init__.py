@@ -1,5 +1,6 @@
 """Rules -> findings: the rule registry, one module per family, the findings schema."""
 
+from . import roads  # noqa: F401  (register the shared intermediates)
 from . import farmland, homestead, setback, siting  # noqa: F401  (register the rules)
 from .findings import FINDING_COLUMNS, concat_findings, empty_findings, finalise
 from .registry import CATALOGUE, FAMILIES, RULES, Rule, implements, rules_of

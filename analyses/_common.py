@@ -10,7 +10,7 @@ import pandas as pd
 
 from spatial.units import m2_to_mu
 
-__all__ = ["partial", "status_from_year", "fmt_area"]
+__all__ = ["partial", "status_from_year", "status_from_dates", "fmt_area"]
 
 
 def partial(crs, geometry, **columns) -> gpd.GeoDataFrame:
@@ -18,8 +18,17 @@ def partial(crs, geometry, **columns) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(columns, geometry=gpd.GeoSeries(np.asarray(geometry, dtype=object), crs=crs), crs=crs)
 
 
-def status_from_year(years, cutoff: dt.date) -> np.ndarray:
+def _cutoffs(cutoff, n: int) -> np.ndarray:
+    """The cut-off of each row: one date for all, or one per row (``ctx.limit`` with township overrides)."""
+    if isinstance(cutoff, (dt.date, pd.Timestamp, str)):
+        return np.full(n, pd.Timestamp(cutoff), dtype="datetime64[ns]")
+    return pd.to_datetime(pd.Series(np.asarray(cutoff, dtype=object))).to_numpy(dtype="datetime64[ns]")
+
+
+def status_from_year(years, cutoff) -> np.ndarray:
     """``new`` for years after the cut-off's year, ``existing`` before it, None when unknown or the same year.
+
+    ``cutoff`` is one date or one per row.
 
     Examples
     --------
@@ -27,11 +36,14 @@ def status_from_year(years, cutoff: dt.date) -> np.ndarray:
     ['new', 'existing', None, None]
     """
     y = pd.to_numeric(pd.Series(years), errors="coerce").to_numpy(dtype=float)
-    return np.where(y > cutoff.year, "new", np.where(y < cutoff.year, "existing", None)).astype(object)
+    cut = pd.DatetimeIndex(_cutoffs(cutoff, len(y))).year.to_numpy(dtype=float)
+    return np.where(y > cut, "new", np.where(y < cut, "existing", None)).astype(object)
 
 
-def status_from_dates(dates, cutoff: dt.date) -> np.ndarray:
+def status_from_dates(dates, cutoff) -> np.ndarray:
     """``new`` for dates after the cut-off, ``existing`` on or before it, None when unknown.
+
+    ``cutoff`` is one date or one per row.
 
     Examples
     --------
@@ -39,8 +51,8 @@ def status_from_dates(dates, cutoff: dt.date) -> np.ndarray:
     ['new', 'existing', None]
     """
     d = pd.to_datetime(pd.Series(dates), errors="coerce")
-    cut = pd.Timestamp(cutoff)
-    return np.where(d.isna(), None, np.where(d > cut, "new", "existing")).astype(object)
+    cut = _cutoffs(cutoff, len(d))
+    return np.where(d.isna(), None, np.where(d.to_numpy() > cut, "new", "existing")).astype(object)
 
 
 def fmt_area(area_m2) -> pd.Series:

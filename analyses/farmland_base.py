@@ -1,8 +1,7 @@
 """Shared pieces of the ``farmland`` family: what is farmland, what is approved, what was converted.
 
-Everything here is computed once per run and kept in ``district.cache`` so that rules which build on
-each other (``FARM-CRIMINAL`` sums ``FARM-BUILD`` and ``FARM-NONAGRI``; ``FARM-GREEN`` leaves out what
-``FARM-CORRIDOR`` reports) never depend on the order they run in.
+The shared layers here are registered intermediates (:func:`analyses.registry.intermediate`): the runner
+computes each once per run and passes it to the rules that declare it in ``uses``.
 
 * *Farmland* is the baseline survey's 耕地 (``0101``/``0102``/``0103`` on their stem) when a
   ``landuse_baseline`` is given, else the current survey's, together with every PBF polygon.
@@ -12,54 +11,45 @@ each other (``FARM-CRIMINAL`` sums ``FARM-BUILD`` and ``FARM-NONAGRI``; ``FARM-G
 
 from __future__ import annotations
 
-from typing import Callable
-
 import numpy as np
 import pandas as pd
 import shapely
 
-from layers.district import District
 from layers.landuse import is_farmland, stem
 from spatial.bigoverlay import subdivided_intersection
 from spatial.overlay import intersection_by_left, prepare_cover
 from spatial.subdivide import subdivide
 
+from .context import Context
+from .registry import intermediate
+
 __all__ = ["baseline_survey", "cover_pieces", "farmland_cover", "pbf_cover", "approved_cover", "facility_cover", "minus_cover",
-           "cover_area", "min_area", "cached", "conversions", "buildings_on_farmland", "polygonal",
+           "cover_area", "min_area", "conversions", "PIECES", "buildings_on_farmland", "polygonal",
            "approval_kinds", "land_name"]
 
 _EMPTY = np.empty(0, dtype=object)
 
 
-def cached(district: District, key, build: Callable[[], object]):
-    """``build()`` once per district and key (kept in ``district.cache['farmland']``).
-
-    Examples
-    --------
-    >>> # cached(district, "conversions", lambda: compute(district))
-    """
-    store = district.cache.setdefault("farmland", {})
-    if key not in store:
-        store[key] = build()
-    return store[key]
-
-
-def baseline_survey(district: District):
+def baseline_survey(ctx):
     """The survey that says what was farmland: ``landuse_baseline`` when given, else ``landuse``.
 
     Examples
     --------
-    >>> # baseline_survey(district)["dlbm"]
+    >>> # baseline_survey(ctx)["dlbm"]
     """
-    return district["landuse_baseline"] if "landuse_baseline" in district else district["landuse"]
+    return ctx["landuse_baseline"] if "landuse_baseline" in ctx else ctx["landuse"]
 
 
-def cover_pieces(district: District, role: str, max_vertices: int = 256) -> tuple[np.ndarray, np.ndarray]:
+#: Roles whose subdivided pieces are an intermediate named ``pieces:<role>``.
+PIECES = ("eco_redline", "nature_reserves", "protected_zones")
+
+
+def cover_pieces(ctx: Context, role: str, max_vertices: int = 256) -> tuple[np.ndarray, np.ndarray]:
     """A coverage layer (``eco_redline``, ``nature_reserves``, ``protected_zones``, ``pbf``…) subdivided once per run.
 
-    The pieces are those of :func:`spatial.subdivide.subdivide` over the layer's geometries, cached in
-    ``district.cache`` so that every rule overlaying the same huge polygons (a red line of 200,000
-    vertices) cuts them only once. Subdivision works per geometry, so the pieces of a subset of the
+    The pieces are those of :func:`spatial.subdivide.subdivide` over the layer's geometries; as the
+    intermediate ``pieces:<role>`` they are cut once per run, so that every rule overlaying the same huge
+    polygons (a red line of 200,000 vertices) shares them. Subdivision works per geometry, so the pieces of a subset of the
     layer's rows are ``pieces[np.isin(source, rows)]``, in the same order as subdividing that subset.
 
     Returns
@@ -71,91 +61,89 @@ def cover_pieces(district: District, role: str, max_vertices: int = 256) -> tupl
 
     Examples
     --------
-    >>> # pieces, source = cover_pieces(district, "eco_redline")
+    >>> # pieces, source = ctx.used("pieces:eco_redline")
     """
-    def build():
-        layer = district.get(role)
-        if layer is None or len(layer) == 0:
-            return _EMPTY, np.empty(0, dtype=np.intp)
-        return subdivide(layer.geometry.to_numpy(), max_vertices=max_vertices)
-    return cached(district, ("cover_pieces", role, max_vertices), build)
+    layer = ctx.get(role)
+    if layer is None or len(layer) == 0:
+        return _EMPTY, np.empty(0, dtype=np.intp)
+    return subdivide(layer.geometry.to_numpy(), max_vertices=max_vertices)
 
 
-def farmland_cover(district: District) -> np.ndarray:
-    """Subdivided pieces whose union is the district's farmland (baseline 耕地 ∪ PBF).
+for _role in PIECES:
+    intermediate(f"pieces:{_role}")(lambda ctx, _r=_role: cover_pieces(ctx, _r))
+
+
+@intermediate("farmland_cover")
+def farmland_cover(ctx: Context) -> np.ndarray:
+    """Subdivided pieces whose union is the ctx's farmland (baseline 耕地 ∪ PBF).
 
     Examples
     --------
-    >>> # pieces = farmland_cover(district); the union of pieces is all farmland
+    >>> # pieces = ctx.used("farmland_cover"); the union of pieces is all farmland
     """
-    def build():
-        lu = baseline_survey(district)
-        geoms = [lu.geometry.to_numpy()[is_farmland(lu["dlbm"])]]
-        if "pbf" in district:
-            geoms.append(district["pbf"].geometry.to_numpy())
-        return prepare_cover(np.concatenate(geoms))
-    return cached(district, "farmland_cover", build)
+    lu = baseline_survey(ctx)
+    geoms = [lu.geometry.to_numpy()[is_farmland(lu["dlbm"])]]
+    if "pbf" in ctx:
+        geoms.append(ctx["pbf"].geometry.to_numpy())
+    return prepare_cover(np.concatenate(geoms))
 
 
-def pbf_cover(district: District) -> np.ndarray:
+@intermediate("pbf_cover")
+def pbf_cover(ctx: Context) -> np.ndarray:
     """Subdivided pieces whose union is the permanent basic farmland (empty without a ``pbf`` layer).
 
     Examples
     --------
-    >>> # pbf_cover(district)
+    >>> # ctx.used("pbf_cover")
     """
-    def build():
-        pbf = district.get("pbf")
-        return prepare_cover(pbf.geometry.to_numpy()) if pbf is not None and len(pbf) else _EMPTY
-    return cached(district, "pbf_cover", build)
+    pbf = ctx.get("pbf")
+    return prepare_cover(pbf.geometry.to_numpy()) if pbf is not None and len(pbf) else _EMPTY
 
 
-def approval_kinds(district: District) -> pd.Series:
+def approval_kinds(ctx) -> pd.Series:
     """Each approval's ``kind`` in lower case (empty Series without an ``approvals`` layer).
 
     Examples
     --------
-    >>> # approval_kinds(district).tolist() -> ['construction', 'temporary', ...]
+    >>> # approval_kinds(ctx).tolist() -> ['construction', 'temporary', ...]
     """
-    ap = district.get("approvals")
+    ap = ctx.get("approvals")
     if ap is None:
         return pd.Series([], dtype=object)
     return ap["kind"].astype(object).map(lambda k: k.strip().lower() if isinstance(k, str) else None)
 
 
-def approved_cover(district: District) -> np.ndarray:
+@intermediate("approved_cover")
+def approved_cover(ctx: Context) -> np.ndarray:
     """Pieces whose union is land under a valid approval: ``construction``, ``homestead``, or a
     ``temporary`` approval whose ``valid_until`` is on or after the run date.
 
     Examples
     --------
-    >>> # approved_cover(district)
+    >>> # ctx.used("approved_cover")
     """
-    def build():
-        ap = district.get("approvals")
-        if ap is None or ap.empty:
-            return _EMPTY
-        kind = approval_kinds(district)
-        until = pd.to_datetime(ap["valid_until"], errors="coerce")
-        valid = kind.isin(["construction", "homestead"]) | (
-            (kind == "temporary") & (until >= pd.Timestamp(district.as_of)))
-        return prepare_cover(ap.geometry.to_numpy()[valid.to_numpy()])
-    return cached(district, "approved_cover", build)
+    ap = ctx.get("approvals")
+    if ap is None or ap.empty:
+        return _EMPTY
+    kind = approval_kinds(ctx)
+    until = pd.to_datetime(ap["valid_until"], errors="coerce")
+    valid = kind.isin(["construction", "homestead"]) | (
+        (kind == "temporary") & (until >= pd.Timestamp(ctx.as_of)))
+    return prepare_cover(ap.geometry.to_numpy()[valid.to_numpy()])
 
 
-def facility_cover(district: District) -> np.ndarray:
+@intermediate("facility_cover")
+def facility_cover(ctx: Context) -> np.ndarray:
     """Pieces whose union is land approved as 设施农用地 (``facility_agri`` approvals).
 
     Examples
     --------
-    >>> # facility_cover(district)
+    >>> # facility_cover(ctx)
     """
-    def build():
-        ap = district.get("approvals")
-        if ap is None or ap.empty:
-            return _EMPTY
-        return prepare_cover(ap.geometry.to_numpy()[(approval_kinds(district) == "facility_agri").to_numpy()])
-    return cached(district, "facility_cover", build)
+    ap = ctx.get("approvals")
+    if ap is None or ap.empty:
+        return _EMPTY
+    return prepare_cover(ap.geometry.to_numpy()[(approval_kinds(ctx) == "facility_agri").to_numpy()])
 
 
 def minus_cover(geoms, cover) -> np.ndarray:
@@ -192,14 +180,14 @@ def cover_area(geoms, cover) -> np.ndarray:
     return out
 
 
-def min_area(district: District, village_ids) -> np.ndarray:
+def min_area(ctx, village_ids) -> np.ndarray:
     """Per-row minimum overlap (``min_overlap_m2`` with township overrides; never 0).
 
     Examples
     --------
-    >>> # min_area(district, rows["village_id"]) -> array([1., 1., ...])
+    >>> # min_area(ctx, rows["village_id"]) -> array([1., 1., ...])
     """
-    return np.maximum(district.limit("min_overlap_m2", village_ids).astype(float), 1e-9)
+    return np.maximum(ctx.limit("min_overlap_m2", village_ids).astype(float), 1e-9)
 
 
 def polygonal(geoms) -> np.ndarray:
@@ -236,20 +224,20 @@ def polygonal(geoms) -> np.ndarray:
     return out
 
 
-def buildings_on_farmland(district: District) -> tuple[np.ndarray, np.ndarray]:
+@intermediate("buildings_on_farmland", uses=("farmland_cover",))
+def buildings_on_farmland(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
     """Rows of ``buildings`` touching farmland and each one's part on farmland (unfiltered by area).
 
     Examples
     --------
-    >>> # rows, parts = buildings_on_farmland(district)
+    >>> # rows, parts = buildings_on_farmland(ctx)
     """
-    def build():
-        b = district["buildings"]
-        return subdivided_intersection(b.geometry.to_numpy(), farmland_cover(district))
-    return cached(district, "buildings_on_farmland", build)
+    b = ctx["buildings"]
+    return subdivided_intersection(b.geometry.to_numpy(), ctx.used("farmland_cover"))
 
 
-def conversions(district: District) -> pd.DataFrame:
+@intermediate("conversions", uses=("farmland_cover", "approved_cover", "pbf_cover"))
+def conversions(ctx: Context) -> pd.DataFrame:
     """Current land-use patches that are not farmland, on farmland: one row per patch.
 
     Columns: ``row`` (position in ``landuse``), ``code`` (upper-case text), ``stem``, ``on_farm`` (the
@@ -258,26 +246,24 @@ def conversions(district: District) -> pd.DataFrame:
 
     Examples
     --------
-    >>> # conversions(district).query("stem == '0702'")
+    >>> # conversions(ctx).query("stem == '0702'")
     """
-    def build():
-        lu = district["landuse"]
-        codes = lu["dlbm"].astype(object)
-        cand = np.flatnonzero(~is_farmland(codes) & codes.notna().to_numpy())
-        idx, on_farm = subdivided_intersection(lu.geometry.to_numpy()[cand], farmland_cover(district))
-        rows = cand[idx]
-        geom = polygonal(minus_cover(on_farm, approved_cover(district)))
-        pbf_geom = np.full(len(geom), None, dtype=object)
-        if len(pbf_cover(district)) and len(geom):
-            pidx, part = intersection_by_left(geom, pbf_cover(district))
-            pbf_geom[pidx] = polygonal(part)
-        code = codes.iloc[rows].map(lambda c: c.strip().upper()).to_numpy(dtype=object)
-        return pd.DataFrame({
-            "row": rows, "code": code, "stem": stem(pd.Series(code, dtype=object)).to_numpy(dtype=object),
-            "on_farm": polygonal(on_farm), "geom": geom, "area": shapely.area(geom),
-            "pbf_geom": pbf_geom, "pbf_area": np.nan_to_num(shapely.area(pbf_geom)),
-        })
-    return cached(district, "conversions", build)
+    lu = ctx["landuse"]
+    codes = lu["dlbm"].astype(object)
+    cand = np.flatnonzero(~is_farmland(codes) & codes.notna().to_numpy())
+    idx, on_farm = subdivided_intersection(lu.geometry.to_numpy()[cand], ctx.used("farmland_cover"))
+    rows = cand[idx]
+    geom = polygonal(minus_cover(on_farm, ctx.used("approved_cover")))
+    pbf_geom = np.full(len(geom), None, dtype=object)
+    if len(ctx.used("pbf_cover")) and len(geom):
+        pidx, part = intersection_by_left(geom, ctx.used("pbf_cover"))
+        pbf_geom[pidx] = polygonal(part)
+    code = codes.iloc[rows].map(lambda c: c.strip().upper()).to_numpy(dtype=object)
+    return pd.DataFrame({
+        "row": rows, "code": code, "stem": stem(pd.Series(code, dtype=object)).to_numpy(dtype=object),
+        "on_farm": polygonal(on_farm), "geom": geom, "area": shapely.area(geom),
+        "pbf_geom": pbf_geom, "pbf_area": np.nan_to_num(shapely.area(pbf_geom)),
+    })
 
 
 def land_name(on_pbf) -> np.ndarray:

@@ -12,15 +12,16 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from layers.district import District, assign_villages
+from layers.district import assign_villages
 from layers.landuse import is_farmland
 from spatial.bigoverlay import components, subdivided_intersection, union_by
 from spatial.overlay import candidate_pairs
 from spatial.units import m2_to_mu
 
 from ._common import fmt_area, partial
-from .farmland_base import baseline_survey, cover_pieces, min_area, minus_cover, pbf_cover, polygonal
-from .registry import implements
+from .farmland_base import baseline_survey, min_area, minus_cover, polygonal
+from .context import Context
+from .registry import implements, intermediate
 
 __all__ = ["reserve_zone", "farm_reserve", "farm_redline"]
 
@@ -59,12 +60,8 @@ def _names_of(parts, geoms, names) -> np.ndarray:
     return joined.reindex(np.arange(len(parts))).to_numpy(dtype=object)
 
 
-def _reserve_cover(district: District) -> np.ndarray:
-    return cover_pieces(district, "nature_reserves")[0]
-
-
-@implements("FARM-RESERVE", inputs=("pbf", "nature_reserves"))
-def farm_reserve(district: District, limits) -> gpd.GeoDataFrame:
+@implements("FARM-RESERVE", inputs=("pbf", "nature_reserves"), uses=("pieces:nature_reserves",))
+def farm_reserve(ctx: Context) -> gpd.GeoDataFrame:
     """占用永久基本农田扩大自然保护地: PBF inside a nature reserve.
 
     One finding per PBF polygon and zone (``key`` = zone): in the ``core`` zone severity ``high`` (must
@@ -73,11 +70,11 @@ def farm_reserve(district: District, limits) -> gpd.GeoDataFrame:
 
     Examples
     --------
-    >>> # farm_reserve(district, district.limits)
+    >>> # farm_reserve(ctx)
     """
-    pbf, nr = district["pbf"], district["nature_reserves"]
+    pbf, nr = ctx["pbf"], ctx["nature_reserves"]
     zone = reserve_zone(nr["zone"])
-    pieces, source = cover_pieces(district, "nature_reserves")
+    pieces, source = ctx.used("pieces:nature_reserves")
     core_cover = pieces[zone[source] == "core"]
     frames = []
     for z in ("core", "general"):
@@ -88,7 +85,7 @@ def farm_reserve(district: District, limits) -> gpd.GeoDataFrame:
         part = polygonal(part)
         rows = pbf.iloc[idx]
         area = shapely.area(part)
-        keep = area >= min_area(district, rows["village_id"])
+        keep = area >= min_area(ctx, rows["village_id"])
         rows, part, area = rows[keep], part[keep], area[keep]
         names = _names_of(part, nr.geometry.to_numpy()[zone == z], nr["name"].to_numpy(dtype=object)[zone == z])
         ids = rows["pbf_id"].to_numpy(dtype=object)
@@ -98,7 +95,7 @@ def farm_reserve(district: District, limits) -> gpd.GeoDataFrame:
         else:
             message = [f"永久基本农田{i}有{a}位于自然保护地{n}一般控制区内，应评估其对生态功能的影响并确定是否退出（{{basis}}）。"
                        for i, a, n in zip(ids, fmt_area(area), names)]
-        frames.append(partial(district.crs, part, subject_layer="pbf", subject_id=ids, key=z, related_ids=names,
+        frames.append(partial(ctx.crs, part, subject_layer="pbf", subject_id=ids, key=z, related_ids=names,
                               village_id=rows["village_id"].to_numpy(dtype=object),
                               severity="high" if z == "core" else "medium",
                               measured=area, limit=0.0, unit="m²", area_m2=area, message=message))
@@ -124,10 +121,10 @@ def _union_area_by(keys, geoms) -> tuple[np.ndarray, np.ndarray]:
     return uniq, area
 
 
-def _blocks(district: District, red: np.ndarray) -> dict:
+def _blocks(ctx: Context, red: np.ndarray) -> dict:
     """Contiguous farmland blocks (baseline 耕地 patches and PBF, touching counts) that meet the red line.
 
-    A block can be all the farmland of a district (100,000s of polygons), so it is never unioned whole:
+    A block can be all the farmland of a ctx (100,000s of polygons), so it is never unioned whole:
     its area is the sum over its clusters of members whose interiors overlap (PBF drawn on a survey
     patch) of each cluster's union area, and its part under the red line is the union of its members'
     parts under the red line.
@@ -138,9 +135,9 @@ def _blocks(district: District, red: np.ndarray) -> dict:
         ``subject`` (smallest ``tbbh`` per block), ``patches`` (survey patches per block), ``size`` (area
         per block, m²), ``index`` (blocks with a part of area > 0 under the red line) and ``part`` (that part).
     """
-    lu = baseline_survey(district)
+    lu = baseline_survey(ctx)
     farm = np.flatnonzero(is_farmland(lu["dlbm"]))
-    pbf = district.get("pbf")
+    pbf = ctx.get("pbf")
     nodes = np.concatenate([lu.geometry.to_numpy()[farm],
                             pbf.geometry.to_numpy() if pbf is not None else _EMPTY])
     tree = shapely.STRtree(nodes)
@@ -174,8 +171,9 @@ def _blocks(district: District, red: np.ndarray) -> dict:
             "index": index, "part": part[keep]}
 
 
-@implements("FARM-REDLINE", inputs=("eco_redline",))
-def farm_redline(district: District, limits) -> gpd.GeoDataFrame:
+@implements("FARM-REDLINE", inputs=("eco_redline",), uses=("pieces:eco_redline", "pieces:nature_reserves", "pbf_cover"),
+            limits=("redline_block_mu",))
+def farm_redline(ctx: Context) -> gpd.GeoDataFrame:
     """生态保护红线划定冲突: the eco red line covering PBF, or covering a contiguous farmland block of
     ``redline_block_mu`` (default 50 亩) or more, outside nature reserves.
 
@@ -185,46 +183,46 @@ def farm_redline(district: District, limits) -> gpd.GeoDataFrame:
 
     Examples
     --------
-    >>> # farm_redline(district, district.limits)
+    >>> # farm_redline(ctx)
     """
-    eco = district["eco_redline"]
-    red = cover_pieces(district, "eco_redline")[0]
-    reserves = _reserve_cover(district)
+    eco = ctx["eco_redline"]
+    red = ctx.used("pieces:eco_redline")[0]
+    reserves = ctx.used("pieces:nature_reserves")[0]
     frames = []
-    pbf = district.get("pbf")
+    pbf = ctx.get("pbf")
     if pbf is not None and len(pbf):
         idx, part = subdivided_intersection(pbf.geometry.to_numpy(), red)
         part = polygonal(minus_cover(part, reserves))
         rows = pbf.iloc[idx]
         area = shapely.area(part)
-        keep = area >= min_area(district, rows["village_id"])
+        keep = area >= min_area(ctx, rows["village_id"])
         rows, part, area = rows[keep], part[keep], area[keep]
         names = _names_of(part, eco.geometry.to_numpy(), eco["name"].to_numpy(dtype=object))
         ids = rows["pbf_id"].to_numpy(dtype=object)
         message = [f"生态保护红线（{n}）划入永久基本农田{i}共{a}（自然保护地以外），永久基本农田不得划入生态保护红线（{{basis}}）。"
                    for i, a, n in zip(ids, fmt_area(area), names)]
-        frames.append(partial(district.crs, part, subject_layer="pbf", subject_id=ids, related_ids=names,
+        frames.append(partial(ctx.crs, part, subject_layer="pbf", subject_id=ids, related_ids=names,
                               village_id=rows["village_id"].to_numpy(dtype=object), severity="high",
                               measured=area, limit=0.0, unit="m²", area_m2=area, message=message))
-    blocks = _blocks(district, red)
+    blocks = _blocks(ctx, red)
     if len(blocks["index"]):
         idx, part = blocks["index"], blocks["part"]
-        part = polygonal(minus_cover(minus_cover(part, reserves), pbf_cover(district)))
-        vids = assign_villages(part, district.villages)
+        part = polygonal(minus_cover(minus_cover(part, reserves), ctx.used("pbf_cover")))
+        vids = assign_villages(part, ctx.villages)
         size = blocks["size"][idx]
-        limit_mu = district.limit("redline_block_mu", vids).astype(float)
+        limit_mu = ctx.limit("redline_block_mu", vids).astype(float)
         area = shapely.area(part)
-        keep = (m2_to_mu(size) >= limit_mu) & (area >= min_area(district, vids)) & pd.notna(blocks["subject"][idx])
+        keep = (m2_to_mu(size) >= limit_mu) & (area >= min_area(ctx, vids)) & pd.notna(blocks["subject"][idx])
         idx, part, vids, size, limit_mu, area = idx[keep], part[keep], vids[keep], size[keep], limit_mu[keep], area[keep]
         names = _names_of(part, eco.geometry.to_numpy(), eco["name"].to_numpy(dtype=object))
         subject = blocks["subject"][idx]
         message = [f"生态保护红线（{n}）划入集中连片耕地（图斑{s}所在连片地块，共{m2_to_mu(z):.1f}亩，标准{lm:g}亩）{a}，"
                    f"自然保护地以外的集中连片耕地不得划入生态保护红线（{{basis}}）。"
                    for n, s, z, lm, a in zip(names, subject, size, limit_mu, fmt_area(area))]
-        frames.append(partial(district.crs, part, subject_layer=
-                              "landuse_baseline" if "landuse_baseline" in district else "landuse",
+        frames.append(partial(ctx.crs, part, subject_layer=
+                              "landuse_baseline" if "landuse_baseline" in ctx else "landuse",
                               subject_id=subject, related_ids=names, village_id=vids, severity="medium",
                               measured=m2_to_mu(size), limit=limit_mu, unit="亩", area_m2=area, message=message))
     if not frames:
-        return partial(district.crs, [], subject_layer=[], subject_id=[])
+        return partial(ctx.crs, [], subject_layer=[], subject_id=[])
     return pd.concat(frames, ignore_index=True)

@@ -19,7 +19,7 @@ from spatial.units import m2_to_mu
 
 from .registry import Rule
 
-__all__ = ["FINDING_COLUMNS", "empty_findings", "finalise", "case_ids", "concat_findings"]
+__all__ = ["FINDING_COLUMNS", "empty_findings", "finalise", "case_ids", "concat_findings", "sort_findings"]
 
 #: Columns of ``findings.gpkg`` layer ``findings``, in order (geometry last).
 FINDING_COLUMNS: list[str] = [
@@ -155,3 +155,22 @@ def concat_findings(frames: list[gpd.GeoDataFrame], crs=None) -> gpd.GeoDataFram
         return empty_findings(crs)
     out = pd.concat(frames, ignore_index=True)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=crs or frames[0].crs)
+
+
+def sort_findings(findings: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Findings in catalogue order, then by village and case id (the order of every output).
+
+    Examples
+    --------
+    >>> len(sort_findings(empty_findings(4548)))
+    0
+    """
+    if findings.empty:
+        return findings.reset_index(drop=True)
+    from .registry import catalogue_order
+
+    order = catalogue_order(findings["rule_id"])
+    keys = pd.DataFrame({"o": order, "v": findings["village_id"].astype(str).to_numpy(),
+                         "c": findings["case_id"].astype(str).to_numpy()})
+    pos = keys.sort_values(["o", "v", "c"], kind="stable").index.to_numpy()
+    return findings.iloc[pos].reset_index(drop=True)

@@ -23,13 +23,15 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from layers.district import District
 from layers.idnumbers import normalise_ids
 from spatial.overlay import intersection_by_left, pairwise_intersection
 from spatial.units import m2_to_mu
 
 from ._common import fmt_area, partial, status_from_year
-from .farmland import pbf_cover
+from spatial.bigoverlay import union_by
+
+from .context import Context, Note, RuleResult
+from .farmland_base import min_area
 from .registry import implements
 
 __all__ = ["household_keys", "home_multi", "home_old", "home_area", "home_cover", "home_floors", "home_height",
@@ -45,28 +47,8 @@ _SOURCE = {"attr": "属性", "ndsm": "nDSM"}
 # ------------------------------------------------------------------------------------------------
 # helpers
 # ------------------------------------------------------------------------------------------------
-def _empty(district: District) -> gpd.GeoDataFrame:
-    return partial(district.crs, [], subject_layer=[], subject_id=[])
-
-
-def _min_overlap(district: District, village_ids) -> np.ndarray:
-    return np.maximum(np.asarray(district.limit("min_overlap_m2", village_ids), dtype=float), 1e-9)
-
-
-def _union_by(index: np.ndarray, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Union of ``geoms`` per value of ``index``: (sorted unique index, unions)."""
-    index = np.asarray(index)
-    geoms = np.asarray(geoms, dtype=object)
-    if len(index) == 0:
-        return np.empty(0, dtype=index.dtype), np.empty(0, dtype=object)
-    uniq, inverse, counts = np.unique(index, return_inverse=True, return_counts=True)
-    out = np.full(len(uniq), None, dtype=object)
-    single = counts[inverse] == 1
-    out[inverse[single]] = geoms[single]
-    if (~single).any():
-        unions = pd.Series(geoms[~single]).groupby(inverse[~single]).agg(lambda s: shapely.union_all(s.to_numpy()))
-        out[unions.index.to_numpy()] = unions.to_numpy()
-    return uniq, out
+def _empty(ctx: Context) -> gpd.GeoDataFrame:
+    return partial(ctx.crs, [], subject_layer=[], subject_id=[])
 
 
 def _join_ids(index: np.ndarray, ids: np.ndarray, n: int) -> np.ndarray:
@@ -78,16 +60,16 @@ def _join_ids(index: np.ndarray, ids: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def _buildings_on(district: District, parcels: gpd.GeoDataFrame):
+def _buildings_on(ctx: Context, parcels: gpd.GeoDataFrame):
     """Per parcel with building parts of at least the minimum overlap: the parcel rows, the union of those
     parts, and the ``;``-joined building ids (None when no parcel has any)."""
-    b = district["buildings"]
+    b = ctx["buildings"]
     li, ri, parts = pairwise_intersection(parcels.geometry.to_numpy(), b.geometry.to_numpy())
-    keep = shapely.area(parts) >= _min_overlap(district, parcels["village_id"].to_numpy(dtype=object)[li])
+    keep = shapely.area(parts) >= min_area(ctx, parcels["village_id"].to_numpy(dtype=object)[li])
     li, ri, parts = li[keep], ri[keep], parts[keep]
     if len(li) == 0:
         return None
-    rows, geoms = _union_by(li, parts)
+    rows, geoms = union_by(li, parts)
     bids = _join_ids(li, b["building_id"].to_numpy(dtype=object)[ri], len(parcels))[rows]
     return rows, geoms, bids
 
@@ -99,8 +81,8 @@ def _parcel_status(dates, cutoffs) -> np.ndarray:
     return np.where(d.isna(), None, np.where(d >= cut, "new", "existing")).astype(object)
 
 
-def _building_status(district: District, rows: pd.DataFrame) -> np.ndarray:
-    return status_from_year(rows["built_year"], district.limits.homestead_area_date)
+def _building_status(ctx: Context, rows: pd.DataFrame) -> np.ndarray:
+    return status_from_year(rows["built_year"], ctx.limit("homestead_area_date", rows["village_id"]))
 
 
 def _bool(values) -> np.ndarray:
@@ -161,8 +143,8 @@ def household_keys(parcels: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
 
 
 @implements("HOME-MULTI")
-def home_multi(district: District, limits) -> gpd.GeoDataFrame:
-    """一户多宅: one finding per household holding more than one homestead parcel, district-wide.
+def home_multi(ctx: Context) -> gpd.GeoDataFrame:
+    """一户多宅: one finding per household holding more than one homestead parcel, ctx-wide.
 
     Households are keyed by :func:`household_keys` and span villages (except name matches, which stay
     within one village and are ``low`` severity, lower confidence). Parcels being replaced
@@ -173,9 +155,9 @@ def home_multi(district: District, limits) -> gpd.GeoDataFrame:
     Examples
     --------
     >>> # parcels P1, P2 of household H1 -> one finding: subject P1, related_ids 'P1;P2'
-    >>> # home_multi(district, district.limits)
+    >>> # home_multi(ctx)
     """
-    p = district["parcels"]
+    p = ctx["parcels"]
     p = p[p["replaced_by"].isna().to_numpy()]
     key, how = household_keys(p)
     p = p.assign(_key=key.to_numpy(), _how=how.to_numpy())
@@ -183,7 +165,7 @@ def home_multi(district: District, limits) -> gpd.GeoDataFrame:
     counts = p.groupby("_key")["parcel_id"].transform("size")
     multi = p[(counts > 1).to_numpy()]
     if multi.empty:
-        return _empty(district)
+        return _empty(ctx)
     multi = multi.sort_values(["_key", "parcel_id"])
     grouped = multi.dissolve(by="_key", aggfunc={"parcel_id": list, "village_id": list, "_how": set})
     ids = grouped["parcel_id"].map(lambda xs: sorted(str(x) for x in xs))
@@ -194,7 +176,7 @@ def home_multi(district: District, limits) -> gpd.GeoDataFrame:
     subject = ids.map(lambda xs: xs[0]).to_numpy(dtype=object)
     first_village = multi.set_index("parcel_id")["village_id"]
     first_village = first_village[~first_village.index.duplicated()]
-    names = district.villages.set_index("village_id")["name"]
+    names = ctx.villages.set_index("village_id")["name"]
     spans = [sorted({str(names.get(v, v)) for v in vs if isinstance(v, str)}) for vs in grouped["village_id"]]
     label = {"household": "同一户编号", "id": "同一证件号码", "mixed": "同一户（户编号及证件号码）",
              "name": "同一行政村内同名权利人"}
@@ -206,7 +188,7 @@ def home_multi(district: District, limits) -> gpd.GeoDataFrame:
         for h, k, xs, vs in zip(how, n, ids, spans)
     ]
     return partial(
-        district.crs, grouped.geometry.to_numpy(),
+        ctx.crs, grouped.geometry.to_numpy(),
         subject_layer="parcels", subject_id=subject, related_ids=ids.map(";".join).to_numpy(dtype=object),
         village_id=first_village.reindex(subject).to_numpy(dtype=object),
         severity=np.where(how == "name", "low", "medium"), measured=n.astype(float), limit=1.0, unit="宅",
@@ -228,42 +210,39 @@ def _add_months(dates: pd.Series, months) -> pd.Series:
     return out
 
 
-@implements("HOME-OLD")
-def home_old(district: District, limits) -> gpd.GeoDataFrame:
+@implements("HOME-OLD", limits=("relocation_months",))
+def home_old(ctx: Context) -> gpd.GeoDataFrame:
     """建新未拆旧: the old parcel of an approved relocation still has buildings after its deadline.
 
     A parcel with ``replaced_by`` set is due to be cleared ``relocation_months`` calendar months (default
-    3) after ``new_house_completed``; when that deadline is before the run date (``district.as_of``) and
+    3) after ``new_house_completed``; when that deadline is before the run date (``ctx.as_of``) and
     buildings still overlap it by ``min_overlap_m2`` or more, it is one finding with the buildings' parts
     on it as geometry. Old parcels with no completion date cannot be judged and are listed in the
     data-quality report.
 
     Examples
     --------
-    >>> # home_old(district, district.limits): old parcels still built on after completion + 3 months
+    >>> # home_old(ctx): old parcels still built on after completion + 3 months
     """
-    p = district["parcels"]
+    p = ctx["parcels"]
     old = p[p["replaced_by"].notna().to_numpy()]
     if old.empty:
-        return _empty(district)
+        return _empty(ctx)
     done = pd.to_datetime(old["new_house_completed"], errors="coerce").reset_index(drop=True)
     undated = done.isna().to_numpy()
-    if undated.any() and not district.cache.get("home_old_noted"):
-        district.cache["home_old_noted"] = True
-        district.quality.count("parcels", "relocation_undated", int(undated.sum()))
-        shown = old["parcel_id"].astype(str).to_numpy()[undated]
-        district.quality.note(f"HOME-OLD：{len(shown)} 宗旧宅基地有 replaced_by 但缺少新房竣工日期，未作建新拆旧检查："
-                              + "、".join(shown[:10]) + ("……" if len(shown) > 10 else ""))
-    months = np.asarray(district.limit("relocation_months", old["village_id"]), dtype=float)
+    notes = (Note("parcels", "relocation_undated", tuple(old["parcel_id"].astype(str).to_numpy()[undated]),
+                  "HOME-OLD：{n} 宗旧宅基地有 replaced_by 但缺少新房竣工日期，未作建新拆旧检查：{ids}"),
+             ) if undated.any() else ()
+    months = np.asarray(ctx.limit("relocation_months", old["village_id"]), dtype=float)
     deadline = _add_months(done, months)
-    as_of = pd.Timestamp(district.as_of)
+    as_of = pd.Timestamp(ctx.as_of)
     overdue = (deadline < as_of).fillna(False).to_numpy(dtype=bool)
     old, done, deadline, months = old[overdue], done[overdue], deadline[overdue], months[overdue]
     if old.empty:
-        return _empty(district)
-    standing = _buildings_on(district, old)
+        return RuleResult(_empty(ctx), notes)
+    standing = _buildings_on(ctx, old)
     if standing is None:
-        return _empty(district)
+        return RuleResult(_empty(ctx), notes)
     rows, geoms, bids = standing
     old = old.iloc[rows]
     done, deadline, months = done.iloc[rows], deadline.iloc[rows], months[rows]
@@ -275,19 +254,19 @@ def home_old(district: District, limits) -> gpd.GeoDataFrame:
         f"至{as_of:%Y-%m-%d}仍有房屋{bs.replace(';', '、')}未拆除，属“建新未拆旧”（变相一户多宅），违反{{basis}}。"
         for q, nw, d, dl, bs in zip(pids, new, done, deadline, bids)
     ]
-    return partial(
-        district.crs, geoms,
+    return RuleResult(partial(
+        ctx.crs, geoms,
         subject_layer="parcels", subject_id=pids, related_ids=[f"{nw};{bs}" for nw, bs in zip(new, bids)],
         village_id=old["village_id"].to_numpy(dtype=object), severity="medium",
         measured=elapsed, limit=months, unit="月", message=message,
-    )
+    ), notes)
 
 
 # ------------------------------------------------------------------------------------------------
 # HOME-AREA
 # ------------------------------------------------------------------------------------------------
-@implements("HOME-AREA")
-def home_area(district: District, limits) -> gpd.GeoDataFrame:
+@implements("HOME-AREA", limits=("homestead_area_m2", "homestead_area_date"))
+def home_area(ctx: Context) -> gpd.GeoDataFrame:
     """宅基地超标准: parcel area over ``homestead_area_m2`` (0.26 亩 = 173.33 m²).
 
     ``measured`` = the parcel's area, ``limit`` = the standard, ``area_m2`` = the excess; geometry = the
@@ -297,17 +276,17 @@ def home_area(district: District, limits) -> gpd.GeoDataFrame:
     Examples
     --------
     >>> # a 10 m x 17.333 m parcel (173.33 m²) is compliant; 10 m x 18 m approved 2022 -> high, area_m2 6.67
-    >>> # home_area(district, district.limits)
+    >>> # home_area(ctx)
     """
-    p = district["parcels"]
+    p = ctx["parcels"]
     area = p.geometry.area.to_numpy()
     vid = p["village_id"].to_numpy(dtype=object)
-    standard = np.asarray(district.limit("homestead_area_m2", vid), dtype=float)
+    standard = np.asarray(ctx.limit("homestead_area_m2", vid), dtype=float)
     over = area - standard > _AREA_TOL
     if not over.any():
-        return _empty(district)
+        return _empty(ctx)
     rows, area, standard = p[over], area[over], standard[over]
-    cut = district.limit("homestead_area_date", rows["village_id"])
+    cut = ctx.limit("homestead_area_date", rows["village_id"])
     status = _parcel_status(rows["approved_date"], cut)
     recent = status == "new"
     excess = area - standard
@@ -321,7 +300,7 @@ def home_area(district: District, limits) -> gpd.GeoDataFrame:
         for q, w, a, st, e, r in zip(ids, when, area, std, fmt_area(excess), recent)
     ]
     return partial(
-        district.crs, rows.geometry.to_numpy(),
+        ctx.crs, rows.geometry.to_numpy(),
         subject_layer="parcels", subject_id=ids, village_id=rows["village_id"].to_numpy(dtype=object),
         severity=np.where(recent, "high", "low"), measured=area, limit=standard, unit="m²", area_m2=excess,
         status=status, message=message,
@@ -331,8 +310,8 @@ def home_area(district: District, limits) -> gpd.GeoDataFrame:
 # ------------------------------------------------------------------------------------------------
 # HOME-COVER
 # ------------------------------------------------------------------------------------------------
-@implements("HOME-COVER")
-def home_cover(district: District, limits) -> gpd.GeoDataFrame:
+@implements("HOME-COVER", limits=("coverage_max", "homestead_area_date"))
+def home_cover(ctx: Context) -> gpd.GeoDataFrame:
     """礅基占地超比例: building footprints inside a parcel over ``coverage_max`` (75 %) of its area.
 
     The footprint inside a parcel is the union of the parts of the buildings inside it (overlaps
@@ -342,21 +321,21 @@ def home_cover(district: District, limits) -> gpd.GeoDataFrame:
     Examples
     --------
     >>> # a 16 m x 10 m house on a 20 m x 10 m parcel -> measured 80.0 (%), limit 75.0, area_m2 10.0
-    >>> # home_cover(district, district.limits)
+    >>> # home_cover(ctx)
     """
-    p = district["parcels"]
-    built = _buildings_on(district, p)
+    p = ctx["parcels"]
+    built = _buildings_on(ctx, p)
     if built is None:
-        return _empty(district)
+        return _empty(ctx)
     rows, covered, bids = built
     sub = p.iloc[rows]
     parea = sub.geometry.area.to_numpy()
     foot = shapely.area(covered)
-    cmax = np.asarray(district.limit("coverage_max", sub["village_id"]), dtype=float)
+    cmax = np.asarray(ctx.limit("coverage_max", sub["village_id"]), dtype=float)
     excess = foot - cmax * parea
     over = excess > _AREA_TOL
     if not over.any():
-        return _empty(district)
+        return _empty(ctx)
     sub, parea, foot, cmax, excess, covered, bids = (sub[over], parea[over], foot[over], cmax[over], excess[over],
                                                     covered[over], bids[over])
     share = foot / parea * 100.0
@@ -365,10 +344,10 @@ def home_cover(district: District, limits) -> gpd.GeoDataFrame:
                f"超过{c * 100:g}%的比例，违反{{basis}}。"
                for q, pa, bs, fa, s, c in zip(ids, parea, bids, foot, share, cmax)]
     return partial(
-        district.crs, covered,
+        ctx.crs, covered,
         subject_layer="parcels", subject_id=ids, related_ids=bids, village_id=sub["village_id"].to_numpy(dtype=object),
         severity="medium", measured=share, limit=cmax * 100.0, unit="%", area_m2=excess,
-        status=_parcel_status(sub["approved_date"], district.limit("homestead_area_date", sub["village_id"])),
+        status=_parcel_status(sub["approved_date"], ctx.limit("homestead_area_date", sub["village_id"])),
         message=message,
     )
 
@@ -376,8 +355,8 @@ def home_cover(district: District, limits) -> gpd.GeoDataFrame:
 # ------------------------------------------------------------------------------------------------
 # HOME-FLOORS
 # ------------------------------------------------------------------------------------------------
-@implements("HOME-FLOORS")
-def home_floors(district: District, limits) -> gpd.GeoDataFrame:
+@implements("HOME-FLOORS", limits=("max_floors", "basement_allowed", "homestead_area_date"))
+def home_floors(ctx: Context) -> gpd.GeoDataFrame:
     """超层数/地下室: buildings with more than ``max_floors`` (2) floors, or a basement.
 
     One finding per building and breach (``key`` ``floors`` or ``basement``), geometry = the footprint.
@@ -386,18 +365,18 @@ def home_floors(district: District, limits) -> gpd.GeoDataFrame:
     Examples
     --------
     >>> # B1 with 3 floors -> key 'floors' (measured 3, limit 2); B2 with a basement -> key 'basement'
-    >>> # home_floors(district, district.limits)
+    >>> # home_floors(ctx)
     """
-    b = district["buildings"]
+    b = ctx["buildings"]
     vid = b["village_id"].to_numpy(dtype=object)
     floors = pd.to_numeric(b["floors"], errors="coerce").to_numpy(dtype=float)
-    max_floors = np.asarray(district.limit("max_floors", vid), dtype=float)
-    allowed = np.asarray(district.limit("basement_allowed", vid), dtype=object).astype(bool)
+    max_floors = np.asarray(ctx.limit("max_floors", vid), dtype=float)
+    allowed = np.asarray(ctx.limit("basement_allowed", vid), dtype=object).astype(bool)
     too_high = np.nan_to_num(floors, nan=0.0) > max_floors
     basement = _bool(b["basement"]) & ~allowed
     ib, kb = np.flatnonzero(too_high), np.flatnonzero(basement)
     if len(ib) + len(kb) == 0:
-        return _empty(district)
+        return _empty(ctx)
     idx = np.concatenate([ib, kb])
     key = np.array(["floors"] * len(ib) + ["basement"] * len(kb), dtype=object)
     rows = b.iloc[idx]
@@ -408,10 +387,10 @@ def home_floors(district: District, limits) -> gpd.GeoDataFrame:
                 else f"房屋{i}建有地下室，违反{{basis}}“不得建设地下室”的规定。")
                for i, k, m, lim in zip(ids, key, measured, limit)]
     return partial(
-        district.crs, rows.geometry.to_numpy(),
+        ctx.crs, rows.geometry.to_numpy(),
         subject_layer="buildings", subject_id=ids, key=key, village_id=rows["village_id"].to_numpy(dtype=object),
         severity="medium", measured=measured, limit=limit, unit=np.where(key == "floors", "层", "处"),
-        area_m2=np.full(len(idx), np.nan), status=_building_status(district, rows), message=message,
+        area_m2=np.full(len(idx), np.nan), status=_building_status(ctx, rows), message=message,
     )
 
 
@@ -432,7 +411,7 @@ def roof_kind(values) -> np.ndarray:
     return np.where(pitched, "pitched", np.where(flat, "flat", None)).astype(object)
 
 
-def height_limits(district: District, village_ids, floors) -> dict[str, np.ndarray]:
+def height_limits(ctx: Context, village_ids, floors) -> dict[str, np.ndarray]:
     """Per-row height limits (``flat``, ``eave``, ``ridge``) for each building's floors.
 
     One floor (or fewer) takes the one-floor limits; two floors, more than two (already ``HOME-FLOORS``)
@@ -440,33 +419,35 @@ def height_limits(district: District, village_ids, floors) -> dict[str, np.ndarr
 
     Examples
     --------
-    >>> # height_limits(district, village_ids, [1, 2, None])['ridge'] -> [6.5, 8.6, 8.6]
+    >>> # height_limits(ctx, village_ids, [1, 2, None])['ridge'] -> [6.5, 8.6, 8.6]
     """
     f = pd.to_numeric(pd.Series(floors, dtype=object), errors="coerce").to_numpy(dtype=float)
     one = f <= 1
     out = {}
     for part in ("flat", "eave", "ridge"):
-        lo = np.asarray(district.limit(f"height_1f_{part}_m", village_ids), dtype=float)
-        hi = np.asarray(district.limit(f"height_2f_{part}_m", village_ids), dtype=float)
+        lo = np.asarray(ctx.limit(f"height_1f_{part}_m", village_ids), dtype=float)
+        hi = np.asarray(ctx.limit(f"height_2f_{part}_m", village_ids), dtype=float)
         out[part] = np.where(one, lo, hi)
     return out
 
 
-def _ndsm_heights(district: District, rows: gpd.GeoDataFrame) -> np.ndarray:
+def _ndsm_heights(ctx: Context, rows: gpd.GeoDataFrame) -> np.ndarray:
     """nDSM roof height of each building (NaN without a raster or outside it)."""
-    path = district.rasters.get("ndsm")
+    path = ctx.rasters.get("ndsm")
     if path is None or rows.empty:
         return np.full(len(rows), np.nan)
     from layers.rasters import sample_ndsm
 
     vid = rows["village_id"].to_numpy(dtype=object)
-    return sample_ndsm(path, rows.geometry.to_numpy(), district.crs,
-                       percentile=np.asarray(district.limit("ndsm_percentile", vid), dtype=float),
-                       shrink_m=np.asarray(district.limit("ndsm_shrink_m", vid), dtype=float), groups=vid)
+    return sample_ndsm(path, rows.geometry.to_numpy(), ctx.crs,
+                       percentile=np.asarray(ctx.limit("ndsm_percentile", vid), dtype=float),
+                       shrink_m=np.asarray(ctx.limit("ndsm_shrink_m", vid), dtype=float), groups=vid)
 
 
-@implements("HOME-HEIGHT")
-def home_height(district: District, limits) -> gpd.GeoDataFrame:
+@implements("HOME-HEIGHT", limits=("height_1f_flat_m", "height_1f_eave_m", "height_1f_ridge_m", "height_2f_flat_m",
+                                     "height_2f_eave_m", "height_2f_ridge_m", "ndsm_percentile", "ndsm_shrink_m",
+                                     "homestead_area_date"))
+def home_height(ctx: Context) -> gpd.GeoDataFrame:
     """超高: a building's heights over the limits for its floors and roof.
 
     Attribute heights come first (``eave_height_m``, ``ridge_height_m``); where the top height is missing
@@ -480,11 +461,11 @@ def home_height(district: District, limits) -> gpd.GeoDataFrame:
     Examples
     --------
     >>> # 2 floors, pitched, ridge_height_m 8.7 -> measured 8.7, limit 8.6 (8.6 itself is compliant)
-    >>> # home_height(district, district.limits)
+    >>> # home_height(ctx)
     """
-    b = district["buildings"]
+    b = ctx["buildings"]
     if b.empty:
-        return _empty(district)
+        return _empty(ctx)
     vid = b["village_id"].to_numpy(dtype=object)
     roof = roof_kind(b["roof"])
     eave_attr = pd.to_numeric(b["eave_height_m"], errors="coerce").to_numpy(dtype=float)
@@ -497,31 +478,29 @@ def home_height(district: District, limits) -> gpd.GeoDataFrame:
     need = np.isnan(top)
     ndsm = np.full(len(b), np.nan)
     if need.any():
-        ndsm[need] = _ndsm_heights(district, b[need])
+        ndsm[need] = _ndsm_heights(ctx, b[need])
         top = np.where(need, ndsm, top)
         top_src = np.where(need & ~np.isnan(ndsm), "ndsm", top_src).astype(object)
     unchecked = np.isnan(top) & np.isnan(eave)
-    if unchecked.any() and not district.cache.get("home_height_noted"):
-        district.cache["home_height_noted"] = True
-        shown = b["building_id"].astype(str).to_numpy()[unchecked]
-        why = "未配置nDSM" if "ndsm" not in district.rasters else "且不在nDSM范围内或无有效像元"
-        district.quality.count("buildings", "height_unchecked", int(unchecked.sum()))
-        district.quality.note(f"HOME-HEIGHT：{len(shown)} 栋房屋无高度属性{why}，未作超高检查："
-                              + "、".join(shown[:10]) + ("……" if len(shown) > 10 else ""))
-    lim = height_limits(district, vid, b["floors"])
+    notes: tuple[Note, ...] = ()
+    if unchecked.any():
+        why = "未配置nDSM" if "ndsm" not in ctx.rasters else "且不在nDSM范围内或无有效像元"
+        notes = (Note("buildings", "height_unchecked", tuple(b["building_id"].astype(str).to_numpy()[unchecked]),
+                      f"HOME-HEIGHT：{{n}} 栋房屋无高度属性{why}，未作超高检查：{{ids}}"),)
+    lim = height_limits(ctx, vid, b["floors"])
     top_limit = np.where(flat, lim["flat"], lim["ridge"])
     with np.errstate(invalid="ignore"):
         top_excess = np.where(top - top_limit > _HEIGHT_TOL, top - top_limit, np.nan)
         eave_excess = np.where(eave - lim["eave"] > _HEIGHT_TOL, eave - lim["eave"], np.nan)
     over = ~np.isnan(top_excess) | ~np.isnan(eave_excess)
     if not over.any():
-        return _empty(district)
+        return RuleResult(_empty(ctx), notes)
     idx = np.flatnonzero(over)
     # the nDSM as evidence beside attribute heights, for the findings only
     evidence = ndsm.copy()
     attr_found = idx[~need[idx]]
     if len(attr_found):
-        evidence[attr_found] = _ndsm_heights(district, b.iloc[attr_found])
+        evidence[attr_found] = _ndsm_heights(ctx, b.iloc[attr_found])
     use_top = np.nan_to_num(top_excess[idx], nan=-np.inf) >= np.nan_to_num(eave_excess[idx], nan=-np.inf)
     measured = np.where(use_top, top[idx], eave[idx])
     limit = np.where(use_top, top_limit[idx], lim["eave"][idx])
@@ -541,20 +520,20 @@ def home_height(district: District, limits) -> gpd.GeoDataFrame:
         extra = (f"，nDSM参考高度{evidence[i]:.2f}米" if top_src[i] != "ndsm" and not np.isnan(evidence[i]) else "")
         message.append(f"房屋{b['building_id'].iloc[i]}（{fl}，{roof_cn[roof[i]]}）" + "，".join(parts) + extra
                        + "，违反{basis}。")
-    return partial(
-        district.crs, rows.geometry.to_numpy(),
+    return RuleResult(partial(
+        ctx.crs, rows.geometry.to_numpy(),
         subject_layer="buildings", subject_id=rows["building_id"].to_numpy(dtype=object),
         village_id=rows["village_id"].to_numpy(dtype=object), severity="medium",
         measured=np.round(measured, 3), limit=limit, unit="m", area_m2=np.full(len(idx), np.nan),
-        status=_building_status(district, rows), message=message,
-    )
+        status=_building_status(ctx, rows), message=message,
+    ), notes)
 
 
 # ------------------------------------------------------------------------------------------------
 # HOME-MERGE
 # ------------------------------------------------------------------------------------------------
-@implements("HOME-MERGE")
-def home_merge(district: District, limits) -> gpd.GeoDataFrame:
+@implements("HOME-MERGE", limits=("homestead_area_date",))
+def home_merge(ctx: Context) -> gpd.GeoDataFrame:
     """相邻宅基地合建: one building overlapping two or more parcels, each by ``min_overlap_m2`` or more.
 
     Subject = the building; ``related_ids`` = the parcels; ``measured`` = how many; geometry = the
@@ -563,18 +542,18 @@ def home_merge(district: District, limits) -> gpd.GeoDataFrame:
     Examples
     --------
     >>> # one house across parcels P1 and P2 -> subject the house, related_ids 'P1;P2', measured 2
-    >>> # home_merge(district, district.limits)
+    >>> # home_merge(ctx)
     """
-    p, b = district["parcels"], district["buildings"]
+    p, b = ctx["parcels"], ctx["buildings"]
     li, ri, parts = pairwise_intersection(b.geometry.to_numpy(), p.geometry.to_numpy())
-    keep = shapely.area(parts) >= _min_overlap(district, b["village_id"].to_numpy(dtype=object)[li])
+    keep = shapely.area(parts) >= min_area(ctx, b["village_id"].to_numpy(dtype=object)[li])
     li, ri, parts = li[keep], ri[keep], parts[keep]
     n = np.bincount(li, minlength=len(b))
     sel = n[li] >= 2
     li, ri, parts = li[sel], ri[sel], parts[sel]
     if len(li) == 0:
-        return _empty(district)
-    rows, geoms = _union_by(li, parts)
+        return _empty(ctx)
+    rows, geoms = union_by(li, parts)
     pids = _join_ids(li, p["parcel_id"].to_numpy(dtype=object)[ri], len(b))[rows]
     sub = b.iloc[rows]
     count = n[rows].astype(float)
@@ -582,10 +561,10 @@ def home_merge(district: District, limits) -> gpd.GeoDataFrame:
     message = [f"房屋{i}跨{int(k)}宗宅基地（{q.replace(';', '、')}）建设，每处宅基地应独立存在，相邻宅基地不得合建，违反{{basis}}。"
                for i, k, q in zip(ids, count, pids)]
     return partial(
-        district.crs, geoms,
+        ctx.crs, geoms,
         subject_layer="buildings", subject_id=ids, related_ids=pids,
         village_id=sub["village_id"].to_numpy(dtype=object), severity="medium", measured=count, limit=1.0,
-        unit="宗", status=_building_status(district, sub),
+        unit="宗", status=_building_status(ctx, sub),
         message=message,
     )
 
@@ -593,8 +572,8 @@ def home_merge(district: District, limits) -> gpd.GeoDataFrame:
 # ------------------------------------------------------------------------------------------------
 # HOME-PBF
 # ------------------------------------------------------------------------------------------------
-@implements("HOME-PBF", inputs=("pbf",))
-def home_pbf(district: District, limits) -> gpd.GeoDataFrame:
+@implements("HOME-PBF", inputs=("pbf",), uses=("pbf_cover",))
+def home_pbf(ctx: Context) -> gpd.GeoDataFrame:
     """宅基地占用永久基本农田: the part of a homestead parcel on permanent basic farmland.
 
     Overlaps under ``min_overlap_m2`` are digitising noise; every finding is ``high``; geometry = the
@@ -603,22 +582,22 @@ def home_pbf(district: District, limits) -> gpd.GeoDataFrame:
     Examples
     --------
     >>> # a 10 m parcel whose east 4 m lie on PBF -> area_m2 40.0, severity high
-    >>> # home_pbf(district, district.limits)
+    >>> # home_pbf(ctx)
     """
-    p = district["parcels"]
-    idx, geoms = intersection_by_left(p.geometry.to_numpy(), pbf_cover(district))
+    p = ctx["parcels"]
+    idx, geoms = intersection_by_left(p.geometry.to_numpy(), ctx.used("pbf_cover"))
     area = shapely.area(geoms)
-    keep = area >= _min_overlap(district, p["village_id"].to_numpy(dtype=object)[idx])
+    keep = area >= min_area(ctx, p["village_id"].to_numpy(dtype=object)[idx])
     idx, geoms, area = idx[keep], geoms[keep], area[keep]
     if len(idx) == 0:
-        return _empty(district)
+        return _empty(ctx)
     rows = p.iloc[idx]
     ids = rows["parcel_id"].to_numpy(dtype=object)
     message = [f"宅基地{q}占用永久基本农田{a}，违反{{basis}}“严禁占用永久基本农田”的规定。" for q, a in zip(ids, fmt_area(area))]
     return partial(
-        district.crs, geoms,
+        ctx.crs, geoms,
         subject_layer="parcels", subject_id=ids, village_id=rows["village_id"].to_numpy(dtype=object),
         severity="high", measured=area, limit=0.0, unit="m²", area_m2=area,
-        status=_parcel_status(rows["approved_date"], district.limit("homestead_area_date", rows["village_id"])),
+        status=_parcel_status(rows["approved_date"], ctx.limit("homestead_area_date", rows["village_id"])),
         message=message,
     )

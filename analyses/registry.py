@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
-__all__ = ["Rule", "CATALOGUE", "RULES", "implements", "rules_of", "FAMILIES"]
+__all__ = ["Rule", "Intermediate", "CATALOGUE", "RULES", "INTERMEDIATES", "implements", "intermediate", "rules_of",
+           "FAMILIES", "catalogue_order"]
 
 #: Rule families and their Chinese names.
 FAMILIES: dict[str, str] = {
@@ -38,7 +39,12 @@ class Rule:
     inputs : tuple of str
         Roles the rule cannot run without (beyond the required ones); missing ones skip the rule.
     func : callable or None
-        ``func(district, limits) -> GeoDataFrame``; None while not implemented.
+        ``func(ctx) -> GeoDataFrame | RuleResult`` (see :mod:`analyses.context`); None while not implemented.
+    uses : tuple of str
+        Intermediate results (:data:`INTERMEDIATES`) and other rules (by id) whose findings the rule reads
+        through ``ctx.used(name)``; the runner computes each once per run and passes it in.
+    limits : tuple of str
+        The configuration keys (:class:`layers.limits.Limits`) the rule reads, for the catalogue.
     scope : {"village", "district"}
         ``village``: a finding depends only on its subject and what lies near it, so the rule may run on one
         group of villages at a time (``landguard.parallel``); ``district``: it needs the whole district
@@ -52,6 +58,22 @@ class Rule:
     inputs: tuple[str, ...] = ()
     func: Callable | None = field(default=None, compare=False)
     scope: str = "village"
+    uses: tuple[str, ...] = ()
+    limits: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Intermediate:
+    """A layer or result several rules share (farmland cover, buildings on farmland, road land …).
+
+    ``func(ctx)`` computes it from the district and from the intermediates it ``uses``; the runner computes
+    each one once per run (per chunk in parallel runs) and passes it to the rules that declare it.
+    """
+
+    name: str
+    func: Callable = field(compare=False)
+    uses: tuple[str, ...] = ()
+    inputs: tuple[str, ...] = ()
 
 
 _CATALOGUE = [
@@ -90,9 +112,45 @@ CATALOGUE: dict[str, Rule] = {r.rule_id: r for r in _CATALOGUE}
 #: Implemented rules by id, filled by :func:`implements` as analysis modules are imported.
 RULES: dict[str, Rule] = {}
 
+#: Shared intermediate results by name, filled by :func:`intermediate`.
+INTERMEDIATES: dict[str, Intermediate] = {}
 
-def implements(rule_id: str, *, inputs: tuple[str, ...] = (),
-               scope: str | None = None) -> Callable[[Callable], Callable]:
+
+def intermediate(name: str, *, uses: tuple[str, ...] = ()) -> Callable[[Callable], Callable]:
+    """Register ``func(ctx)`` as the shared intermediate ``name``.
+
+    Examples
+    --------
+    >>> import analyses
+    >>> "farmland_cover" in INTERMEDIATES
+    True
+    """
+    def register(func: Callable) -> Callable:
+        if name in INTERMEDIATES and INTERMEDIATES[name].func is not func:
+            raise KeyError(f"intermediate {name!r} is registered twice")
+        INTERMEDIATES[name] = Intermediate(name, func, tuple(uses))
+        return func
+
+    return register
+
+
+def catalogue_order(rule_ids) -> "np.ndarray":
+    """Each rule id's position in the catalogue (for sorting findings in spec order).
+
+    Examples
+    --------
+    >>> catalogue_order(["HOME-MULTI", "FARM-BUILD"]).tolist()
+    [15, 0]
+    """
+    import numpy as np
+    import pandas as pd
+
+    order = {r: i for i, r in enumerate(CATALOGUE)}
+    return pd.Series(rule_ids, dtype=object).map(order).fillna(len(order)).to_numpy(dtype=int)
+
+
+def implements(rule_id: str, *, inputs: tuple[str, ...] = (), uses: tuple[str, ...] = (),
+               limits: tuple[str, ...] = (), scope: str | None = None) -> Callable[[Callable], Callable]:
     """Register ``func`` as the implementation of the catalogue rule ``rule_id``.
 
     Parameters
@@ -101,6 +159,10 @@ def implements(rule_id: str, *, inputs: tuple[str, ...] = (),
         An id from :data:`CATALOGUE`.
     inputs : tuple of str
         Optional roles the rule needs; when one is missing the rule is skipped and the summary says so.
+    uses : tuple of str
+        Intermediates and rule ids the rule reads with ``ctx.used(name)``.
+    limits : tuple of str
+        Limit keys the rule reads with ``ctx.limit(key, village_ids)`` (``min_overlap_m2`` is implied).
     scope : {"village", "district"}, optional
         Overrides the catalogue's scope (see :class:`Rule`).
 
@@ -111,10 +173,11 @@ def implements(rule_id: str, *, inputs: tuple[str, ...] = (),
     '乱占耕地建房'
     """
     if rule_id not in CATALOGUE:
-        raise KeyError(f"{rule_id!r} is not a rule of spec/RULES.md")
+        raise KeyError(f"{rule_id!r} is not a rule of the catalogue (landguard rules; docs/rules.md)")
 
     def register(func: Callable) -> Callable:
-        RULES[rule_id] = replace(CATALOGUE[rule_id], inputs=tuple(inputs), func=func,
+        RULES[rule_id] = replace(CATALOGUE[rule_id], inputs=tuple(inputs), func=func, uses=tuple(uses),
+                                 limits=tuple(dict.fromkeys(("min_overlap_m2", *limits))),
                                  scope=scope or CATALOGUE[rule_id].scope)
         return func
 

@@ -57,13 +57,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from layers.district import District
 from spatial.overlay import candidate_pairs, pairwise_intersection
 from spatial.sides import facing_boundary, footprint_sides, side_band, side_clearance
 
 from ._common import fmt_area, partial, status_from_year
-from .farmland_base import cover_pieces
-from .registry import implements
+from .context import Context, Note, RuleResult
+from .registry import implements, intermediate
 
 __all__ = ["own_parcels", "set_outside", "set_drip", "set_redline", "front_directions"]
 
@@ -116,24 +115,31 @@ def _max_distance(parts: np.ndarray, targets: np.ndarray) -> np.ndarray:
     return out
 
 
-def _outside(district: District) -> dict:
-    """Own parcel of every building and its part outside it (shared by SET-OUTSIDE and SET-DRIP)."""
-    if "setback_outside" not in district.cache:
-        b, p = district["buildings"], district["parcels"]
-        own = own_parcels(b, p)
-        has = own >= 0
-        outside = np.full(len(b), None, dtype=object)
-        area = np.zeros(len(b))
-        if has.any():
-            outside[has] = shapely.difference(b.geometry.to_numpy()[has], p.geometry.to_numpy()[own[has]])
-            area[has] = shapely.area(outside[has])
-        reported = has & (area > 0) & (area >= district.limit("min_overlap_m2", b["village_id"]) - _AREA_TOL)
-        district.cache["setback_outside"] = {"own": own, "outside": outside, "area": area, "reported": reported}
-    return district.cache["setback_outside"]
+@intermediate("setback_outside")
+def setback_outside(ctx: Context) -> dict:
+    """Own parcel of every building and its part outside it (shared by SET-OUTSIDE and SET-DRIP).
+
+    Returns a dict with ``own`` (row of the own parcel, -1 when none), ``outside`` (the part outside it),
+    ``area`` and ``reported`` (whether SET-OUTSIDE reports it).
+
+    Examples
+    --------
+    >>> # ctx.used("setback_outside")["own"]
+    """
+    b, p = ctx["buildings"], ctx["parcels"]
+    own = own_parcels(b, p)
+    has = own >= 0
+    outside = np.full(len(b), None, dtype=object)
+    area = np.zeros(len(b))
+    if has.any():
+        outside[has] = shapely.difference(b.geometry.to_numpy()[has], p.geometry.to_numpy()[own[has]])
+        area[has] = shapely.area(outside[has])
+    reported = has & (area > 0) & (area >= ctx.limit("min_overlap_m2", b["village_id"]) - _AREA_TOL)
+    return {"own": own, "outside": outside, "area": area, "reported": reported}
 
 
-@implements("SET-OUTSIDE")
-def set_outside(district: District, limits) -> gpd.GeoDataFrame:
+@implements("SET-OUTSIDE", uses=("setback_outside",), limits=("homestead_area_date",))
+def set_outside(ctx: Context) -> gpd.GeoDataFrame:
     """超出宅基地范围: the part of each building footprint outside its own parcel.
 
     The own parcel is the one with the largest overlap; buildings touching no parcel are not subjects of
@@ -142,10 +148,10 @@ def set_outside(district: District, limits) -> gpd.GeoDataFrame:
 
     Examples
     --------
-    >>> # set_outside(district, district.limits) -> one row per building reaching over its parcel
+    >>> # set_outside(ctx) -> one row per building reaching over its parcel
     """
-    b, p = district["buildings"], district["parcels"]
-    info = _outside(district)
+    b, p = ctx["buildings"], ctx["parcels"]
+    info = ctx.used("setback_outside")
     keep = info["reported"]
     rows = b[keep]
     outside, area = info["outside"][keep], info["area"][keep]
@@ -157,11 +163,11 @@ def set_outside(district: District, limits) -> gpd.GeoDataFrame:
     message = [f"房屋{i}超出宅基地{q}范围{a}，最宽处{w:.2f}米，违反{{basis}}“房屋四至不得超出宅基地使用权属范围”。"
                for i, q, a, w in zip(ids, parcel_ids, fmt_area(area), width)]
     return partial(
-        district.crs, outside,
+        ctx.crs, outside,
         subject_layer="buildings", subject_id=ids, related_ids=parcel_ids,
         village_id=rows["village_id"].to_numpy(dtype=object), severity="medium",
         measured=np.round(width, 3), limit=0.0, unit="m", area_m2=area,
-        status=status_from_year(rows["built_year"], limits.homestead_area_date), message=message,
+        status=status_from_year(rows["built_year"], ctx.limit("homestead_area_date", rows["village_id"])), message=message,
     )
 
 
@@ -228,16 +234,16 @@ def _is_true(values: pd.Series) -> np.ndarray:
     return values.astype(object).eq(True).to_numpy(dtype=bool)
 
 
-def _drip_limits(district: District, rows: gpd.GeoDataFrame) -> dict[str, np.ndarray]:
+def _drip_limits(ctx: Context, rows: gpd.GeoDataFrame) -> dict[str, np.ndarray]:
     """Per building: rear and gable limits and why (floors, downspout)."""
     vid = rows["village_id"]
     floors = pd.to_numeric(rows["floors"], errors="coerce").to_numpy(dtype=float)
     two = floors >= 2
     unknown = np.isnan(floors)
     downspout = _is_true(rows["downspout"])
-    rear = np.where(two, np.where(downspout, district.limit("drip_rear_2f_downspout_m", vid),
-                                  district.limit("drip_rear_2f_m", vid)), district.limit("drip_rear_1f_m", vid))
-    gable = np.where(two, district.limit("drip_gable_2f_m", vid), district.limit("drip_gable_1f_m", vid))
+    rear = np.where(two, np.where(downspout, ctx.limit("drip_rear_2f_downspout_m", vid),
+                                  ctx.limit("drip_rear_2f_m", vid)), ctx.limit("drip_rear_1f_m", vid))
+    gable = np.where(two, ctx.limit("drip_gable_2f_m", vid), ctx.limit("drip_gable_1f_m", vid))
     storey = np.where(two, "两层楼房", np.where(unknown, "层数不详（按平房）", "平房"))
     rear_why = np.where(two, np.where(downspout, "两层楼房后檐设雨落管滴水不小于{:.2f}米",
                                       "两层楼房后檐滴水不小于{:.2f}米（未登记雨落管）"),
@@ -259,31 +265,32 @@ def _side_label(kind: str, direction: str, basis: str) -> str:
     return f"{direction}侧墙（轮廓不规则，无法区分后檐与山墙，按山墙标准）"
 
 
-@implements("SET-DRIP")
-def set_drip(district: District, limits) -> gpd.GeoDataFrame:
+@implements("SET-DRIP", uses=("setback_outside",), limits=("drip_rear_1f_m", "drip_rear_2f_m", "drip_rear_2f_downspout_m", "drip_gable_1f_m",
+                                                          "drip_gable_2f_m", "drip_road_search_m", "homestead_area_date"))
+def set_drip(ctx: Context) -> gpd.GeoDataFrame:
     """滴水距离不足: building sides closer to their own parcel's boundary than the drip distance.
 
     See the module docstring for how sides, the rear eave and the limits are decided.
 
     Examples
     --------
-    >>> # set_drip(district, district.limits) -> one row per offending side of a building
+    >>> # set_drip(ctx) -> one row per offending side of a building
     """
-    b, p = district["buildings"], district["parcels"]
-    info = _outside(district)
+    b, p = ctx["buildings"], ctx["parcels"]
+    info = ctx.used("setback_outside")
     has = np.flatnonzero(info["own"] >= 0)
     rows = b.iloc[has]
     own = info["own"][has]
     bg = rows.geometry.to_numpy()
     pg = p.geometry.to_numpy()
-    roads = district.get("roads")
+    roads = ctx.get("roads")
     front = front_directions(bg, None if roads is None else roads.geometry.to_numpy(),
-                             district.limit("drip_road_search_m", rows["village_id"]))
+                             ctx.limit("drip_road_search_m", rows["village_id"]))
     sides = footprint_sides(bg, front, min_fill=_MIN_FILL)
     if sides.empty:
-        return partial(district.crs, [], subject_layer=[], subject_id=[])
+        return partial(ctx.crs, [], subject_layer=[], subject_id=[])
     j = sides["building"].to_numpy()
-    lim = _drip_limits(district, rows)
+    lim = _drip_limits(ctx, rows)
     kind = sides["kind"].to_numpy(dtype=object)
     is_rear = kind == "rear"
     limit = np.where(is_rear, lim["rear"][j], lim["gable"][j])
@@ -301,7 +308,7 @@ def set_drip(district: District, limits) -> gpd.GeoDataFrame:
     crossing_reported = (clearance < -_DIST_TOL) & info["reported"][has][j]   # SET-OUTSIDE reports it
     bad = (clearance < limit - _DIST_TOL) & ~crossing_reported
     if not bad.any():
-        return partial(district.crs, [], subject_layer=[], subject_id=[])
+        return partial(ctx.crs, [], subject_layer=[], subject_id=[])
     s = sides[bad]
     c, lm, jb = clearance[bad], limit[bad], j[bad]
     geom = side_band(s, lm, np.where(c < -_DIST_TOL, c, 0.0))
@@ -313,11 +320,12 @@ def set_drip(district: District, limits) -> gpd.GeoDataFrame:
     message = [f"房屋{i}{lab}{w}，{y.format(m)}，违反{{basis}}。"
                for i, lab, w, y, m in zip(ids, labels, where, why[bad], lm)]
     return partial(
-        district.crs, geom,
+        ctx.crs, geom,
         subject_layer="buildings", subject_id=ids, related_ids=pids,
         village_id=rows["village_id"].to_numpy(dtype=object)[jb], severity="medium",
         measured=np.round(np.where(np.abs(c) <= _DIST_TOL, np.maximum(c, 0.0), c), 3), limit=lm, unit="m",
-        status=status_from_year(rows["built_year"].to_numpy()[jb], limits.homestead_area_date),
+        status=status_from_year(rows["built_year"].to_numpy()[jb],
+                                ctx.limit("homestead_area_date", rows["village_id"].to_numpy(dtype=object)[jb])),
         key=s["direction"].to_numpy(dtype=object), message=message,
     )
 
@@ -328,7 +336,7 @@ def set_drip(district: District, limits) -> gpd.GeoDataFrame:
 _ZONE_LABEL = {"eco_redline": "生态保护红线", "blue_line": "河湖蓝线", "water_source": "水源保护区"}
 
 
-def _redline_zones(district: District) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _redline_zones(ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The eco red line and blue-line/water-source zones: ``(geoms, kinds, names, pieces, source)``.
 
     One entry of ``geoms``/``kinds``/``names`` per zone; ``pieces`` are the zones subdivided (cut once per
@@ -337,23 +345,23 @@ def _redline_zones(district: District) -> tuple[np.ndarray, np.ndarray, np.ndarr
     """
     geoms, kinds, names, pieces, source = [], [], [], [], []
     n = 0
-    red = district.get("eco_redline")
+    red = ctx.get("eco_redline")
     if red is not None and not red.empty:
         geoms.append(red.geometry.to_numpy())
         kinds.append(np.full(len(red), "eco_redline", dtype=object))
         names.append(red["name"].to_numpy(dtype=object))
-        p, s = cover_pieces(district, "eco_redline")
+        p, s = ctx.used("pieces:eco_redline")
         pieces.append(p)
         source.append(s)
         n = len(red)
-    zones = district.get("protected_zones")
+    zones = ctx.get("protected_zones")
     if zones is not None and not zones.empty:
         kind = zones["kind"].astype(object).str.strip().str.lower()
         sel = kind.isin(["blue_line", "water_source"]).to_numpy()
         geoms.append(zones.geometry.to_numpy()[sel])
         kinds.append(kind.to_numpy(dtype=object)[sel])
         names.append(zones["name"].to_numpy(dtype=object)[sel])
-        p, s = cover_pieces(district, "protected_zones")
+        p, s = ctx.used("pieces:protected_zones")
         rank = np.cumsum(sel) - 1          # position of each selected zone among the selected ones
         pieces.append(p[sel[s]])
         source.append(n + rank[s[sel[s]]])
@@ -364,8 +372,8 @@ def _redline_zones(district: District) -> tuple[np.ndarray, np.ndarray, np.ndarr
             np.concatenate(source).astype(np.intp))
 
 
-@implements("SET-REDLINE")
-def set_redline(district: District, limits) -> gpd.GeoDataFrame:
+@implements("SET-REDLINE", uses=("pieces:eco_redline", "pieces:protected_zones"), limits=("homestead_area_date",))
+def set_redline(ctx: Context) -> gpd.GeoDataFrame:
     """生态红线/蓝线内建设: the part of each building inside the eco red line or a blue-line/water-source zone.
 
     One finding per building; the geometry is the union of its overlaps, ``related_ids`` the zones'
@@ -373,17 +381,18 @@ def set_redline(district: District, limits) -> gpd.GeoDataFrame:
 
     Examples
     --------
-    >>> # set_redline(district, district.limits) -> one row per building inside a red or blue line
+    >>> # set_redline(ctx) -> one row per building inside a red or blue line
     """
-    b = district["buildings"]
-    if "eco_redline" not in district and "protected_zones" not in district:
-        district.quality.note("SET-REDLINE：未提供生态保护红线（eco_redline）或管控区（protected_zones）图层，未检查。")
-    zg, zk, zn, pieces, source = _redline_zones(district)
+    b = ctx["buildings"]
+    if "eco_redline" not in ctx and "protected_zones" not in ctx:
+        return RuleResult(partial(ctx.crs, [], subject_layer=[], subject_id=[]), (Note(
+            "", "", (), "SET-REDLINE：未提供生态保护红线（eco_redline）或管控区（protected_zones）图层，未检查。"),))
+    zg, zk, zn, pieces, source = _redline_zones(ctx)
     if len(zg) == 0:
-        return partial(district.crs, [], subject_layer=[], subject_id=[])
+        return partial(ctx.crs, [], subject_layer=[], subject_id=[])
     li, ri, parts = pairwise_intersection(b.geometry.to_numpy(), pieces)
     if len(li) == 0:
-        return partial(district.crs, [], subject_layer=[], subject_id=[])
+        return partial(ctx.crs, [], subject_layer=[], subject_id=[])
     zone = source[ri]
     frame = pd.DataFrame({"b": li, "zone": zone, "part": parts})
     grouped = frame.groupby("b", sort=True)
@@ -392,9 +401,9 @@ def set_redline(district: District, limits) -> gpd.GeoDataFrame:
     geom = geom.to_numpy()
     area = shapely.area(geom)
     rows = b.iloc[idx]
-    keep = (area > 0) & (area >= district.limit("min_overlap_m2", rows["village_id"]) - _AREA_TOL)
+    keep = (area > 0) & (area >= ctx.limit("min_overlap_m2", rows["village_id"]) - _AREA_TOL)
     if not keep.any():
-        return partial(district.crs, [], subject_layer=[], subject_id=[])
+        return partial(ctx.crs, [], subject_layer=[], subject_id=[])
     idx, geom, area, rows = idx[keep], geom[keep], area[keep], rows[keep]
     zones_of = frame.drop_duplicates(["b", "zone"]).sort_values(["b", "zone"]).groupby("b")["zone"].agg(list)
     zones_of = zones_of.reindex(idx)
@@ -404,9 +413,9 @@ def set_redline(district: District, limits) -> gpd.GeoDataFrame:
     message = [f"房屋{i}位于{w}内{a}，违反{{basis}}，不得在生态保护红线和河湖蓝线、水源保护区内建设。"
                for i, w, a in zip(ids, what, fmt_area(area))]
     return partial(
-        district.crs, geom,
+        ctx.crs, geom,
         subject_layer="buildings", subject_id=ids, related_ids=related,
         village_id=rows["village_id"].to_numpy(dtype=object), severity="high",
         measured=np.round(area, 2), limit=0.0, unit="m²", area_m2=area,
-        status=status_from_year(rows["built_year"], limits.homestead_area_date), message=message,
+        status=status_from_year(rows["built_year"], ctx.limit("homestead_area_date", rows["village_id"])), message=message,
     )

@@ -27,14 +27,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from layers.district import District
 from spatial.overlay import pairwise_intersection
-from spatial.subdivide import subdivide
 
 from ._common import fmt_area, partial
+from .context import Context, Note, RuleResult
 from .registry import implements
 
-__all__ = ["site_cemetery", "road_land", "ZONE_KINDS"]
+__all__ = ["site_cemetery", "ZONE_KINDS"]
 
 #: Protected-zone kinds where 第七条 forbids cemeteries, with their Chinese names.
 ZONE_KINDS: dict[str, str] = {
@@ -48,53 +47,23 @@ _AREA_TOL = 0.005
 _CLAUSE = "“禁止在城镇规划区、文物保护区、风景名胜区、水源保护区、河流堤坝和公路两侧建立墓地”"
 
 
-def _empty(district: District) -> gpd.GeoDataFrame:
-    return partial(district.crs, [], subject_layer=[], subject_id=[])
+def _empty(ctx: Context) -> gpd.GeoDataFrame:
+    return partial(ctx.crs, [], subject_layer=[], subject_id=[])
 
 
-def road_land(roads: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Road land of each road and whether it is measured from the centre line.
-
-    Polygons are road land as they are; lines with a positive ``width_m`` are widened by half of it on
-    each side (flat ends); lines without a width stay centre lines.
-
-    Returns
-    -------
-    land : numpy.ndarray of geometries
-    centre_line : numpy.ndarray of bool
-        True where no width was known.
-
-    Examples
-    --------
-    >>> r = gpd.GeoDataFrame({"width_m": [8.0, None]},
-    ...                      geometry=[shapely.LineString([(0, 0), (10, 0)])] * 2, crs=4548)
-    >>> land, centre = road_land(r)
-    >>> round(float(land[0].area), 1), centre.tolist()
-    (80.0, [False, True])
-    """
-    geoms = roads.geometry.to_numpy()
-    width = pd.to_numeric(roads["width_m"], errors="coerce").to_numpy(dtype=float) \
-        if "width_m" in roads.columns else np.full(len(roads), np.nan)
-    linear = shapely.get_dimensions(geoms) == 1
-    widen = linear & (width > 0)
-    land = geoms.copy()
-    if widen.any():
-        land[widen] = shapely.buffer(geoms[widen], width[widen] / 2, cap_style="flat")
-    return land, linear & ~widen
-
-
-def _zone_findings(district: District, c: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
-    zones = district.get("protected_zones")
+def _zone_findings(ctx: Context, c: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
+    zones = ctx.get("protected_zones")
     if zones is None or zones.empty:
         return None
     kind = zones["kind"].astype(object).str.strip().str.lower()
     sel = kind.isin(list(ZONE_KINDS)).to_numpy()
     if not sel.any():
         return None
-    zg = zones.geometry.to_numpy()[sel]
-    zk = kind.to_numpy(dtype=object)[sel]
-    zn = zones["name"].to_numpy(dtype=object)[sel]
-    pieces, source = subdivide(zg, max_vertices=256)
+    zk = kind.to_numpy(dtype=object)
+    zn = zones["name"].to_numpy(dtype=object)
+    pieces, source = ctx.used("pieces:protected_zones")
+    mine = sel[source]
+    pieces, source = pieces[mine], source[mine]
     li, ri, parts = pairwise_intersection(c.geometry.to_numpy(), pieces)
     if len(li) == 0:
         return None
@@ -108,7 +77,7 @@ def _zone_findings(district: District, c: gpd.GeoDataFrame) -> gpd.GeoDataFrame 
     geom = geom.to_numpy()
     area = shapely.area(geom)
     rows = c.iloc[ci]
-    keep = (area > 0) & (area >= district.limit("min_overlap_m2", rows["village_id"]) - _AREA_TOL)
+    keep = (area > 0) & (area >= ctx.limit("min_overlap_m2", rows["village_id"]) - _AREA_TOL)
     if not keep.any():
         return None
     ci, kinds, geom, area, rows = ci[keep], kinds[keep], geom[keep], area[keep], rows[keep]
@@ -120,7 +89,7 @@ def _zone_findings(district: District, c: gpd.GeoDataFrame) -> gpd.GeoDataFrame 
     message = [f"{lab}位于{ZONE_KINDS[k]}{w}内{a}，违反{{basis}}{_CLAUSE}。"
                for lab, k, w, a in zip(label, kinds, where, fmt_area(area))]
     return partial(
-        district.crs, geom,
+        ctx.crs, geom,
         subject_layer="cemeteries", subject_id=ids, related_ids=related,
         village_id=rows["village_id"].to_numpy(dtype=object), severity="high",
         measured=np.round(area, 2), limit=0.0, unit="m²", area_m2=area, key=kinds, message=message,
@@ -131,26 +100,28 @@ def _cemetery_label(name, cid) -> str:
     return f"公墓{name}（{cid}）" if isinstance(name, str) and name else f"公墓{cid}"
 
 
-def _road_findings(district: District, c: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
-    roads = district.get("roads")
+def _road_findings(ctx: Context, c: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
+    roads = ctx.get("roads")
     if roads is None or roads.empty or c.empty:
         return None
-    land, centre = road_land(roads)
-    distance = district.limit("cemetery_road_distance_m", c["village_id"]).astype(float)
+    info = ctx.used("road_land")
+    land, centre = info["land"], info["centre"]
+    distance = ctx.limit("cemetery_road_distance_m", c["village_id"]).astype(float)
     cg = c.geometry.to_numpy()
     tree = shapely.STRtree(land)
     li, ri = tree.query(cg, predicate="dwithin", distance=distance + 1.0)
     if len(li) == 0:
         return None
     # which grades are 公路 in each cemetery's township
-    towns = district.townships_of(c["village_id"]).to_numpy(dtype=object)
     grades = roads["grade"].astype(object).to_numpy()
-    grade = pd.Series(grades[ri], dtype=object).str.strip().str.lower()
-    grade_ok = grade.isna().to_numpy().copy()
-    for town in pd.unique(towns[li]):
-        allowed = [g.strip().lower() for g in district.limits.for_township(town).cemetery_road_grades]
-        here = towns[li] == town if town is not None else pd.isna(towns[li])
-        grade_ok |= here & grade.isin(allowed).to_numpy()
+    grade = info["grade"][ri]
+    allowed = ctx.limit("cemetery_road_grades", c["village_id"])  # a list per cemetery (its township's)
+    pairs = pd.DataFrame({"i": np.arange(len(li)), "c": li, "g": grade})
+    listed = pd.DataFrame([(ci, str(g).strip().lower()) for ci in np.unique(li) for g in allowed[ci]],
+                          columns=["c", "g"]).drop_duplicates()
+    hit = pairs.merge(listed, on=["c", "g"], how="inner")["i"].to_numpy()
+    grade_ok = pd.isna(grade).copy()
+    grade_ok[hit] = True
     d = shapely.distance(cg[li], land[ri])
     close = grade_ok & (d < distance[li] - _DIST_TOL)
     li, ri, d = li[close], ri[close], d[close]
@@ -177,25 +148,28 @@ def _road_findings(district: District, c: gpd.GeoDataFrame) -> gpd.GeoDataFrame 
                f"{m:g}米为配置值（cemetery_road_distance_m），该办法未规定具体距离。"
                for lab, rl, x, h, m in zip(label, road_label, nd, how, lim)]
     return partial(
-        district.crs, geom.to_numpy(),
+        ctx.crs, geom.to_numpy(),
         subject_layer="cemeteries", subject_id=ids, related_ids=related.to_numpy(dtype=object),
         village_id=rows["village_id"].to_numpy(dtype=object), severity="medium",
         measured=np.round(nd, 3), limit=lim, unit="m", key="road", message=message,
     )
 
 
-@implements("SITE-CEMETERY", inputs=("cemeteries",))
-def site_cemetery(district: District, limits) -> gpd.GeoDataFrame:
+@implements("SITE-CEMETERY", inputs=("cemeteries",), uses=("road_land", "pieces:protected_zones"),
+            limits=("cemetery_road_distance_m", "cemetery_road_grades"))
+def site_cemetery(ctx: Context) -> gpd.GeoDataFrame:
     """公墓选址违规: cemeteries inside forbidden zones or beside roads (see the module docstring).
 
     Examples
     --------
-    >>> # site_cemetery(district, district.limits) -> one row per cemetery and zone kind, one per road case
+    >>> # site_cemetery(ctx) -> one row per cemetery and zone kind, one per road case
     """
-    c = district["cemeteries"]
-    if "protected_zones" not in district and "roads" not in district:
-        district.quality.note("SITE-CEMETERY：未提供管控区（protected_zones）和道路（roads）图层，只能检查公墓图层本身，未检查选址。")
-    parts = [f for f in (_zone_findings(district, c), _road_findings(district, c)) if f is not None and not f.empty]
+    c = ctx["cemeteries"]
+    notes = ()
+    if "protected_zones" not in ctx and "roads" not in ctx:
+        notes = (Note("", "", (), "SITE-CEMETERY：未提供管控区（protected_zones）和道路（roads）图层，"
+                                  "只能检查公墓图层本身，未检查选址。"),)
+    parts = [f for f in (_zone_findings(ctx, c), _road_findings(ctx, c)) if f is not None and not f.empty]
     if not parts:
-        return _empty(district)
-    return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=district.crs)
+        return RuleResult(_empty(ctx), notes)
+    return RuleResult(gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=ctx.crs), notes)

@@ -33,6 +33,8 @@ import pandas as pd
 import shapely
 
 from analyses import RuleOutcome, run_rules
+from analyses.context import Note, apply_notes
+from analyses.runner import run_rules_with_notes
 from analyses.findings import FINDING_COLUMNS, concat_findings
 from analyses.registry import CATALOGUE, RULES
 from layers.district import District
@@ -43,8 +45,8 @@ from spatial.errors import LandguardError
 __all__ = ["HALO_M", "SMALL_DISTRICT", "default_jobs", "resolve_jobs", "partition_villages", "chunk_district", "halo_for",
            "run_rules_parallel", "run_rules_dask", "district_rule_ids", "map_villages", "run_rule_by_village"]
 
-#: Least metres added around a chunk's region; more when a distance limit (``*distance*_m``, ``*search*_m``)
-#: says a rule looks farther around its subject (twice the largest such limit).
+#: Least metres added around a chunk's region; more when a reach limit (:func:`reach_keys`) says a rule looks
+#: farther around its subject (twice the largest such limit).
 HALO_M = 100.0
 #: With ``jobs=None`` a district with fewer features than this (parcels + buildings + land use) runs in one
 #: process: starting workers would cost more than it saves.
@@ -214,8 +216,34 @@ def _regions(per: pd.DataFrame, chunks: list[list[str]], halo: float) -> list[sh
     return out
 
 
+def reach_keys() -> list[str]:
+    """Limit keys declared as a reach (``json_schema_extra={"reach": True}``): how far a rule looks around
+    its subject. A chunk's halo is computed from them.
+
+    Examples
+    --------
+    >>> "cemetery_road_distance_m" in reach_keys()
+    True
+    """
+    from layers.limits import Limits
+
+    return [k for k, f in Limits.model_fields.items() if (f.json_schema_extra or {}).get("reach")]
+
+
+def _numbers(value) -> list[float]:
+    if isinstance(value, bool):
+        return []
+    if isinstance(value, (int, float)):
+        return [float(value)]
+    if isinstance(value, dict):
+        return [x for v in value.values() for x in _numbers(v)]
+    if hasattr(value, "model_dump"):
+        return _numbers(value.model_dump())
+    return []
+
+
 def halo_for(district: District, halo: float = HALO_M) -> float:
-    """Metres around a chunk: ``halo``, or twice the largest distance limit when that is more.
+    """Metres around a chunk: ``halo``, or twice the largest reach limit (district or township) when more.
 
     Examples
     --------
@@ -223,9 +251,8 @@ def halo_for(district: District, halo: float = HALO_M) -> float:
     """
     values = [halo]
     for lim in [district.limits.default, *district.limits.townships.values()]:
-        for key, value in lim.model_dump().items():
-            if key.endswith("_m") and ("distance" in key or "search" in key) and isinstance(value, (int, float)):
-                values.append(2.0 * float(value))
+        for key in reach_keys():
+            values.extend(2.0 * v for v in _numbers(getattr(lim, key)))
     return max(values)
 
 
@@ -282,8 +309,8 @@ def chunk_district(district: District, region) -> District:
 
 
 def _run_chunk(sub: District, rule_ids: list[str], fail_fast: bool = True):
-    findings, outcomes = run_rules(sub, rule_ids, fail_fast=fail_fast)
-    return findings, outcomes, sub.quality
+    """Findings, outcomes and notes of the rules over one chunk (notes are merged by feature later)."""
+    return run_rules_with_notes(sub, rule_ids, fail_fast=fail_fast)
 
 
 def _run_forked(i: int):
@@ -338,7 +365,8 @@ def _merge(plan: _Plan, parts: list[tuple[int, gpd.GeoDataFrame, list[RuleOutcom
     seconds: dict[str, float] = {}
     skipped: dict[str, str | None] = {}
     errors: dict[str, str] = {}
-    for i, findings, outcomes, quality in sorted(parts, key=lambda p: p[0]):
+    notes: list[Note] = []
+    for i, findings, outcomes, part_notes in sorted(parts, key=lambda p: p[0]):
         for o in outcomes:
             seconds[o.rule_id] = seconds.get(o.rule_id, 0.0) + o.seconds
             skipped.setdefault(o.rule_id, o.skipped)
@@ -348,16 +376,16 @@ def _merge(plan: _Plan, parts: list[tuple[int, gpd.GeoDataFrame, list[RuleOutcom
             own = _owner_of_findings(plan, findings.reset_index(drop=True))
             mine = np.array([chunk_of.get(v, 0) == i for v in own], dtype=bool)
             kept.append(findings.reset_index(drop=True)[mine])
-        _merge_quality(plan.district.quality, quality)
-    for findings, outcomes, quality in wholes:
+        notes.extend(part_notes)
+    for findings, outcomes, part_notes in wholes:
         kept.append(findings)
         for o in outcomes:
             seconds[o.rule_id] = o.seconds
             skipped[o.rule_id] = o.skipped
             if getattr(o, "error", None):
                 errors.setdefault(o.rule_id, o.error)
-        if quality is not None:
-            _merge_quality(plan.district.quality, quality)
+        notes.extend(part_notes or ())
+    apply_notes(notes, plan.district.quality)  # each feature counted once, however many chunks saw it
     findings = concat_findings(kept, crs=plan.district.crs)
     if errors and not findings.empty:
         findings = findings[~findings["rule_id"].isin(list(errors)).to_numpy()]
@@ -378,15 +406,6 @@ def _merge(plan: _Plan, parts: list[tuple[int, gpd.GeoDataFrame, list[RuleOutcom
             o.count = 0
         outcomes.append(o)
     return findings[FINDING_COLUMNS + ["geometry"]], outcomes
-
-
-def _merge_quality(into: QualityReport, part: QualityReport) -> None:
-    for layer, counts in part.layers.items():
-        for key, n in counts.items():
-            into.count(layer, key, n)
-    for note in part.notes:
-        if note not in into.notes:
-            into.note(note)
 
 
 def _split_rules(rule_ids: Iterable[str] | None) -> tuple[list[str], list[str], list[str]]:
@@ -517,12 +536,12 @@ def _run_spawned(plan: _Plan, whole, wanted, jobs, progress):  # pragma: no cove
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         futures = {pool.submit(_run_chunk, chunk_district(plan.district, r), plan.rule_ids, plan.fail_fast): i
                    for i, r in enumerate(plan.regions)}
-        done_whole = run_rules(plan.district, whole, fail_fast=plan.fail_fast) if whole else None
+        done_whole = run_rules_with_notes(plan.district, whole, fail_fast=plan.fail_fast) if whole else None
         for n, fut in enumerate(as_completed(futures), start=1):
             parts.append((futures[fut], *fut.result()))
             if progress is not None:
                 progress(f"行政村组 {n}/{len(plan.chunks)}")
-    return _merge(plan, parts, [(*done_whole, None)] if done_whole else [], wanted)
+    return _merge(plan, parts, [done_whole] if done_whole else [], wanted)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -599,13 +618,13 @@ def run_rules_dask(district: District, scheduler: str, rule_ids: Iterable[str] |
         for i, region in enumerate(plan.regions):
             payload = client.scatter(chunk_district(district, region), direct=False)
             futures[client.submit(_run_chunk, payload, local, fail_fast, pure=False)] = i
-        done_whole = run_rules(district, whole, fail_fast=fail_fast) if whole else None
+        done_whole = run_rules_with_notes(district, whole, fail_fast=fail_fast) if whole else None
         parts = []
         for n, fut in enumerate(dask_completed(list(futures)), start=1):
             parts.append((futures[fut], *fut.result()))
             if progress is not None:
                 progress(f"行政村组 {n}/{len(plan.chunks)}（集群）")
-        return _merge(plan, parts, [(*done_whole, None)] if done_whole else [], wanted)
+        return _merge(plan, parts, [done_whole] if done_whole else [], wanted)
     finally:
         client.close()
         if cluster is not None:

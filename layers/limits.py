@@ -47,7 +47,8 @@ class Limits(BaseModel):
     min_overlap_m2: float = Field(1.0, ge=0, description="slivers below this are digitising noise (m²)")
     # farmland
     farmland_cutoff: dt.date = Field(dt.date(2020, 9, 10), description="status new/existing cut-off (PG-NF 附件3)")
-    green_belt_m: GreenBelt = Field(default_factory=GreenBelt, description="allowed belt width per road grade (m)")
+    green_belt_m: GreenBelt = Field(default_factory=GreenBelt, description="allowed belt width per road grade (m)",
+                                    json_schema_extra={"reach": True})
     redline_block_mu: float = Field(50.0, ge=0, description="contiguous farmland block under a red line (亩)")
     criminal_pbf_mu: float = Field(5.0, ge=0, description="FARM-CRIMINAL threshold on PBF (亩)")
     criminal_other_mu: float = Field(10.0, ge=0, description="FARM-CRIMINAL threshold on other farmland (亩)")
@@ -55,7 +56,8 @@ class Limits(BaseModel):
     overuse_min_m2: float = Field(10.0, ge=0, description="FARM-OVERUSE tolerated excess area (m²)")
     misplaced_share: float = Field(0.5, ge=0, le=1, description="FARM-MISPLACED outside share")
     rs_min_area_m2: float = Field(50.0, ge=0, description="smallest satellite change patch (m²)")
-    belt_gap_m: float = Field(1.0, ge=0, description="woodland this close to road land or water is a belt (m)")
+    belt_gap_m: float = Field(1.0, ge=0, description="woodland this close to road land or water is a belt (m)",
+                              json_schema_extra={"reach": True})
     # homestead
     homestead_area_m2: float = Field(173.33, gt=0, description="homestead standard, 0.26 亩 (m²)")
     homestead_area_date: dt.date = Field(dt.date(2021, 7, 1), description="approvals from this date: HOME-AREA high")
@@ -77,9 +79,11 @@ class Limits(BaseModel):
     drip_rear_2f_downspout_m: float = Field(0.4, ge=0)
     drip_gable_1f_m: float = Field(0.2, ge=0)
     drip_gable_2f_m: float = Field(0.3, ge=0)
-    drip_road_search_m: float = Field(30.0, ge=0, description="SET-DRIP: nearest road this close sets the rear eave (m)")
+    drip_road_search_m: float = Field(30.0, ge=0, description="SET-DRIP: nearest road this close sets the rear eave (m)",
+                                      json_schema_extra={"reach": True})
     # siting
-    cemetery_road_distance_m: float = Field(50.0, ge=0, description="from the configuration: the source names no number")
+    cemetery_road_distance_m: float = Field(50.0, ge=0, description="from the configuration: the source names no number",
+                                            json_schema_extra={"reach": True})
     cemetery_road_grades: list[str] = Field(
         default_factory=lambda: ["expressway", "national", "provincial", "county", "township"],
         description="road grades that are 公路 for SITE-CEMETERY (roads of unknown grade always count)")

@@ -1,7 +1,9 @@
 """Road land and the belts beside it: buffering centre lines to road land, measuring a belt's width.
 
 A green belt's width is its area divided by its length along the road (or water) it lines; the length
-is the part of the road land's edge the belt faces.
+is measured along the belt itself: the part of the belt's edge that faces the land. (Measured along the
+road instead, a belt behind a roadside ditch would come out longer by twice the ditch's width, and so too
+narrow.)
 """
 
 from __future__ import annotations
@@ -48,11 +50,11 @@ def road_land(geoms, width_m=None) -> np.ndarray:
 
 
 def length_along(belts, lands, *, eps: float = 0.01) -> np.ndarray:
-    """Pairwise length of each land's edge that its belt faces.
+    """Pairwise length of each belt's edge that faces its land.
 
-    The belt is grown by its distance to the land plus ``eps`` (mitred, so a rectangle stays a
-    rectangle) and the land's boundary inside it is measured: for a belt lying against the land the
-    result is the shared edge's length (plus ``2 * eps``).
+    The land near the belt is grown by the belt's distance to it plus ``eps`` (mitred, so a rectangle
+    stays a rectangle) and the belt's boundary inside it is measured: for a belt lying against the land,
+    or behind a ditch beside it, the result is the length of the belt's facing edge (plus ``2 * eps``).
 
     Examples
     --------
@@ -60,14 +62,19 @@ def length_along(belts, lands, *, eps: float = 0.01) -> np.ndarray:
     >>> belt = shapely.box(20, 10, 70, 15)               # 50 m along the road's north edge
     >>> round(float(length_along([belt], [road])[0]), 2)
     50.02
+    >>> behind_ditch = shapely.box(20, 11.5, 70, 16.5)   # the same belt behind a 1.5 m 边沟
+    >>> round(float(length_along([behind_ditch], [road])[0]), 2)
+    50.02
     """
     belts = np.asarray(belts, dtype=object)
     lands = np.asarray(lands, dtype=object)
     if len(belts) == 0:
         return np.zeros(0)
     gap = shapely.distance(belts, lands)
-    grown = shapely.buffer(belts, gap + eps, join_style="mitre")
-    return shapely.length(shapely.intersection(shapely.boundary(lands), grown))
+    # only the land near the belt is grown (a road's land can be kilometres long)
+    window = shapely.buffer(shapely.envelope(belts), gap + 2 * eps, join_style="mitre")
+    reach = shapely.buffer(shapely.intersection(lands, window), gap + eps, join_style="mitre")
+    return shapely.length(shapely.intersection(shapely.boundary(belts), reach))
 
 
 def belt_width(belts, lands, *, eps: float = 0.01) -> np.ndarray:

@@ -19,10 +19,10 @@ def brittle_set_outside():
     """SET-OUTSIDE made to fail on one village's data (a building id its code cannot take), then restored."""
     real = RULES["SET-OUTSIDE"]
 
-    def brittle(district, limits):
-        if (district["buildings"]["building_id"] == "BROKEN").any():
+    def brittle(ctx):
+        if (ctx["buildings"]["building_id"] == "BROKEN").any():
             raise ValueError("building BROKEN: footprint cannot be measured")
-        return set_outside(district, limits)
+        return set_outside(ctx)
 
     RULES["SET-OUTSIDE"] = type(real)(**{**real.__dict__, "func": brittle})
     yield

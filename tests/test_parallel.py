@@ -163,7 +163,7 @@ def test_check_cli_jobs_and_scheduler_options(tmp_path):
     assert bad.exit_code == 2 and "--scheduler" in bad.output and "tcp://" in bad.output
 
 
-def _boom(district, limits):
+def _boom(ctx):
     raise ValueError("坏规则")
 
 

@@ -1,13 +1,14 @@
 import numpy as np
 import pytest
 
+from analyses.testing import run_rule
 from analyses import CATALOGUE, finalise
 from analyses.farmland import farm_build
 from tests.builders import district, frame, square
 
 
 def run(d):
-    return finalise(CATALOGUE["FARM-BUILD"], farm_build(d, d.limits), d.villages)
+    return run_rule("FARM-BUILD", d)
 
 
 @pytest.fixture

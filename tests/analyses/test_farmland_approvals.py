@@ -2,13 +2,14 @@
 
 import pytest
 
+from analyses.testing import run_rule
 from analyses import CATALOGUE, RULES, finalise
 from analyses.farmland_approvals import is_nonagri_use
 from tests.builders import district, frame, square
 
 
 def run(rule, d):
-    return finalise(CATALOGUE[rule], RULES[rule].func(d, d.limits), d.villages)
+    return run_rule(rule, d)
 
 
 def farmland():

@@ -5,6 +5,7 @@ import pytest
 import rasterio
 from rasterio.transform import from_origin
 
+from analyses.testing import run_rule
 from analyses import CATALOGUE, RULES, finalise
 from layers.landcover import patch_ids
 from tests.builders import X0, Y0, district, frame, square
@@ -14,7 +15,7 @@ ID_B = "110105194912310021"   # wrong check digit: still one owner by its text
 
 
 def run(rule, d):
-    return finalise(CATALOGUE[rule], RULES[rule].func(d, d.limits), d.villages)
+    return run_rule(rule, d)
 
 
 def farmland():
@@ -59,8 +60,7 @@ def test_contiguous_construction_patches_over_10_mu_of_farmland():
 def test_criminal_runs_alone_without_the_other_rules_having_run():
     b = frame([{"building_id": "A1", "owner_id": ID_A, "geometry": square(0, 0, 100, 70)}])
     d = district(landuse=farmland(), buildings=b)
-    assert "farmland" not in d.cache
-    f = RULES["FARM-CRIMINAL"].func(d, d.limits)
+    f = run_rule("FARM-CRIMINAL", d)
     assert f["subject_id"].tolist() == ["A1"]          # 7000 m² of farmland = 10.5 亩
 
 

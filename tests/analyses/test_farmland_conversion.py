@@ -3,13 +3,14 @@
 import pytest
 import shapely
 
+from analyses.testing import run_rule
 from analyses import CATALOGUE, RULES, finalise
 from layers.config import ProjectConfig
 from tests.builders import at, district, frame, square
 
 
 def run(rule, d):
-    return finalise(CATALOGUE[rule], RULES[rule].func(d, d.limits), d.villages)
+    return run_rule(rule, d)
 
 
 def baseline():

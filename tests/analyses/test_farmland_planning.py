@@ -4,12 +4,13 @@ import numpy as np
 import pytest
 import shapely
 
+from analyses.testing import run_rule
 from analyses import CATALOGUE, RULES, finalise
 from tests.builders import at, district, frame, square
 
 
 def run(rule, d):
-    return finalise(CATALOGUE[rule], RULES[rule].func(d, d.limits), d.villages)
+    return run_rule(rule, d)
 
 
 def farmland():

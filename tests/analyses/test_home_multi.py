@@ -1,5 +1,6 @@
 import pytest
 
+from analyses.testing import run_rule
 from analyses import CATALOGUE, finalise
 from analyses.homestead import home_multi
 from tests.builders import district, frame, square
@@ -11,7 +12,7 @@ BAD = "110105194912310021"         # wrong check digit
 
 def run(parcels, **kw):
     d = district(parcels=parcels, **kw)
-    return finalise(CATALOGUE["HOME-MULTI"], home_multi(d, d.limits), d.villages)
+    return run_rule("HOME-MULTI", d)
 
 
 def two_villages():

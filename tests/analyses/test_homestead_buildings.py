@@ -5,6 +5,7 @@ import pytest
 import rasterio
 from rasterio.transform import from_origin
 
+from analyses.testing import run_rule
 from analyses import CATALOGUE, finalise
 from analyses.homestead import home_cover, home_floors, home_height, home_merge, roof_kind
 from layers.config import ProjectConfig
@@ -12,7 +13,7 @@ from tests.builders import X0, Y0, district, frame, square
 
 
 def run(rule, func, d):
-    return finalise(CATALOGUE[rule], func(d, d.limits), d.villages)
+    return run_rule(rule, d)
 
 
 def house(bid, x, y=0, size=8, height=None, **attrs):

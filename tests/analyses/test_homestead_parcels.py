@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 import shapely
 
+from analyses.testing import run_rule
 from analyses import CATALOGUE, finalise
 from analyses.homestead import home_area, home_multi, home_old, home_pbf, household_keys
 from layers.config import ProjectConfig
@@ -18,7 +19,7 @@ AS_OF = dt.date(2026, 11, 22)
 
 
 def run(rule, func, d):
-    return finalise(CATALOGUE[rule], func(d, d.limits), d.villages)
+    return run_rule(rule, d)
 
 
 def parcel(pid, x, size=15, height=None, **attrs):

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely import affinity
 
+from analyses.testing import run_rule
 from analyses import CATALOGUE, finalise
 from analyses.setback import set_drip, set_outside
 from layers.config import ProjectConfig
@@ -32,7 +33,7 @@ def house(bid="B1", *, n=1.0, s=5.0, e=1.0, w=1.0, x=0.0, floors=1, **attrs):
 def run(buildings, parcels=None, rule=set_drip, rule_id="SET-DRIP", **layers):
     parcels = parcels if parcels is not None else frame([parcel()])
     d = district(parcels=parcels, buildings=frame([dict(r) for r in buildings]), config=CFG, **layers)
-    return finalise(CATALOGUE[rule_id], rule(d, d.limits), d.villages)
+    return run_rule(rule_id, d)
 
 
 def kind_of(message: str) -> str:
@@ -119,9 +120,9 @@ def test_rotated_parcel_at_30_degrees():
         return frame([{**r, "geometry": affinity.rotate(r["geometry"], 30, origin=origin)} for r in rows])
 
     d_ok = district(parcels=turned([parcel()]), buildings=turned([house(n=0.40, e=0.20)]), config=CFG)
-    assert finalise(CATALOGUE["SET-DRIP"], set_drip(d_ok, d_ok.limits), d_ok.villages).empty
+    assert run_rule("SET-DRIP", d_ok).empty
     d_bad = district(parcels=turned([parcel()]), buildings=turned([house(n=0.39, e=0.19)]), config=CFG)
-    f = finalise(CATALOGUE["SET-DRIP"], set_drip(d_bad, d_bad.limits), d_bad.villages)
+    f = run_rule("SET-DRIP", d_bad)
     assert sorted(f["measured"].round(3).tolist()) == [0.19, 0.39]
     msgs = " ".join(f["message"])
     # the north side turned 30° anticlockwise now faces north-west; it is still the northern eave
@@ -195,7 +196,7 @@ def test_township_overrides_apply():
     cfg = ProjectConfig.model_validate({"project": {"working_crs": CRS},
                                         "townships": {"金海湖镇": {"limits": {"drip_rear_1f_m": 0.5}}}})
     d = district(parcels=frame([parcel()]), buildings=frame([house(n=0.45)]), config=cfg)
-    f = finalise(CATALOGUE["SET-DRIP"], set_drip(d, d.limits), d.villages)
+    f = run_rule("SET-DRIP", d)
     assert f["limit"].tolist() == pytest.approx([0.5])
 
 
@@ -239,7 +240,7 @@ def _result(parcel_geom, building_geom, road_geom, floors, downspout):
     else:
         layers["roads"] = _swap(base["roads"], road_geom)
     d = dataclasses.replace(base, layers=layers, cache={})
-    f = finalise(CATALOGUE["SET-DRIP"], set_drip(d, d.limits))
+    f = run_rule("SET-DRIP", d)
     return sorted(zip(f["measured"].round(3), f["limit"].round(3), [kind_of(m) for m in f["message"]]))
 
 

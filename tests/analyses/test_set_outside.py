@@ -1,6 +1,7 @@
 import pytest
 import shapely
 
+from analyses.testing import run_rule
 from analyses import CATALOGUE, finalise
 from analyses.setback import set_outside
 from tests.builders import at, district, frame, square
@@ -8,7 +9,7 @@ from tests.builders import at, district, frame, square
 
 def run(parcels, buildings):
     d = district(parcels=parcels, buildings=buildings)
-    return finalise(CATALOGUE["SET-OUTSIDE"], set_outside(d, d.limits), d.villages)
+    return run_rule("SET-OUTSIDE", d)
 
 
 PARCEL = frame([{"parcel_id": "P1", "geometry": square(0, 0, 20)}])

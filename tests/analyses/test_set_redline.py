@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import shapely
 
+from analyses.testing import run_rule
 from analyses import CATALOGUE, finalise
 from analyses.setback import set_redline
 from layers.config import ProjectConfig
@@ -12,7 +13,7 @@ CFG = ProjectConfig.model_validate({"project": {"working_crs": CRS}})
 
 def run(buildings, **layers):
     d = district(buildings=frame(buildings), config=CFG, **layers)
-    return finalise(CATALOGUE["SET-REDLINE"], set_redline(d, d.limits), d.villages), d
+    return run_rule("SET-REDLINE", d), d
 
 
 def building(bid, x, y, size=10.0):

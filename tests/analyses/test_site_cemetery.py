@@ -1,6 +1,7 @@
 import pytest
 import shapely
 
+from analyses.testing import run_rule
 from analyses import CATALOGUE, finalise
 from analyses.siting import site_cemetery
 from layers.config import ProjectConfig
@@ -11,7 +12,7 @@ CFG = ProjectConfig.model_validate({"project": {"working_crs": CRS}})
 
 def run(cemeteries, config=CFG, **layers):
     d = district(cemeteries=frame([dict(c) for c in cemeteries]), config=config, **layers)
-    return finalise(CATALOGUE["SITE-CEMETERY"], site_cemetery(d, d.limits), d.villages), d
+    return run_rule("SITE-CEMETERY", d), d
 
 
 def cemetery(cid, x, y, w=40.0, h=30.0):
