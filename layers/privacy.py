@@ -296,6 +296,10 @@ def _mask_name_column(series: pd.Series) -> pd.Series:
         & ~first.str.contains(r"\*", regex=True).astype(bool)
     latin = latin.where(~number, _mask_id_column(first) + (" " + _stars(rest.str.len())).where(rest.str.len() > 0, ""))
     masked = latin.where(ascii_, chinese).where(n > 0, "")
+    # a "name" that is only a masked ID number (full-width digits too) shows as the masked number
+    only_id = t.str.fullmatch("[0-9\uff10-\uff19Xx\uff38\uff58*]+").fillna(False).astype(bool) \
+        & t.str.contains(r"\*", regex=True).astype(bool)
+    masked = masked.where(~only_id, t)
     out = text.copy()
     out[present] = masked
     return out
