@@ -230,6 +230,9 @@ def load_district(data: str | os.PathLike | None = None, config: str | os.PathLi
             quality.count(role, k, v)
         for text in frame.attrs.pop(NOTES_ATTR, []):
             quality.note(text)
+        if ROLES[role].required and len(frame) == 0:  # its rules would run and report "0 条" as if all were well
+            raise LayerError(f"{_where(role, cfg)}: 图层没有任何要素（0 个）(the layer is empty)；请检查 [layers.{role}] "
+                             f"path、layer 是否指向了有数据的{ROLES[role].label}图层")
         raw[role] = frame
     return _build(raw, cfg, as_of, quality, progress)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pyogrio
+import pytest
 
 from tests.badinput.helpers import (base_layers, farm_build, ok, one_error, quality, run_check, summary_text,
                                     write_district)
@@ -97,6 +98,27 @@ def test_truncated_shapefile_is_one_error(tmp_path):
 
 def test_complete_shapefile_reads(tmp_path):
     data = write_district(tmp_path / "d", buildings="buildings.shp")
+    res = run_check(data, tmp_path / "out")
+    ok(res)
+    assert farm_build(tmp_path / "out") == {"B2": 100.0}
+
+
+@pytest.mark.parametrize("role", ["villages", "parcels", "buildings", "landuse"])
+def test_a_required_layer_with_no_feature_is_one_error_naming_it(tmp_path, role):
+    layers = base_layers()
+    layers[role] = layers[role].iloc[:0]
+    data = write_district(tmp_path / "d", layers)
+    assert pyogrio.read_info(data / f"{role}.gpkg", layer=role)["features"] == 0
+    res = run_check(data, tmp_path / "out")
+    one_error(res, f"{role} (", f"{role}.gpkg", "图层没有任何要素（0 个）", f"[layers.{role}] path")
+    assert not (tmp_path / "out" / "findings.gpkg").exists()
+
+
+def test_an_empty_optional_layer_is_fine(tmp_path):
+    layers = base_layers()
+    layers["approvals"] = base_layers()["parcels"].iloc[:0].rename(columns={"parcel_id": "approval_id"}).assign(
+        kind=[])
+    data = write_district(tmp_path / "d", layers)
     res = run_check(data, tmp_path / "out")
     ok(res)
     assert farm_build(tmp_path / "out") == {"B2": 100.0}
