@@ -26,6 +26,7 @@ PG4 = "京平政发〔2021〕4号"
 PGNF = "京平政办发〔2021〕1号"
 MY6 = "密政办字〔2021〕6号"
 MTG19 = "门政发〔2019〕19号"
+MTG45 = "门政办发〔2019〕45号"
 
 
 @dataclass(frozen=True)
@@ -92,18 +93,37 @@ _CATALOGUE = [
     Rule("FARM-TEMPEXPIRED", "临时用地超期", "farmland", f"{PGNF} 四(八)17"),
     Rule("FARM-CRIMINAL", "涉嫌犯罪移送", "farmland", f"{PGNF} 四(十一)24, 附件2 二(四)2", scope="district"),
     Rule("FARM-RS", "卫片图斑 (待核查)", "farmland", f"{PGNF} 三(四) “综合运用卫星遥感”", scope="district"),
+    Rule("FARM-PATCH", "执法卫片图斑预判", "farmland", f"{PGNF} 三(四) “结合年度变更调查监测、执法卫片数据及动态巡查”"),
+    Rule("FARM-DIG", "违规取土、压占耕地", "farmland",
+         f"{PGNF} 四(一)2 “在耕地上违规建房、植树、取土、压占等行为及时预警”; 附件2 二(三)1"),
+    Rule("FARM-SPACE", "耕地保护空间内非耕地", "farmland", f"{PGNF} 四(九)19; 附件2 二(二)2"),
     Rule("HOME-MULTI", "一户多宅", "homestead", f"{PG4} 一(二), 附件1 一(二)", scope="district"),
     Rule("HOME-OLD", "建新未拆旧 (变相一户多宅)", "homestead", f"{PG4} 五(二)4; 附件5 二", scope="district"),
     Rule("HOME-AREA", "宅基地超标准", "homestead", f"{PG4} 五(一); 七(二)1"),
     Rule("HOME-COVER", "礅基占地超比例", "homestead", f"{PG4} 五(二)2; 附件2 五(二)"),
     Rule("HOME-FLOORS", "超层数/地下室", "homestead", f"{PG4} 五(二)2; 附件2 五(三)"),
     Rule("HOME-HEIGHT", "超高", "homestead", f"{PG4} 附件2 五(四); {PG4} 五(二)2"),
+    Rule("HOME-ROOF", "屋顶坡度不符", "homestead", f"{PG4} 附件2 五(四) “屋顶坡度为26—30度”"),
+    Rule("HOME-STAIR", "楼梯间超标 / 局部三层", "homestead", f"{PG4} 附件2 五(五)"),
+    Rule("HOME-APPROVED", "未按批准面积使用宅基地", "homestead",
+         f"{PG4} 附件1 三(四)1 “按照批准面积、四至、层高要求使用宅基地”; {PG4} 五(三) “严禁未批先建和超面积”"),
+    Rule("HOME-PLAN", "不符合村庄规划的宅基地", "homestead",
+         f"{PG4} 附件5 二 “不符合分区规划、镇国土空间规划和村庄规划的宅基地，需纳入城乡建设用地减量范围”; "
+         f"{PG4} 附件2 五(一) “村民建房要严格按照村庄规划进行”"),
+    Rule("HOME-RELIC", "宅基地涉及文物保护范围", "homestead",
+         f"{PG4} 二 “宅基地涉及文物保护范围及其他各类建设控制地带的，要按照有关规定报相关部门审批”"),
     Rule("HOME-MERGE", "相邻宅基地合建", "homestead", f"{PG4} 附件1 三(一); 附件5 二"),
     Rule("HOME-PBF", "宅基地占用永久基本农田", "homestead", f"{PG4} 二"),
     Rule("SET-OUTSIDE", "超出宅基地范围", "setback", f"{PG4} 附件2 五(二)"),
     Rule("SET-DRIP", "滴水距离不足", "setback", f"{PG4} 附件2 五(六)"),
-    Rule("SET-REDLINE", "生态红线/蓝线内建设", "setback", f"{PG4} 一(一); 附件2 八"),
+    Rule("SET-REDLINE", "生态红线/蓝线内建设", "setback",
+         f"{MTG45} 二(二)4 “村庄规划要保障安全…严守生态保护红线和河湖蓝线”"),
     Rule("SITE-CEMETERY", "公墓选址违规", "siting", f"{MTG19} 第七条"),
+    Rule("SITE-LAND", "公墓占用耕地林地", "siting", f"{MTG19} 第七条 “充分利用荒山瘠地”, 第八条 “不得开山辟地，破坏生态环境”"),
+    Rule("SITE-LEVEL", "公墓层级与布局不符", "siting", f"{MTG19} 第九条"),
+    Rule("SITE-APPROVAL", "公墓未批先建 / 擅自扩大", "siting", f"{MTG19} 第十七条, 第二十条 “不得擅自扩大建设范围”"),
+    Rule("SITE-GREEN", "公墓绿化覆盖率不足", "siting", f"{MTG19} 第十九条"),
+    Rule("SITE-GRAVE", "散坟乱葬", "siting", f"{MTG19} 第十一条 “清理整顿非法墓地”; {PGNF} 四(七)"),
 ]
 
 #: The whole catalogue by rule id, implemented or not (read-only view of the spec).
@@ -140,7 +160,7 @@ def catalogue_order(rule_ids) -> "np.ndarray":
     Examples
     --------
     >>> catalogue_order(["HOME-MULTI", "FARM-BUILD"]).tolist()
-    [15, 0]
+    [18, 0]
     """
     import numpy as np
     import pandas as pd
