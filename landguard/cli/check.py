@@ -33,7 +33,7 @@ def command(data, config, out, as_of, rules, previous, jobs, scheduler, fail_fas
     """Run the checks: 检查耕地“非农化”、一户多宅、退让 and write findings.gpkg (layer findings)."""
     unknown = [r for r in rules if r not in CATALOGUE]
     if unknown:
-        raise click.BadParameter(f"{unknown[0]!r} is not a rule id; see spec/RULES.md (e.g. FARM-BUILD)",
+        raise click.BadParameter(f"{unknown[0]!r} is not a rule id; see `landguard rules` or docs/rules.md (e.g. FARM-BUILD)",
                                  param_hint="--rule")
     if jobs is not None and jobs < 1:
         raise click.BadParameter(f"{jobs} is not a number of processes; give 1 or more", param_hint="--jobs")

@@ -12,7 +12,7 @@ from spatial.errors import LandguardError
 __all__ = ["cli", "main"]
 
 #: Sub-command modules; each defines a click command called ``command``.
-_COMMANDS = ["sample", "check", "maps", "export", "ledger", "verify", "demo"]
+_COMMANDS = ["sample", "check", "maps", "export", "ledger", "verify", "demo", "rules"]
 
 
 def _masked(exc: BaseException) -> str:
@@ -51,13 +51,7 @@ def cli(debug: bool) -> None:
 
 
 for _name in _COMMANDS:
-    try:
-        _module = importlib.import_module(f"landguard.cli.{_name}")
-    except ModuleNotFoundError as exc:  # a command not written yet
-        if exc.name != f"landguard.cli.{_name}":
-            raise
-        continue
-    cli.add_command(_module.command)
+    cli.add_command(importlib.import_module(f"landguard.cli.{_name}").command)
 
 
 def main() -> None:
