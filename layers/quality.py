@@ -12,7 +12,7 @@ _LABELS = {
     "z_dropped": "去除Z值", "m_dropped": "去除M值", "repaired": "修复无效几何", "unclosed_rings": "闭合未闭合的环",
     "lines_to_polygons": "闭合线转为面", "unreadable_geometry": "无法解析的几何",
     "dropped_empty": "删除空几何", "dropped_wrong_type": "删除非面几何（点、线）", "dropped_degenerate": "删除面积为零的几何",
-    "dropped_bad_coords": "删除坐标无效的要素", "exact_duplicates": "删除完全重复的要素",
+    "dropped_bad_coords": "删除坐标无效的要素", "bad_coord_parts": "去除坐标无效的部件（要素保留）", "exact_duplicates": "删除完全重复的要素",
     "duplicated_ids": "重复编号（后出现的加后缀 #2、#3…）", "merged_villages": "同编号行政村合并",
     "far_apart_parts": "多部件相距过远", "crs_replaced": "坐标系与坐标值不符、已更正", "axes_swapped": "坐标轴顺序颠倒、已互换",
     "outside_villages": "不在任何行政村内", "missing_ids": "补编号", "missing_columns": "缺少的可选字段",

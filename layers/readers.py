@@ -36,6 +36,9 @@ FIELD_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     "landuse": {"dlbm": ("DLBM",), "dlmc": ("DLMC",), "tbbh": ("TBBH",), "survey_year": ("SJNF",)},
     "landuse_baseline": {"dlbm": ("DLBM",), "dlmc": ("DLMC",), "tbbh": ("TBBH",), "survey_year": ("SJNF",)},
     "pbf": {"pbf_id": ("BSM", "YJJBNTTBBH", "TBBH")},
+    "monitoring_patches": {"patch_id": ("JCBH", "TBBH"), "change_type": ("TBLX", "BHLX"), "before_date": ("QSX",),
+                           "after_date": ("HSX",), "batch": ("PC",), "patch_area_m2": ("TBMJ",)},
+    "landuse_history": {"dlbm": ("DLBM",), "dlmc": ("DLMC",), "tbbh": ("TBBH",), "survey_year": ("SJNF",)},
 }
 
 
@@ -43,6 +46,7 @@ FIELD_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
 _ESSENTIAL: dict[str, tuple[str, ...]] = {
     "villages": ("village_id",), "parcels": ("parcel_id",), "buildings": ("building_id",),
     "landuse": ("dlbm",), "landuse_baseline": ("dlbm",), "approvals": ("approval_id", "kind"),
+    "monitoring_patches": ("patch_id",), "landuse_history": ("dlbm",),
 }
 
 
@@ -225,11 +229,16 @@ def _exact_integers(frame: gpd.GeoDataFrame, path: str, kwargs: dict) -> gpd.Geo
                                        arrow_to_pandas_kwargs={"types_mapper": mapper}, **kwargs)
         columns = {name: exact[name].to_numpy(dtype=object, na_value=None) for name in lossy}
     except ImportError:
-        import fiona
+        try:
+            import fiona
 
-        with fiona.open(path, **kwargs) as src:
-            rows = [feat.properties for feat in src]
-        columns = {name: np.array([r.get(name) for r in rows], dtype=object) for name in lossy}
+            with fiona.open(path, **kwargs) as src:
+                rows = [feat.properties for feat in src]
+            columns = {name: np.array([r.get(name) for r in rows], dtype=object) for name in lossy}
+        except Exception:  # leave the column as read: the float check then reports the lost digits
+            return frame
+    except Exception:
+        return frame
     if any(len(v) != len(frame) for v in columns.values()):
         return frame
     frame = frame.copy()
@@ -300,7 +309,7 @@ def _read_file(role: Role, src: LayerSource) -> tuple[gpd.GeoDataFrame, dict[str
         except Exception as exc:
             raise LayerError(f"{where}: 无法读取 (cannot be read: {_first_line(exc)})；"
                              f"请确认文件完整、图层名正确（[layers.{role.name}] layer）") from None
-    frame = _exact_integers(frame, path, kwargs)
+        frame = _exact_integers(frame, path, kwargs)
     if any("Measured (M)" in str(w.message) for w in caught):
         notes["m_dropped"] = len(frame)
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
@@ -383,6 +392,8 @@ def read_layer(role_name: str, src: LayerSource) -> tuple[gpd.GeoDataFrame, dict
         one = src.model_copy(update={"path": path}) if len(paths) > 1 or not isinstance(src.path, str) else src
         raw, counts, more = _read_file(role, one)
         frame, counted = canonical_frame(role_name, raw, one)
+        if role_name == "landuse_history":
+            frame = _history_years(frame, path)
         for k, v in {**counts, **counted}.items():
             notes[k] = notes.get(k, 0) + v if k != "missing_columns" else max(notes.get(k, 0), v)
         texts += more + frame.attrs.get(NOTES_ATTR, [])
@@ -395,6 +406,33 @@ def read_layer(role_name: str, src: LayerSource) -> tuple[gpd.GeoDataFrame, dict
         out = gpd.GeoDataFrame(out, geometry=out.geometry.name, crs=crs)
     out.attrs[NOTES_ATTR] = texts
     return out, notes
+
+
+def _history_years(frame: gpd.GeoDataFrame, path: str) -> gpd.GeoDataFrame:
+    """A survey vintage's ``survey_year``: its column, else the year in the file name (said in a note).
+
+    Examples
+    --------
+    >>> import shapely
+    >>> f = gpd.GeoDataFrame({"survey_year": pd.array([None], dtype="Int64")}, geometry=[shapely.box(0, 0, 1, 1)])
+    >>> _history_years(f, "bgdc_2018.shp")["survey_year"].tolist()
+    [2018]
+    """
+    missing = frame["survey_year"].isna().to_numpy()
+    if not missing.any():
+        return frame
+    found = re.findall(r"(?<!\d)((?:19|20)\d{2})(?!\d)", Path(path).name)
+    if len(set(found)) != 1:
+        raise LayerError(f"{path}: landuse_history 有 {int(missing.sum())} 个图斑没有调查年份 survey_year（SJNF），"
+                         f"文件名中也没有年份；请映射 [layers.landuse_history] columns = {{ survey_year = \"你的字段名\" }}，"
+                         f"或每年一个文件、文件名写明年份（如 bgdc_2018.shp）")
+    frame = frame.copy()
+    years = frame["survey_year"].astype("Int64")
+    years[missing] = int(found[0])
+    frame["survey_year"] = years
+    frame.attrs[NOTES_ATTR] = frame.attrs.get(NOTES_ATTR, []) + [
+        f"landuse_history：{Path(path).name} 的 {int(missing.sum())} 个图斑没有 survey_year，按文件名取 {found[0]} 年"]
+    return frame
 
 
 #: Ten or more digits (full-width too), possibly split by spaces or dashes: an ID number, a phone or card

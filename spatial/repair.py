@@ -7,10 +7,11 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-__all__ = ["RepairCounts", "repair_geometries", "polygonal_part", "far_apart_parts"]
+__all__ = ["RepairCounts", "repair_geometries", "polygonal_part", "far_apart_parts", "drop_nonfinite_parts"]
 
 _POLYGONAL = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
 _LINEAR = (shapely.GeometryType.LINESTRING, shapely.GeometryType.MULTILINESTRING)
+_POINTS = (shapely.GeometryType.POINT, shapely.GeometryType.MULTIPOINT)
 
 
 @dataclass
@@ -31,6 +32,10 @@ class RepairCounts:
         Points, or open lines in a polygon role, dropped.
     dropped_degenerate : int
         Polygons with no area left after repair (all points on a line) dropped.
+    dropped_bad_coords : int
+        Features dropped because every part has a NaN or infinite coordinate.
+    bad_coord_parts : int
+        Features kept without their parts that had a NaN or infinite coordinate.
     """
 
     z_dropped: int = 0
@@ -40,6 +45,8 @@ class RepairCounts:
     dropped_empty: int = 0
     dropped_wrong_type: int = 0
     dropped_degenerate: int = 0
+    dropped_bad_coords: int = 0
+    bad_coord_parts: int = 0
 
     def as_dict(self) -> dict[str, int]:
         """The counts as a plain dict."""
@@ -78,6 +85,72 @@ def polygonal_part(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
+def drop_nonfinite_parts(geoms) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Drop the parts of each geometry that have a NaN or infinite x or y (GEOS cannot compute with them).
+
+    Returns
+    -------
+    geoms : numpy.ndarray
+        The geometries, those with bad coordinates rebuilt from their good parts (None when none is left).
+    dropped : numpy.ndarray of bool
+        Geometries that had no good part left.
+    trimmed : numpy.ndarray of bool
+        Geometries kept without some of their parts.
+
+    Examples
+    --------
+    >>> nan = shapely.Polygon([(0, 0), (float("nan"), 0), (1, 1)])
+    >>> g, dropped, trimmed = drop_nonfinite_parts([shapely.MultiPolygon([shapely.box(0, 0, 1, 1), nan]), nan, None])
+    >>> g[0].area, g[1], dropped.tolist(), trimmed.tolist()
+    (1.0, None, [False, True, False], [True, False, False])
+    """
+    geoms = np.array(geoms, dtype=object)
+    dropped = np.zeros(len(geoms), dtype=bool)
+    trimmed = np.zeros(len(geoms), dtype=bool)
+    present = np.flatnonzero(~shapely.is_missing(geoms))
+    if len(present) == 0:
+        return geoms, dropped, trimmed
+    coords, owner = shapely.get_coordinates(geoms[present], return_index=True)
+    bad_coord = ~np.isfinite(coords).all(axis=1)
+    if not bad_coord.any():
+        return geoms, dropped, trimmed
+    bad = present[np.unique(owner[bad_coord])]
+    parts, part_owner = shapely.get_parts(geoms[bad], return_index=True)
+    pc, pidx = shapely.get_coordinates(parts, return_index=True)
+    part_bad = np.bincount(pidx, weights=~np.isfinite(pc).all(axis=1), minlength=len(parts)) > 0
+    good = ~part_bad
+    n_good = np.bincount(part_owner[good], minlength=len(bad))
+    rebuilt = np.full(len(bad), None, dtype=object)
+    if good.any():
+        kept, kept_owner = parts[good], part_owner[good]
+        single = n_good == 1
+        first = np.full(len(bad), -1)
+        first[kept_owner[::-1]] = np.arange(len(kept))[::-1]
+        rebuilt[single] = kept[first[single]]
+        multi = np.flatnonzero(n_good > 1)
+        if len(multi):
+            sel = np.isin(kept_owner, multi)
+            dense = np.searchsorted(multi, kept_owner[sel])
+            polygonal = np.isin(shapely.get_type_id(kept[sel]), _POLYGONAL)
+            linear = np.isin(shapely.get_type_id(kept[sel]), _LINEAR)
+            all_poly = np.bincount(dense, weights=~polygonal, minlength=len(multi)) == 0
+            all_line = np.bincount(dense, weights=~linear, minlength=len(multi)) == 0
+            out = shapely.geometrycollections(kept[sel], indices=dense)
+            polys = all_poly[dense]
+            if polys.any():
+                made = shapely.multipolygons(kept[sel][polys], indices=np.searchsorted(np.flatnonzero(all_poly), dense[polys]))
+                out[all_poly] = made
+            lines = all_line[dense] & ~polys
+            if lines.any():
+                made = shapely.multilinestrings(kept[sel][lines], indices=np.searchsorted(np.flatnonzero(all_line & ~all_poly), dense[lines]))
+                out[all_line & ~all_poly] = made
+            rebuilt[multi] = out
+    geoms[bad] = rebuilt
+    dropped[bad] = n_good == 0
+    trimmed[bad] = n_good > 0
+    return geoms, dropped, trimmed
+
+
 def _closed_lines_to_polygons(geoms: np.ndarray) -> np.ndarray:
     """Polygons from lines whose every part is a closed ring (None for any other geometry)."""
     out = np.full(len(geoms), None, dtype=object)
@@ -104,14 +177,15 @@ def _closed_lines_to_polygons(geoms: np.ndarray) -> np.ndarray:
 def repair_geometries(geoms, kind: str = "polygon") -> tuple[np.ndarray, np.ndarray, RepairCounts]:
     """Repair a layer's geometries.
 
-    Z and M are dropped; closed lines in a polygon role become polygons; invalid geometries are made valid;
+    Parts with a NaN or infinite coordinate are dropped (a feature with no other part is dropped); Z and M
+    are dropped; closed lines in a polygon role become polygons; invalid geometries are made valid;
     parts the role cannot hold are dropped (for ``kind="polygon"`` the polygonal parts are kept); null, empty
     and zero-area geometries are dropped. Valid polygons come out unchanged (same area).
 
     Parameters
     ----------
     geoms : array-like of shapely geometries
-    kind : {"polygon", "polygon_or_line"}
+    kind : {"polygon", "polygon_or_line", "polygon_or_point"}
 
     Returns
     -------
@@ -130,6 +204,9 @@ def repair_geometries(geoms, kind: str = "polygon") -> tuple[np.ndarray, np.ndar
     """
     geoms = np.array(geoms, dtype=object)
     counts = RepairCounts()
+    geoms, nonfinite, trimmed = drop_nonfinite_parts(geoms)
+    counts.dropped_bad_coords = int(nonfinite.sum())
+    counts.bad_coord_parts = int(trimmed.sum())
     missing = shapely.is_missing(geoms)
     present = ~missing
     has_z = np.zeros(len(geoms), dtype=bool)
@@ -142,10 +219,10 @@ def repair_geometries(geoms, kind: str = "polygon") -> tuple[np.ndarray, np.ndar
         geoms[has_z | has_m] = shapely.force_2d(geoms[has_z | has_m])
     empty = missing.copy()
     empty[present] = shapely.is_empty(geoms[present])
-    counts.dropped_empty = int(empty.sum())
+    counts.dropped_empty = int((empty & ~nonfinite).sum())
     types = np.full(len(geoms), -1)
     types[~empty] = shapely.get_type_id(geoms[~empty])
-    allowed = _POLYGONAL + (_LINEAR if kind == "polygon_or_line" else ())
+    allowed = _POLYGONAL + (_LINEAR if kind == "polygon_or_line" else ()) + (_POINTS if kind == "polygon_or_point" else ())
     wrong = ~empty & ~np.isin(types, allowed)
     if wrong.any() and kind == "polygon":
         made = _closed_lines_to_polygons(geoms[wrong])

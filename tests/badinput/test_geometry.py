@@ -137,3 +137,30 @@ def test_duplicated_ids_exact_copies_dropped_others_made_distinct(tmp_path):
     assert farm_build(tmp_path / "out") == {"B2": 100.0, "B2#2": 50.0}
     assert findings(tmp_path / "out")["case_id"].is_unique
 
+
+
+def multipolygon_wkb(polys) -> bytes:
+    """ISO WKB of a multipolygon of one-ring polygons (any coordinates, NaN and inf included)."""
+    import struct
+    return struct.pack("<BII", 1, 6, len(polys)) + b"".join(polygon_wkb(p) for p in polys)
+
+
+def test_nan_and_infinite_vertices_are_dropped_and_counted(tmp_path):
+    data = write_district(tmp_path / "d", with_buildings([
+        {"building_id": "B1", "geometry": square(-98, 2, 10)},
+        {"building_id": "B2", "geometry": square(100, 100, 10)},
+        {"building_id": "B8", "geometry": square(200, 100, 10)},
+        {"building_id": "B9", "geometry": square(300, 100, 10)}]))
+    x, y = X0 + 100, Y0 + 100
+    good = [(x, y), (x + 10, y), (x + 10, y + 10), (x, y + 10)]
+    replace_gpkg_geometries(data / "buildings.gpkg", "buildings", {
+        2: multipolygon_wkb([good, [(x + 20, y), (float("nan"), y), (x + 30, y + 10)]]),   # B2: one bad part
+        3: polygon_wkb([(x + 100, y), (float("inf"), y), (x + 110, y + 10), (x + 100, y + 10)]),
+        4: polygon_wkb([(x + 200, y), (x + 210, float("-inf")), (x + 210, y + 10), (float("nan"), float("nan"))])})
+    res = run_check(data, tmp_path / "out")
+    ok(res)
+    counts = quality(tmp_path / "out")["layers"]["buildings"]
+    assert counts["dropped_bad_coords"] == 2 and counts["bad_coord_parts"] == 1 and counts["kept"] == 2
+    assert "删除坐标无效的要素 2" in summary_text(tmp_path / "out")
+    assert "去除坐标无效的部件（要素保留） 1" in summary_text(tmp_path / "out")
+    assert farm_build(tmp_path / "out") == {"B2": 100.0}          # B2's good part still found, whole
