@@ -137,6 +137,30 @@ def test_local_cluster_equals_single_process(sample_single):
     assert sum(o.count for o in outcomes) == len(one)
 
 
+def test_summary_is_identical_for_jobs_1_jobs_2_and_a_cluster(sample_dir):
+    """The whole summary (counts per rule, the data-quality report with the rules' notes), not only the
+    findings, is the same however the district is split."""
+    import copy
+
+    from layers.district import load_district
+
+    d = load_district(config=sample_dir / "landguard.toml")
+    loaded = copy.deepcopy(d.quality)
+
+    def summary(run):
+        d.quality = copy.deepcopy(loaded)
+        findings, outcomes = run()
+        return ([(o.rule_id, o.count, o.skipped, o.error) for o in outcomes], d.quality.as_dict(),
+                sorted(findings["case_id"]))
+
+    one = summary(lambda: run_rules(d))
+    two = summary(lambda: run_rules_parallel(d, jobs=2, chunks_per_job=3))
+    cluster = summary(lambda: run_rules_dask(d, "local:2", chunks_per_worker=2))
+    assert one[1]["layers"] != loaded.as_dict()["layers"] or one[1]["notes"], "the rules added no note to compare"
+    assert two == one
+    assert cluster == one
+
+
 def test_resolve_jobs():
     assert resolve_jobs(3, None) == 3
     with pytest.raises(LandguardError, match="--jobs 0"):
