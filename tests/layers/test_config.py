@@ -80,3 +80,23 @@ cemetery_road_grades = ["expressway"]
     assert belts[1].width_for("county") == 3.0
     assert limits.per_row("cemetery_road_grades", ["峪口镇", None])[0] == ["expressway"]
     assert "county" in limits.per_row("cemetery_road_grades", ["峪口镇", None])[1]
+
+
+def test_limits_must_be_finite_in_the_district_and_in_townships(tmp_path):
+    with pytest.raises(ConfigError, match=r"\[limits\.coverage_max\] 应为有限数值"):
+        load_config(write(tmp_path, "[limits]\ncoverage_max = nan\n"))
+    with pytest.raises(ConfigError, match=r"\[townships\.甲镇\.limits\.min_overlap_m2\] 应为有限数值.*got inf"):
+        load_config(write(tmp_path, '[townships."甲镇".limits]\nmin_overlap_m2 = inf\n'))
+
+
+def test_extra_grades_of_green_belt_are_validated_and_used(tmp_path):
+    cfg = load_config(write(tmp_path, "[limits]\ngreen_belt_m = { village = 2 }\n"))
+    assert cfg.limits.green_belt_m.width_for("village") == 2.0 and cfg.limits.green_belt_m.width_for("x") == 5.0
+    with pytest.raises(ConfigError, match=r"\[limits\.green_belt_m\.village\]"):
+        load_config(write(tmp_path, '[limits]\ngreen_belt_m = { village = "wide" }\n'))
+
+
+def test_a_byte_order_mark_is_dropped(tmp_path):
+    p = tmp_path / "landguard.toml"
+    p.write_bytes(b"\xef\xbb\xbf" + '[project]\nname = "平谷区"\n'.encode("utf-8"))
+    assert load_config(p).project.name == "平谷区"
