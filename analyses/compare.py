@@ -132,6 +132,9 @@ def read_findings(path: str | Path) -> gpd.GeoDataFrame:
         raise LayerError(f"{path}: no layer 'findings' (it has {', '.join(layers) or 'none'}); "
                          "give the findings.gpkg written by `landguard check`")
     frame = pyogrio.read_dataframe(path, layer="findings")
+    for col in ("dated_by", "judgement"):  # columns added in the second edition: older runs lack them
+        if col not in frame.columns:
+            frame[col] = None
     missing = [c for c in FINDING_COLUMNS if c not in frame.columns]
     if missing:
         raise LayerError(f"{path}: layer findings lacks column(s) {', '.join(missing)} of the findings contract")

@@ -75,4 +75,4 @@ def farm_build(ctx: Context) -> gpd.GeoDataFrame:
 
 
 # register the other rules of the family
-from . import farmland_approvals, farmland_cases, farmland_conversion, farmland_planning  # noqa: E402,F401
+from . import farmland_approvals, farmland_cases, farmland_conversion, farmland_patches, farmland_planning  # noqa: E402,F401,I001

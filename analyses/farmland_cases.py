@@ -132,6 +132,7 @@ def farm_rs(ctx: Context) -> gpd.GeoDataFrame:
     patches = change_patches(ctx.rasters["landcover_before"], ctx.rasters["landcover_after"],
                              ctx.raster_classes, crs=ctx.crs,
                              bounds=tuple(ctx.villages.total_bounds))
+    patches = patches[patches["change"] != "bare"]  # cropland -> bare soil is FARM-DIG's
     idx, part = subdivided_intersection(patches.geometry.to_numpy(), ctx.used("farmland_cover"))
     part = polygonal(part)
     vids = assign_villages(part, ctx.villages)

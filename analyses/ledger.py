@@ -49,7 +49,7 @@ VERDICTS: tuple[str, str, str] = ("违法", "合法", "无法核实")
 
 #: Chinese labels of ``severity`` and ``status`` values.
 SEVERITY_LABELS: dict[str, str] = {"high": "高", "medium": "中", "low": "低"}
-STATUS_LABELS: dict[str, str] = {"new": "新增问题", "existing": "存量问题"}
+STATUS_LABELS: dict[str, str] = {"new": "新增问题", "existing": "存量问题", "historic": "历史遗留问题"}
 
 #: Sheet of each rule family, in ledger order.
 FAMILY_SHEETS: dict[str, str] = {"farmland": "耕地非农化", "homestead": "宅基地", "setback": "退让", "siting": "公墓选址"}
@@ -60,7 +60,8 @@ COLUMN_LABELS: dict[str, str] = {
     "severity": "严重程度", "village_id": "行政村代码", "township": "乡镇", "village": "行政村",
     "subject_layer": "对象图层", "subject_id": "对象编号", "related_ids": "关联编号",
     "measured": "实测值", "limit": "限值", "unit": "单位", "area_m2": "面积(平方米)", "area_mu": "面积(亩)",
-    "status": "状态", "basis": "依据", "message": "说明", "change": "变化",
+    "status": "状态", "dated_by": "时间依据", "judgement": "预判结论", "basis": "依据", "message": "说明",
+    "change": "变化",
     "verified": "核查结论", "verified_by": "核查人", "verified_on": "核查日期", "remark": "备注", "photo": "照片",
 }
 

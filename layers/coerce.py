@@ -184,6 +184,8 @@ def _one_date(v):
     m = re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T].*)?", text)
     if m:
         y, mo, d = map(int, m.groups())
+    elif m := re.fullmatch(r"(\d{4})\s*(?:年\s*(\d{1,2})\s*月|[-/.]\s*(\d{1,2}))", text):  # 2026年7月: the 1st
+        y, mo, d = int(m.group(1)), int(m.group(2) or m.group(3)), 1
     elif re.fullmatch(r"\d{8}", text):
         y, mo, d = int(text[:4]), int(text[4:6]), int(text[6:])
     elif re.fullmatch(r"\d+(\.\d+)?", text):

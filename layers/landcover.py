@@ -22,9 +22,10 @@ from spatial.errors import RasterError
 __all__ = ["CHANGE_KINDS", "CHANGE_NAMES", "change_patches", "patch_ids"]
 
 #: Change kinds in the order of their pixel codes (1, 2, 3).
-CHANGE_KINDS = ("built_up", "forest", "water")
+CHANGE_KINDS = ("built_up", "forest", "water", "bare")
 #: Chinese names of the change kinds.
-CHANGE_NAMES = {"built_up": "建设用地（建/构筑物、硬化）", "forest": "林地", "water": "水域（坑塘）"}
+CHANGE_NAMES = {"built_up": "建设用地（建/构筑物、硬化）", "forest": "林地", "water": "水域（坑塘）",
+                "bare": "裸土（取土、堆土压占）"}
 
 
 def _open(path: str | os.PathLike, role: str):
@@ -41,7 +42,7 @@ def _open(path: str | os.PathLike, role: str):
 
 
 def _class_values(classes, name: str) -> np.ndarray:
-    values = classes.get(name) if isinstance(classes, dict) else getattr(classes, name)
+    values = classes.get(name) if isinstance(classes, dict) else getattr(classes, name, None)
     return np.asarray(list(values or []), dtype=float)
 
 

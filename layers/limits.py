@@ -56,6 +56,10 @@ class Limits(BaseModel):
     overuse_min_m2: float = Field(10.0, ge=0, description="FARM-OVERUSE tolerated excess area (m²)")
     misplaced_share: float = Field(0.5, ge=0, le=1, description="FARM-MISPLACED outside share")
     rs_min_area_m2: float = Field(50.0, ge=0, description="smallest satellite change patch (m²)")
+    farmland_history_start: dt.date = Field(dt.date(2010, 1, 1),
+                                            description="before this date a conversion is historic 历史遗留 (PG-NF 附件)")
+    patch_approved_share: float = Field(0.95, ge=0, le=1,
+                                        description="FARM-PATCH: share under valid approvals for 合法")
     belt_gap_m: float = Field(1.0, ge=0, description="woodland this close to road land or water is a belt (m)",
                               json_schema_extra={"reach": True})
     # homestead

@@ -68,6 +68,11 @@ _ROLES = [
          "approval_id"),
     Role("protected_zones", "管控区", "polygon", {"name": "str", "kind": "str"}, "name"),
     Role("cemeteries", "公墓", "polygon", {"cemetery_id": "str", "name": "str"}, "cemetery_id"),
+    Role("monitoring_patches", "执法卫片图斑", "polygon",
+         {"patch_id": "str", "change_type": "str", "before_date": "date", "after_date": "date", "batch": "str",
+          "patch_area_m2": "float"}, "patch_id"),
+    Role("landuse_history", "历年国土调查图斑", "polygon",
+         {"dlbm": "str", "dlmc": "str", "tbbh": "str", "survey_year": "int"}),
 ]
 
 #: Every vector role by canonical name, in the order of ``spec/LAYERS.md``.

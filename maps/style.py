@@ -43,7 +43,7 @@ SEVERITY_WEIGHTS: Mapping[str, float] = MappingProxyType({"high": 4.0, "medium":
 
 SEVERITY_LABELS: Mapping[str, str] = MappingProxyType({"high": "高", "medium": "中", "low": "低"})
 
-STATUS_LABELS: Mapping[str, str] = MappingProxyType({"new": "新增", "existing": "存量"})
+STATUS_LABELS: Mapping[str, str] = MappingProxyType({"new": "新增", "existing": "存量", "historic": "历史遗留"})
 
 #: Context layers from bottom to top; roles not listed here are drawn above them in the order given.
 CONTEXT_ORDER: tuple[str, ...] = (
