@@ -48,7 +48,7 @@ class Rule:
         The configuration keys (:class:`layers.limits.Limits`) the rule reads, for the catalogue.
     scope : {"village", "district"}
         ``village``: a finding depends only on its subject and what lies near it, so the rule may run on one
-        group of villages at a time (``landguard.parallel``); ``district``: it needs the whole district
+        group of villages at a time (``landguard.run``); ``district``: it needs the whole district
         (households or owners across villages, links by id, contiguous blocks), so it runs once.
     """
 

@@ -145,7 +145,7 @@ def check(data: str | os.PathLike | None = None, config: str | os.PathLike | Non
     progress : callable, optional
         Called with a short Chinese text at each step.
     jobs : int, optional
-        Worker processes for the village-scope rules (see :mod:`landguard.parallel`); default the core count,
+        Worker processes for the village-scope rules (see :mod:`landguard.run`); default the core count,
         or 1 for a small district. The findings are the same for any number.
     scheduler : str, optional
         ``tcp://host:port`` of a dask.distributed scheduler, or ``local:N`` for a local cluster: the village
@@ -193,10 +193,10 @@ def check(data: str | os.PathLike | None = None, config: str | os.PathLike | Non
 def _run(district: District, rules, jobs: int | None, scheduler: str | None, progress, fail_fast: bool = True):
     """The rules over the district: in this process, in local worker processes, or on a dask cluster."""
     if scheduler:
-        from .parallel import run_rules_dask
+        from .run import run_rules_dask
 
         return run_rules_dask(district, scheduler, rules, progress=progress, fail_fast=fail_fast)
-    from .parallel import resolve_jobs, run_rules_parallel
+    from .run import resolve_jobs, run_rules_parallel
 
     n = resolve_jobs(jobs, district)
     if n > 1:
@@ -207,7 +207,7 @@ def _run(district: District, rules, jobs: int | None, scheduler: str | None, pro
 
 def _isolate_failures(district: District, findings: gpd.GeoDataFrame, outcomes, progress):
     """Re-run each failed village-scope rule village by village; record where it still fails."""
-    from analyses.findings import concat_findings
+    from analyses.findings import concat_findings, sort_findings
     from analyses.registry import CATALOGUE
 
     failures: dict[str, dict[str, str]] = {}
@@ -218,7 +218,7 @@ def _isolate_failures(district: District, findings: gpd.GeoDataFrame, outcomes, 
         if CATALOGUE[o.rule_id].scope != "village" or len(district.villages) < 2:
             failures[o.rule_id] = {"*": o.error}
             continue
-        from .parallel import run_rule_by_village
+        from .run import run_rule_by_village
 
         if progress:
             progress(f"逐村重试 {o.rule_id}")
@@ -230,10 +230,7 @@ def _isolate_failures(district: District, findings: gpd.GeoDataFrame, outcomes, 
             failures.pop(o.rule_id)
         extra.append(found)
     if extra:
-        findings = concat_findings([findings, *extra], crs=district.crs)
-        order = {r: i for i, r in enumerate(CATALOGUE)}
-        findings = findings.assign(_o=findings["rule_id"].map(order)).sort_values(
-            ["_o", "village_id", "case_id"], kind="stable").drop(columns="_o").reset_index(drop=True)
+        findings = sort_findings(concat_findings([findings, *extra], crs=district.crs))
     return findings, failures
 
 
@@ -310,7 +307,7 @@ def write_maps(district: District, findings: gpd.GeoDataFrame, out_dir: str | os
                                   path_in(out_dir, stems[vid], ".html"), ortho=ortho[vid],
                                   basemaps=cfg.basemaps, tianditu_tk=cfg.tianditu_tk)
 
-    from .parallel import map_villages
+    from .run import map_villages
 
     paths = map_villages(draw, ids, _jobs_for(jobs, ids), progress=progress)
     table = village_counts(findings, district.villages)
@@ -387,7 +384,7 @@ def write_exports(district: District, findings: gpd.GeoDataFrame, out_dir: str |
                                       name=names.get(vid))
         return out
 
-    from .parallel import map_villages
+    from .run import map_villages
 
     return map_villages(export, ids, _jobs_for(jobs, ids), progress=progress)
 
@@ -399,6 +396,6 @@ PARALLEL_VILLAGES = 24
 def _jobs_for(jobs: int | None, ids: list[str]) -> int:
     if jobs is not None:
         return max(1, int(jobs))
-    from .parallel import default_jobs
+    from .run import default_jobs
 
     return default_jobs() if len(ids) >= PARALLEL_VILLAGES else 1

@@ -9,7 +9,7 @@ import shapely
 from click.testing import CliRunner
 
 from analyses import run_rules
-from landguard.parallel import (chunk_district, district_rule_ids, partition_villages, resolve_jobs,
+from landguard.run import (chunk_district, district_rule_ids, partition_villages, resolve_jobs,
                                 run_rules_dask, run_rules_parallel)
 from spatial.errors import LandguardError
 from tests.builders import district, frame, square

@@ -1,0 +1,108 @@
+"""Merging the chunks' findings, outcomes and notes into one run's: each finding kept by the chunk owning its subject."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from analyses import RuleOutcome
+from analyses.context import Note, apply_notes
+from analyses.findings import FINDING_COLUMNS, concat_findings, sort_findings
+from analyses.registry import CATALOGUE
+from layers.quality import QualityReport
+from layers.roles import ROLES
+
+from .jobs import district_rule_ids
+from .partition import _Plan
+
+__all__: list[str] = []
+
+
+def _owner_of_findings(plan: _Plan, findings: pd.DataFrame) -> np.ndarray:
+    """The village owning each finding: its subject's owner when the subject id is unique in its layer,
+    else the finding's village, else the village nearest to the finding."""
+    owner = np.full(len(findings), None, dtype=object)
+    for layer, rows in findings.groupby("subject_layer", sort=False).groups.items():
+        if layer not in plan.owners or layer not in ROLES or ROLES[layer].id_column is None:
+            continue
+        lookup = plan.owner_by_id(layer)
+        pos = findings.index.get_indexer(rows)
+        owner[pos] = pd.Series(findings["subject_id"].to_numpy(dtype=object)[pos]).map(lookup).to_numpy(dtype=object)
+    missing = pd.isna(owner)
+    owner[missing] = findings["village_id"].to_numpy(dtype=object)[missing]
+    missing = pd.isna(owner)
+    if missing.any():
+        pts = shapely.point_on_surface(findings.geometry.to_numpy()[missing])
+        ok = ~shapely.is_missing(pts) & ~shapely.is_empty(pts)
+        vid = plan.district.villages["village_id"].astype(str).to_numpy(dtype=object)
+        near = np.full(len(pts), vid[0], dtype=object)
+        if ok.any():
+            _, j = plan.district.villages.sindex.nearest(pts[ok], return_all=False)
+            near[ok] = vid[j]
+        owner[missing] = near
+    return owner.astype(str).astype(object)
+
+
+def _merge(plan: _Plan, parts: list[tuple[int, gpd.GeoDataFrame, list[RuleOutcome], QualityReport]],
+           wholes: list[tuple[gpd.GeoDataFrame, list[RuleOutcome], QualityReport | None]], wanted: list[str]):
+    chunk_of = {v: i for i, vs in enumerate(plan.chunks) for v in vs}
+    kept = []
+    counts: dict[str, int] = {}
+    seconds: dict[str, float] = {}
+    skipped: dict[str, str | None] = {}
+    errors: dict[str, str] = {}
+    notes: list[Note] = []
+    for i, findings, outcomes, part_notes in sorted(parts, key=lambda p: p[0]):
+        for o in outcomes:
+            seconds[o.rule_id] = seconds.get(o.rule_id, 0.0) + o.seconds
+            skipped.setdefault(o.rule_id, o.skipped)
+            if getattr(o, "error", None):
+                errors.setdefault(o.rule_id, o.error)
+        if len(findings):
+            own = _owner_of_findings(plan, findings.reset_index(drop=True))
+            mine = np.array([chunk_of.get(v, 0) == i for v in own], dtype=bool)
+            kept.append(findings.reset_index(drop=True)[mine])
+        notes.extend(part_notes)
+    for findings, outcomes, part_notes in wholes:
+        kept.append(findings)
+        for o in outcomes:
+            seconds[o.rule_id] = o.seconds
+            skipped[o.rule_id] = o.skipped
+            if getattr(o, "error", None):
+                errors.setdefault(o.rule_id, o.error)
+        notes.extend(part_notes or ())
+    apply_notes(notes, plan.district.quality)  # each feature counted once, however many chunks saw it
+    findings = concat_findings(kept, crs=plan.district.crs)
+    if errors and not findings.empty:
+        findings = findings[~findings["rule_id"].isin(list(errors)).to_numpy()]
+    if not findings.empty:
+        findings = sort_findings(findings)
+        counts = findings["rule_id"].value_counts().to_dict()
+    outcomes = []
+    for rid in wanted:
+        spec = CATALOGUE[rid]
+        o = RuleOutcome(rid, spec.name, spec.family)
+        o.skipped = skipped.get(rid, "尚未实现 (not implemented yet)")
+        o.count = 0 if o.skipped else int(counts.get(rid, 0))
+        o.seconds = round(seconds.get(rid, 0.0), 3)
+        if rid in errors:  # a failed rule's findings are dropped everywhere, as in a single-process run
+            o.error = errors[rid]
+            o.count = 0
+        outcomes.append(o)
+    return findings[FINDING_COLUMNS + ["geometry"]], outcomes
+
+
+def _split_rules(rule_ids: Iterable[str] | None) -> tuple[list[str], list[str], list[str]]:
+    wanted = [r for r in CATALOGUE if rule_ids is None or r in set(rule_ids)]
+    whole = set(district_rule_ids())
+    return wanted, [r for r in wanted if r not in whole], [r for r in wanted if r in whole]
+
+
+def _split_rules(rule_ids: Iterable[str] | None) -> tuple[list[str], list[str], list[str]]:
+    wanted = [r for r in CATALOGUE if rule_ids is None or r in set(rule_ids)]
+    whole = set(district_rule_ids())
+    return wanted, [r for r in wanted if r not in whole], [r for r in wanted if r in whole]
