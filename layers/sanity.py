@@ -216,6 +216,8 @@ def _why(x: np.ndarray, y: np.ndarray, crs: CRS) -> str:
         return "坐标值像是经度、纬度的顺序颠倒"
     if not crs.is_geographic and looks_degrees:
         return "坐标值像是经纬度"
+    if not crs.is_geographic and _prefixed_zone(mx) is not None and _prefixed_zone(my) is None:
+        return f"东坐标带有带号前缀（{int(mx // 1_000_000)}带，如 {mx:.0f}）"
     if not crs.is_geographic and my < mx:
         return "坐标值像是东、北坐标顺序颠倒"
     return "坐标值不在该坐标系的使用范围内"

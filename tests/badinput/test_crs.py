@@ -147,3 +147,18 @@ def test_a_stray_feature_at_zero_zero_does_not_move_the_working_crs(tmp_path):
     assert s["working_crs"] == "EPSG:4548"
     assert s["quality"]["layers"]["buildings"]["outside_villages"] == 1
     assert farm_build(tmp_path / "out") == {"B2": 100.0}
+
+
+def test_zone_prefixed_eastings_are_called_a_zone_prefix_not_swapped_axes():
+    import geopandas as gpd
+    import shapely
+
+    from layers.quality import QualityReport
+    from layers.sanity import check_layer_crs
+
+    v = gpd.GeoDataFrame(geometry=[shapely.box(508000, 4443000, 509000, 4444000)], crs=4548)
+    p = gpd.GeoDataFrame(geometry=[shapely.box(39508100, 4443100, 39508110, 4443110)], crs=4548)
+    q = QualityReport()
+    fixed = check_layer_crs({"villages": v, "parcels": p}, quality=q)
+    assert fixed["parcels"].crs.to_epsg() == 4527
+    assert "带号前缀" in q.notes[0] and "颠倒" not in q.notes[0]
