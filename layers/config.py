@@ -138,6 +138,7 @@ class LandcoverClasses(BaseModel):
     forest: list[int] = Field(default_factory=lambda: [2])
     water: list[int] = Field(default_factory=lambda: [4])
     built_up: list[int] = Field(default_factory=lambda: [5])
+    vegetation: list[int] = Field(default_factory=lambda: [2, 3], description="green cover (SITE-GREEN)")
     #: bare soil 裸土 (dug, dumped on): cropland -> bare is FARM-DIG, not FARM-RS
     bare: list[int] = Field(default_factory=lambda: [6])
 

@@ -303,7 +303,7 @@ def _repair(role: str, frame: gpd.GeoDataFrame, cfg: ProjectConfig, quality: Qua
     if len(frame) and not keep.any():
         given = frame.geometry[~frame.geometry.isna() & ~frame.geometry.is_empty]
         label = ROLES[role].label
-        wanted = "面（Polygon）" if kind == "polygon" else "面或线"
+        wanted = {"polygon": "面（Polygon）", "polygon_or_point": "点或面"}.get(kind, "面或线")
         if len(given) == 0:
             raise LayerError(f"{_where(role, cfg)}: 全部 {len(frame)} 个要素的几何都是空的；请检查 [layers.{role}] "
                              f"是否指向了有图形的{label}图层")

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Limits", "LimitSet"]
+__all__ = ["Limits", "LimitSet", "CemeteryLevels", "SpaceTargets"]
 
 
 class GreenBelt(BaseModel):
@@ -27,6 +27,54 @@ class GreenBelt(BaseModel):
         """Allowed width for a road grade (``default`` for grades not listed)."""
         value = getattr(self, grade, None) if isinstance(grade, str) else None
         return float(value) if value is not None else float(self.default)
+
+
+def _town_stem(name: str) -> str:
+    """A township name without its 镇/乡/街道/地区 suffix (``永定镇`` -> ``永定``, ``大峪街道`` -> ``大峪``)."""
+    text = name.strip()
+    for suffix in ("地区办事处", "街道办事处", "街道", "地区", "镇", "乡"):
+        if text.endswith(suffix) and len(text) > len(suffix):
+            return text[: -len(suffix)]
+    return text
+
+
+class CemeteryLevels(BaseModel):
+    """Townships where each cemetery ``level`` may be sited (SITE-LEVEL; MTG-19 第九条, Mentougou's table).
+
+    Each level lists its townships; ``"*"`` means every township. Names match with or without their
+    镇/乡/街道 suffix (``城子`` matches ``城子街道``).
+
+    Examples
+    --------
+    >>> t = CemeteryLevels()
+    >>> t.allows("district", "永定镇"), t.allows("district", "斋堂镇"), t.allows("burial_point", "清水镇")
+    (True, False, True)
+    >>> t.allows("town", "潭柘寺"), t.allows("district", "东辛房街道")
+    (True, True)
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    district: list[str] = Field(default_factory=lambda: ["永定镇", "龙泉镇", "军庄镇", "东辛房", "大峪", "城子"],
+                                description="区级公墓: 门城新城 only")
+    town: list[str] = Field(default_factory=lambda: ["潭柘寺镇", "斋堂镇"], description="镇级公墓")
+    burial_point: list[str] = Field(default_factory=lambda: ["*"], description="集中埋葬点: every township")
+
+    def allows(self, level: str, township: str | None) -> bool:
+        """Whether a cemetery of ``level`` may be in ``township`` (False for an unknown township)."""
+        towns = getattr(self, level)
+        if "*" in towns:
+            return True
+        if not isinstance(township, str) or not township.strip():
+            return False
+        return _town_stem(township) in {_town_stem(t) for t in towns}
+
+
+class SpaceTargets(BaseModel):
+    """Target year per farmland protection space ``kind`` (FARM-SPACE; PG-NF 附件2 二(二)2)."""
+
+    model_config = ConfigDict(extra="forbid")
+    retention: int = Field(2022, ge=1900, le=9999, description="耕地保有量空间: 全部为现状耕地 by year end")
+    protection: int = Field(2035, ge=1900, le=9999, description="耕地保护空间")
 
 
 class Limits(BaseModel):
@@ -77,6 +125,19 @@ class Limits(BaseModel):
     ndsm_percentile: float = Field(95.0, gt=0, le=100, description="percentile of nDSM pixels in a footprint")
     ndsm_shrink_m: float = Field(0.5, ge=0, description="footprint shrink before sampling the nDSM (m)")
     relocation_months: int = Field(3, ge=0, description="months to demolish the old house after relocation")
+    plinth_default_m: float = Field(0.0, ge=0, description="HOME-HEIGHT: plinth height where plinth_m is missing (m)")
+    plinth_uncertain_m: float = Field(0.6, ge=0, description="HOME-HEIGHT: excess within this with an unknown "
+                                                               "plinth is low severity (m)")
+    roof_slope_min_deg: float = Field(26.0, ge=0, le=90, description="HOME-ROOF: least pitched-roof slope (°)")
+    roof_slope_max_deg: float = Field(30.0, ge=0, le=90, description="HOME-ROOF: greatest pitched-roof slope (°)")
+    roof_eave_percentile: float = Field(5.0, ge=0, lt=100, description="HOME-ROOF: nDSM percentile taken as the "
+                                                                        "low edge of a roof")
+    stair_area_max_m2: float = Field(6.0, ge=0, description="HOME-STAIR: roof stairwell area allowed (m²)")
+    stair_height_max_m: float = Field(2.7, ge=0, description="HOME-STAIR: roof stairwell storey height allowed (m)")
+    stair_ndsm_margin_m: float = Field(0.3, ge=0, description="HOME-STAIR: nDSM pixels this far above the two-floor "
+                                                               "limit are a roof structure (m)")
+    approved_excess_ratio: float = Field(0.05, ge=0, description="HOME-APPROVED tolerated excess share")
+    approved_excess_min_m2: float = Field(10.0, ge=0, description="HOME-APPROVED tolerated excess area (m²)")
     # setback
     drip_rear_1f_m: float = Field(0.4, ge=0)
     drip_rear_2f_m: float = Field(0.8, ge=0)
@@ -91,6 +152,12 @@ class Limits(BaseModel):
     cemetery_road_grades: list[str] = Field(
         default_factory=lambda: ["expressway", "national", "provincial", "county", "township"],
         description="road grades that are 公路 for SITE-CEMETERY (roads of unknown grade always count)")
+    cemetery_levels: CemeteryLevels = Field(default_factory=CemeteryLevels,
+                                            description="SITE-LEVEL: townships allowed per cemetery level")
+    cemetery_green_min: float = Field(0.5, ge=0, le=1, description="SITE-GREEN: least green cover share")
+    # farmland protection space
+    space_target_year: SpaceTargets = Field(default_factory=SpaceTargets,
+                                            description="FARM-SPACE: target year per protection space kind")
 
 
 class LimitSet:

@@ -23,7 +23,7 @@ class Role:
         Canonical layer name, e.g. ``"parcels"``.
     label : str
         Chinese name shown to users.
-    geometry : {"polygon", "polygon_or_line"}
+    geometry : {"polygon", "polygon_or_line", "polygon_or_point"}
         What geometries the role holds.
     columns : dict
         Canonical column name -> kind (``str``, ``int``, ``float``, ``date``, ``bool``).
@@ -35,7 +35,7 @@ class Role:
 
     name: str
     label: str
-    geometry: Literal["polygon", "polygon_or_line"]
+    geometry: Literal["polygon", "polygon_or_line", "polygon_or_point"]
     columns: dict[str, ColumnKind] = field(default_factory=dict)
     id_column: str | None = None
     required: bool = False
@@ -67,7 +67,12 @@ _ROLES = [
          {"approval_id": "str", "kind": "str", "approved_area_m2": "float", "valid_until": "date"},
          "approval_id"),
     Role("protected_zones", "管控区", "polygon", {"name": "str", "kind": "str"}, "name"),
-    Role("cemeteries", "公墓", "polygon", {"cemetery_id": "str", "name": "str"}, "cemetery_id"),
+    Role("cemeteries", "公墓", "polygon",
+         {"cemetery_id": "str", "name": "str", "level": "str", "approval_id": "str", "green_ratio": "float"},
+         "cemetery_id"),
+    Role("graves", "散坟", "polygon_or_point", {"grave_id": "str", "count": "int"}, "grave_id"),
+    Role("farmland_protection", "耕地保护空间", "polygon", {"space_id": "str", "kind": "str", "target_year": "int"},
+         "space_id"),
     Role("monitoring_patches", "执法卫片图斑", "polygon",
          {"patch_id": "str", "change_type": "str", "before_date": "date", "after_date": "date", "batch": "str",
           "patch_area_m2": "float"}, "patch_id"),

@@ -1,0 +1,224 @@
+"""SITE-LAND, SITE-LEVEL, SITE-APPROVAL, SITE-GREEN, SITE-GRAVE on geometry built in code (EPSG:4548)."""
+
+import numpy as np
+import pytest
+import rasterio
+import shapely
+from rasterio.transform import from_origin
+
+from analyses.testing import run_rule
+from analyses.siting_land import normalise_levels
+from layers.config import ProjectConfig
+from tests.builders import CRS, X0, Y0, at, district, frame, square
+
+CFG = ProjectConfig.model_validate({"project": {"working_crs": CRS}})
+
+
+def cem(cid, x, y, w=40.0, h=30.0, **attrs):
+    return {"cemetery_id": cid, "name": f"{cid}墓地", "geometry": square(x, y, w, h), **attrs}
+
+
+def landuse(*patches):
+    """The village's land: 0702 everywhere but the given (code, x, y, w, h) patches."""
+    rows = [{"dlbm": c, "tbbh": f"T{i}", "geometry": square(x, y, w, h)} for i, (c, x, y, w, h) in enumerate(patches)]
+    rest = shapely.difference(square(-500, -500, 1000), shapely.union_all([r["geometry"] for r in rows])) \
+        if rows else square(-500, -500, 1000)
+    return frame(rows + [{"dlbm": "0702", "tbbh": "T_rest", "geometry": rest}])
+
+
+def run(rule, cemeteries=(), config=CFG, **layers):
+    if cemeteries is not None:
+        layers["cemeteries"] = frame([dict(c) for c in cemeteries])
+    return run_rule(rule, district(config=config, **layers))
+
+
+# -- SITE-LAND -------------------------------------------------------------------------------------
+def test_site_land_farmland_woodland_pbf_and_red_line():
+    lu = landuse(("0103", 0, 0, 100, 100), ("0301", 200, 0, 100, 100), ("1206", 400, 0, 100, 100))
+    pbf = frame([{"pbf_id": "PBF1", "geometry": square(0, 0, 50, 100)}])
+    red = frame([{"name": "红线", "geometry": square(-300, -300, 100, 100)}])
+    cems = [cem("A", 80, 10), cem("B", 230, 10), cem("C", 410, 10), cem("D", 10, 10), cem("E", -280, -280)]
+    f = run("SITE-LAND", cems, landuse=lu, pbf=pbf, eco_redline=red).set_index("subject_id")
+    assert sorted(f.index) == ["A", "B", "D", "E"]           # C on 裸土地 1206: barren land is allowed
+    assert f.loc["A", "area_m2"] == pytest.approx(20 * 30) and f.loc["A", "severity"] == "medium"
+    assert f.loc["A"].geometry.symmetric_difference(square(80, 10, 20, 30)).area < 1e-6
+    assert f.loc["B", "area_m2"] == pytest.approx(1200) and "林地" in f.loc["B", "message"]
+    assert f.loc["D", "severity"] == "high" and "永久基本农田" in f.loc["D", "message"]
+    assert f.loc["E", "severity"] == "high" and "生态保护红线" in f.loc["E", "message"]
+    assert "第八条" in f.loc["A", "message"]
+
+
+def test_site_land_slivers_are_noise():
+    lu = landuse(("0103", 0, 0, 100, 100))
+    f = run("SITE-LAND", [cem("A", 99.99, 10, 40, 30)], landuse=lu)  # 0.3 m² on farmland
+    assert f.empty
+
+
+def test_site_land_baseline_farmland_counts():
+    # the current survey shows 0905 but the baseline 0103: the cemetery took farmland
+    lu = landuse(("0905", 0, 0, 100, 100))
+    base = landuse(("0103", 0, 0, 100, 100))
+    f = run("SITE-LAND", [cem("A", 10, 10)], landuse=lu, landuse_baseline=base)
+    assert f["subject_id"].tolist() == ["A"] and f["area_m2"].iloc[0] == pytest.approx(1200)
+
+
+# -- SITE-LEVEL ------------------------------------------------------------------------------------
+def villages(*towns):
+    """Villages 200 m wide from x = -500, the last one reaching x = 500."""
+    n = len(towns)
+    return frame([{"village_id": f"V{i}", "name": f"村{i}", "township": t,
+                   "geometry": square(-500 + 200 * i, -500, 200 if i < n - 1 else 1000 - 200 * i, 1000)}
+                  for i, t in enumerate(towns)])
+
+
+def test_site_level_mentougou_table():
+    v = villages("永定镇", "斋堂镇", "清水镇", "城子街道")
+    cems = [cem("D_ok", -480, 0, level="district"), cem("T_ok", -280, 0, level="镇级"),
+            cem("D_bad", -80, 0, level="district"), cem("T_bad", -80, 100, level="town"),
+            cem("B_ok", -80, 200, level="burial_point"), cem("D_ok2", 120, 0, level="区级"),
+            cem("T_bad2", -480, 200, level="town"), cem("N", -80, 300)]
+    f = run("SITE-LEVEL", cems, villages=v).set_index("subject_id")
+    assert sorted(f.index) == ["D_bad", "T_bad", "T_bad2"]
+    assert "区级公墓只能设在永定镇、龙泉镇、军庄镇、东辛房、大峪、城子" in f.loc["D_bad", "message"]
+    assert "清水镇" in f.loc["D_bad", "message"] and "第九条" in f.loc["D_bad", "message"]
+    assert f.loc["T_bad2"].geometry.equals(square(-480, 200, 40, 30))
+
+
+def test_site_level_table_is_configuration_per_township():
+    v = villages("峪口镇", "金海湖镇")
+    cfg = ProjectConfig.model_validate({"project": {"working_crs": CRS},
+                                        "limits": {"cemetery_levels": {"district": ["峪口镇"], "town": []}},
+                                        "townships": {"金海湖镇": {"limits": {"cemetery_levels": {
+                                            "district": [], "town": ["金海湖"]}}}}})
+    cems = [cem("A", -480, 0, level="district"), cem("B", -280, 0, level="town"), cem("C", -280, 100, level="district")]
+    f = run("SITE-LEVEL", cems, villages=v, config=cfg)
+    assert f["subject_id"].tolist() == ["C"]
+
+
+def test_site_level_unknown_level_is_a_note_not_a_finding():
+    d = district(config=CFG, cemeteries=frame([cem("A", 0, 0, level="county"), cem("B", 100, 0, level="district")]))
+    f = run_rule("SITE-LEVEL", d)
+    assert f["subject_id"].tolist() == ["B"]            # 金海湖镇 is not in Mentougou's district list
+    assert d.quality.layers["cemeteries"]["unknown_level"] == 1
+    assert any("无法识别" in n and "A" in n for n in d.quality.notes)
+
+
+def test_normalise_levels():
+    lv, bad = normalise_levels(["集中埋葬点", "BURIAL_POINT", "", "x"])
+    assert lv.tolist() == ["burial_point", "burial_point", None, None] and bad.tolist() == [False, False, False, True]
+
+
+# -- SITE-APPROVAL ---------------------------------------------------------------------------------
+def approval(aid, x, y, w, h, kind="cemetery", area=None):
+    return {"approval_id": aid, "kind": kind, "approved_area_m2": area, "geometry": square(x, y, w, h)}
+
+
+def test_site_approval_unapproved_outside_and_over_area():
+    aps = frame([approval("GMP1", 0, 0, 40, 30), approval("GMP2", 100, 0, 40, 30),
+                 approval("GMP3", 200, 0, 50, 30, area=1000.0), approval("JS1", 300, 0, 40, 30, kind="construction"),
+                 approval("GMP4", 400, 0, 50, 30, area=1450.0)])
+    cems = [cem("ok", 0, 0), cem("out", 110, 0), cem("over", 200, 0, 50, 30), cem("none", 300, 0),
+            cem("claims", -300, 0, approval_id="GMP9"), cem("named", -200, 0, approval_id="GMP1"),
+            cem("tol", 400, 0, 50, 30)]
+    f = run("SITE-APPROVAL", cems, approvals=aps).set_index("subject_id")
+    assert sorted(f.index) == ["claims", "named", "none", "out", "over"]
+    assert "没有公墓审批" in f.loc["none", "message"] and "未批先建" in f.loc["none", "message"]
+    assert "GMP9" in f.loc["claims", "message"] and "未批先建" in f.loc["claims", "message"]
+    out = f.loc["out"]
+    assert "批准范围以外" in out["message"] and out["area_m2"] == pytest.approx(10 * 30)
+    assert out.geometry.symmetric_difference(square(140, 0, 10, 30)).area < 1e-6
+    # 1500 m² against 1000 approved: tolerance max(5 %, 10 m²) = 50 m²
+    over = f.loc["over"]
+    assert over["measured"] == pytest.approx(1500) and over["limit"] == pytest.approx(1050)
+    assert "超出批准面积" in over["message"] and "GMP3" in over["related_ids"]
+    # "named" names GMP1 but stands 200 m west of it: wholly outside
+    assert f.loc["named", "area_m2"] == pytest.approx(1200)
+
+
+def test_site_approval_tolerance_edge():
+    aps = frame([approval("A1", 0, 0, 50, 30, area=1450.0), approval("A2", 100, 0, 50, 30, area=1420.0)])
+    # 1500 m² each: A1 excess 50 < max(72.5, 10); A2 excess 80 > 71
+    f = run("SITE-APPROVAL", [cem("c1", 0, 0, 50, 30), cem("c2", 100, 0, 50, 30)], approvals=aps)
+    assert f["subject_id"].tolist() == ["c2"]
+
+
+def test_site_approval_without_cemetery_approvals_says_so():
+    d = district(config=CFG, cemeteries=frame([cem("A", 0, 0)]),
+                 approvals=frame([approval("JS1", 300, 0, 40, 30, kind="construction")]))
+    assert run_rule("SITE-APPROVAL", d).empty
+    assert any("没有公墓审批" in n for n in d.quality.notes)
+
+
+# -- SITE-GREEN ------------------------------------------------------------------------------------
+def test_site_green_attribute():
+    d = district(config=CFG, cemeteries=frame([cem("A", 0, 0, green_ratio=0.49), cem("B", 100, 0, green_ratio=0.5),
+                                               cem("C", 200, 0, green_ratio=35.0), cem("D", 300, 0)]))
+    f = run_rule("SITE-GREEN", d)
+    assert f["subject_id"].tolist() == ["A"]
+    row = f.iloc[0]
+    assert row["severity"] == "low" and row["measured"] == pytest.approx(0.49) and row["limit"] == 0.5
+    assert "49%" in row["message"] and "green_ratio" in row["message"]
+    assert d.quality.layers["cemeteries"]["bad_green_ratio"] == 1
+    assert d.quality.layers["cemeteries"]["green_unchecked"] == 2   # C (bad value) and D: nothing to judge by
+
+
+def test_site_green_from_landcover_pixels(tmp_path):
+    # 1 m pixels; cemetery A (x 0..40) has its west 18 m forest (2), east grass-free bare (6): 45 % green;
+    # cemetery B (x 100..140) 30 m of grassland (3): 75 %
+    width, height = 300, 100
+    data = np.full((height, width), 6, dtype=np.uint8)
+    x_origin, y_top = X0 - 50, Y0 + 80
+    data[:, 50:68] = 2
+    data[:, 150:180] = 3
+    path = tmp_path / "lc.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=width, height=height, count=1, dtype="uint8", crs=CRS,
+                       transform=from_origin(x_origin, y_top, 1.0, 1.0), nodata=0) as dst:
+        dst.write(data, 1)
+    cfg = ProjectConfig.model_validate({"project": {"working_crs": CRS}, "rasters": {"landcover_after": str(path)}})
+    cems = frame([cem("A", 0, 0), cem("B", 100, 0), cem("C", 200, 0, green_ratio=0.9)])
+    d = district(config=cfg, cemeteries=cems)
+    f = run_rule("SITE-GREEN", d)
+    assert f["subject_id"].tolist() == ["A"]
+    assert f["measured"].iloc[0] == pytest.approx(18 / 40) and "landcover_after" in f["message"].iloc[0]
+    cfg2 = ProjectConfig.model_validate({"project": {"working_crs": CRS}, "rasters": {"landcover_after": str(path)},
+                                         "landcover": {"vegetation": [2, 3, 6]}})
+    assert run_rule("SITE-GREEN", district(config=cfg2, cemeteries=cems)).empty
+
+
+# -- SITE-GRAVE ------------------------------------------------------------------------------------
+def grave(gid, x, y, count=None, w=None):
+    geom = at(shapely.Point(x, y)) if w is None else square(x, y, w, w)
+    return {"grave_id": gid, "count": count, "geometry": geom}
+
+
+def test_site_grave_points_and_polygons():
+    lu = landuse(("0103", 0, 0, 100, 100))
+    pbf = frame([{"pbf_id": "P1", "geometry": square(0, 0, 30, 100)}])
+    aps = frame([approval("GMP1", 200, 0, 60, 60)])
+    cems = [cem("approved", 300, 0, approval_id="GMP1"), cem("unapproved", 400, 0)]
+    graves = frame([grave("G1", 50, 50, count=3), grave("G2", 10, 10), grave("G3", 220, 20), grave("G4", 310, 10),
+                    grave("G5", 410, 10), grave("G6", -200, -200), grave("G7", 190, 0, w=20.0),
+                    grave("G8", 255.1, 0, w=5.0)])
+    f = run("SITE-GRAVE", cems, landuse=lu, pbf=pbf, approvals=aps, graves=graves).set_index("subject_id")
+    assert sorted(f.index) == ["G1", "G2", "G5", "G6", "G7"]
+    assert f.loc["G1", "severity"] == "medium" and f.loc["G1", "measured"] == 3 and "耕地上" in f.loc["G1", "message"]
+    assert f.loc["G2", "severity"] == "medium" and "永久基本农田上" in f.loc["G2", "message"]
+    assert f.loc["G6", "severity"] == "low" and f.loc["G6", "measured"] == 1
+    assert f.loc["G5", "severity"] == "low"   # inside a cemetery that has no approval
+    assert f.loc["G1"].geometry.geom_type == "Point"
+    # G8 has 0.5 m² outside the approval (a sliver); the polygon grave G7: its 10 x 20 m part west of it
+    assert f.loc["G7"].geometry.symmetric_difference(square(190, 0, 10, 20)).area < 1e-6
+    assert f.loc["G7", "area_m2"] == pytest.approx(200)
+
+
+def test_site_grave_without_approvals_uses_the_cemeteries_layer():
+    graves = frame([grave("G1", 10, 10), grave("G2", 100, 100)])
+    d = district(config=CFG, cemeteries=frame([cem("C", 0, 0)]), graves=graves)
+    f = run_rule("SITE-GRAVE", d)
+    assert f["subject_id"].tolist() == ["G2"]
+    assert any("以公墓图层" in n for n in d.quality.notes)
+
+
+def test_site_grave_skipped_without_graves():
+    with pytest.raises(ValueError, match="skipped"):
+        run_rule("SITE-GRAVE", district(config=CFG, cemeteries=frame([cem("C", 0, 0)])))
