@@ -269,7 +269,7 @@ def write_maps(district: District, findings: gpd.GeoDataFrame, out_dir: str | os
     --------
     >>> # write_maps(result.district, result.findings, "out/maps")
     """
-    from layers.landuse import is_farmland
+    from layers.display import rasters_covering, village_display_layers
     from layers.privacy import mask_frame, mask_ids_in_text
     from maps import render_index, render_village_map
     from maps.filenames import path_in
@@ -277,11 +277,9 @@ def write_maps(district: District, findings: gpd.GeoDataFrame, out_dir: str | os
     stems = _file_stems(district)  # two villages with one file name: refused before anything is written
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    survey = district.get("landuse_baseline") if "landuse_baseline" in district else district["landuse"]
     cfg = district.config.maps
     ids = _village_ids(district, villages)
-    ortho_box = _raster_box(district.rasters.get("ortho"), district.crs)
-    ortho = {vid: _covering(district, vid, ortho_box, "ortho") for vid in ids}  # here: notes stay in the report
+    ortho = rasters_covering(district, "ortho", ids)  # here, not in the workers: notes stay in the report
     one = _jobs_for(jobs, ids) == 1
 
     def draw(group: list[str]) -> dict[str, Path]:
@@ -293,11 +291,7 @@ def write_maps(district: District, findings: gpd.GeoDataFrame, out_dir: str | os
         return done
 
     def _one_map(vid: str) -> Path:
-        layers = dict(district.village_layers(vid))
-        lu = layers.pop("landuse_baseline", None) if "landuse_baseline" in layers else layers.get("landuse")
-        farmland = (lu if lu is not None else survey.iloc[:0])
-        layers["farmland"] = farmland[is_farmland(farmland["dlbm"])]
-        layers.pop("landuse", None)
+        layers = village_display_layers(district, vid)
         # every layer drawn is masked, whatever its role or column: an ID number typed anywhere stays hidden
         layers = {role: mask_frame(frame, full_names=full_names) if frame is not None else None
                   for role, frame in layers.items()}
@@ -325,34 +319,6 @@ def _file_stems(district: District) -> dict[str, str]:
     v = district.villages
     return check_unique_stems(v["village_id"].astype(str).tolist(), v["name"].tolist(),
                               source="villages 图层 village_id 列")
-
-
-def _raster_box(path, crs):
-    """The raster's footprint as a box in the working CRS (None without a readable raster)."""
-    if path is None:
-        return None
-    import rasterio
-    import shapely
-    from rasterio.warp import transform_bounds
-
-    try:
-        with rasterio.open(path) as src:
-            if src.crs is None:
-                return None
-            return shapely.box(*transform_bounds(src.crs, crs, *src.bounds))
-    except rasterio.errors.RasterioIOError:
-        return None
-
-
-def _covering(district: District, village_id: str, box, role: str):
-    """The raster's path when it covers part of the village, else None (noted once in the quality report)."""
-    if box is None:
-        return None
-    shape = district.villages.loc[district.villages["village_id"] == village_id].geometry.iloc[0]
-    if box.intersects(shape):
-        return district.rasters.get(role)
-    district.quality.count(f"raster:{role}", "villages_not_covered")
-    return None
 
 
 def write_exports(district: District, findings: gpd.GeoDataFrame, out_dir: str | os.PathLike, *, villages=None,
