@@ -17,6 +17,7 @@ import geopandas as gpd
 from layers.district import District
 
 from .context import Context, Note, RuleResult, apply_notes
+from .dating import DATED_RULES, date_findings, survey_series
 from .findings import FINDING_COLUMNS, concat_findings, empty_findings, finalise, sort_findings
 from .registry import CATALOGUE, INTERMEDIATES, RULES, Rule
 
@@ -136,6 +137,10 @@ def run_rules_with_notes(district: District, rule_ids: Iterable[str] | None = No
                         notes.extend(result.notes)
                         result = result.findings
                     result = finalise(item, result, district.villages)
+                    if name in DATED_RULES:  # farmland conversions: dated by the survey series (analyses.dating)
+                        if "survey_series" not in values:
+                            values["survey_series"] = survey_series(base)
+                        result = date_findings(base, result, values["survey_series"])
             except Exception as exc:
                 if fail_fast or isinstance(exc, (KeyboardInterrupt, MemoryError)):
                     raise
