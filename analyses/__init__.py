@@ -2,6 +2,7 @@
 
 from . import roads  # noqa: F401  (register the shared intermediates)
 from . import farmland, homestead, setback, siting  # noqa: F401  (register the rules)
+from . import homestead_form, homestead_plan  # noqa: F401  (register the rules)
 from . import farmland_space, siting_land  # noqa: F401  (second edition: FARM-SPACE, SITE-*)
 from .findings import FINDING_COLUMNS, concat_findings, empty_findings, finalise
 from .registry import CATALOGUE, FAMILIES, RULES, Rule, implements, rules_of

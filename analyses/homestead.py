@@ -35,13 +35,15 @@ from .farmland_base import min_area
 from .registry import implements
 
 __all__ = ["household_keys", "home_multi", "home_old", "home_area", "home_cover", "home_floors", "home_height",
-           "home_merge", "home_pbf", "roof_kind", "height_limits"]
+           "home_merge", "home_pbf", "roof_kind", "height_limits", "plinth_heights"]
 
 #: Areas are reported to 0.01 m²: differences below half of that are not excesses.
 _AREA_TOL = 0.005
 #: Heights are reported to 0.01 m: differences below half of that are not excesses.
 _HEIGHT_TOL = 0.005
 _SOURCE = {"attr": "属性", "ndsm": "nDSM"}
+#: Where PG-4 says how inherited homesteads are handled (named in HOME-MULTI messages).
+PG4_INHERIT = "京平政发〔2021〕4号 四(一)"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -150,7 +152,9 @@ def home_multi(ctx: Context) -> gpd.GeoDataFrame:
     within one village and are ``low`` severity, lower confidence). Parcels being replaced
     (``replaced_by`` set: the old site of an approved relocation) are not counted; once their deadline
     passes they are ``HOME-OLD``'s business. Subject = the household's smallest ``parcel_id``;
-    ``related_ids`` = all its parcels; geometry = their union.
+    ``related_ids`` = all its parcels; geometry = their union. A household with an ``inherited`` parcel
+    (继承取得, PG-4 四(一): to be exited voluntarily, not demolished) stays a finding, severity ``low``, and
+    the message names the inherited parcels.
 
     Examples
     --------
@@ -160,14 +164,17 @@ def home_multi(ctx: Context) -> gpd.GeoDataFrame:
     p = ctx["parcels"]
     p = p[p["replaced_by"].isna().to_numpy()]
     key, how = household_keys(p)
-    p = p.assign(_key=key.to_numpy(), _how=how.to_numpy())
+    inherited = _bool(p["inherited"]) if "inherited" in p.columns else np.zeros(len(p), dtype=bool)
+    p = p.assign(_key=key.to_numpy(), _how=how.to_numpy(),
+                 _inh=np.where(inherited, p["parcel_id"].astype(str).to_numpy(dtype=object), None))
     p = p[p["_key"].notna().to_numpy()]
     counts = p.groupby("_key")["parcel_id"].transform("size")
     multi = p[(counts > 1).to_numpy()]
     if multi.empty:
         return _empty(ctx)
     multi = multi.sort_values(["_key", "parcel_id"])
-    grouped = multi.dissolve(by="_key", aggfunc={"parcel_id": list, "village_id": list, "_how": set})
+    grouped = multi.dissolve(by="_key", aggfunc={"parcel_id": list, "village_id": list, "_how": set,
+                                                 "_inh": lambda xs: sorted(x for x in xs if isinstance(x, str))})
     ids = grouped["parcel_id"].map(lambda xs: sorted(str(x) for x in xs))
     n = ids.map(len).to_numpy()
     hows = grouped["_how"].to_numpy(dtype=object)
@@ -184,14 +191,17 @@ def home_multi(ctx: Context) -> gpd.GeoDataFrame:
         f"{label[h]}名下有{k}处宅基地（{'、'.join(xs)}"
         + (f"，分属{'、'.join(vs)}" if len(vs) > 1 else "")
         + "），违反“一户只能拥有一处宅基地”规定（{basis}）"
+        + (f"；其中{'、'.join(inh)}为继承取得，按{PG4_INHERIT}引导自愿有偿退出，不作拆除" if inh else "")
         + ("；按姓名匹配，置信度较低，请核实。" if h == "name" else "。")
-        for h, k, xs, vs in zip(how, n, ids, spans)
+        for h, k, xs, vs, inh in zip(how, n, ids, spans, grouped["_inh"])
     ]
+    inherits = grouped["_inh"].map(len).to_numpy() > 0
     return partial(
         ctx.crs, grouped.geometry.to_numpy(),
         subject_layer="parcels", subject_id=subject, related_ids=ids.map(";".join).to_numpy(dtype=object),
         village_id=first_village.reindex(subject).to_numpy(dtype=object),
-        severity=np.where(how == "name", "low", "medium"), measured=n.astype(float), limit=1.0, unit="宅",
+        severity=np.where((how == "name") | inherits, "low", "medium"), measured=n.astype(float), limit=1.0,
+        unit="宅",
         area_m2=grouped.geometry.area.to_numpy(), message=message,
     )
 
@@ -444,9 +454,40 @@ def _ndsm_heights(ctx: Context, rows: gpd.GeoDataFrame) -> np.ndarray:
                        shrink_m=np.asarray(ctx.limit("ndsm_shrink_m", vid), dtype=float), groups=vid)
 
 
+def plinth_heights(ctx: Context, b: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, tuple[Note, ...]]:
+    """Each building's plinth (礅基) height above ground: ``plinth_m``, else ``plinth_default_m``.
+
+    Negative or non-finite ``plinth_m`` values are not used (the plinth counts as unknown) and are
+    reported as a data-quality note naming the layer, the buildings and the column.
+
+    Returns
+    -------
+    plinth : numpy.ndarray of float
+    known : numpy.ndarray of bool
+        Whether the building's own ``plinth_m`` was used.
+    notes : tuple of Note
+
+    Examples
+    --------
+    >>> # plinth_heights(ctx, buildings) -> (array([0.45, 0.0]), array([True, False]), ())
+    """
+    raw = (pd.to_numeric(b["plinth_m"], errors="coerce").to_numpy(dtype=float) if "plinth_m" in b.columns
+           else np.full(len(b), np.nan))
+    bad = np.isfinite(raw) & (raw < 0)
+    known = np.isfinite(raw) & ~bad
+    default = np.asarray(ctx.limit("plinth_default_m", b["village_id"].to_numpy(dtype=object)), dtype=float)
+    plinth = np.where(known, raw, default)
+    notes: tuple[Note, ...] = ()
+    if bad.any():
+        notes = (Note("buildings", "bad_plinth_m", tuple(b["building_id"].astype(str).to_numpy()[bad]),
+                      "buildings：{n} 栋房屋的礅基高度 plinth_m 为负值（{ids}），已按礅基高度不详处理；"
+                      "请核对 plinth_m 字段（应为礅基上平面高出室外地面的米数，≥ 0）"),)
+    return plinth, known, notes
+
+
 @implements("HOME-HEIGHT", limits=("height_1f_flat_m", "height_1f_eave_m", "height_1f_ridge_m", "height_2f_flat_m",
                                      "height_2f_eave_m", "height_2f_ridge_m", "ndsm_percentile", "ndsm_shrink_m",
-                                     "homestead_area_date"))
+                                     "homestead_area_date", "plinth_default_m", "plinth_uncertain_m"))
 def home_height(ctx: Context) -> gpd.GeoDataFrame:
     """超高: a building's heights over the limits for its floors and roof.
 
@@ -457,6 +498,12 @@ def home_height(ctx: Context) -> gpd.GeoDataFrame:
     limit; unknown roofs: eave against the eave limit and top against the ridge limit. Each check names
     its source (属性/nDSM). Buildings with no height at all are listed as unchecked in the data-quality
     report, never silently passed. One finding per building: ``measured``/``limit`` of its largest excess.
+
+    Heights count from the top of the plinth (“以礅基的上平面起计算”): attribute heights are taken as
+    measured from it; an nDSM height (above ground) has the plinth subtracted (``plinth_m``, else
+    ``plinth_default_m``, see :func:`plinth_heights`). When every excess of a building rests on an nDSM
+    height with an unknown plinth and is no more than ``plinth_uncertain_m``, the finding is ``low`` and
+    says the plinth height was not known.
 
     Examples
     --------
@@ -481,12 +528,14 @@ def home_height(ctx: Context) -> gpd.GeoDataFrame:
         ndsm[need] = _ndsm_heights(ctx, b[need])
         top = np.where(need, ndsm, top)
         top_src = np.where(need & ~np.isnan(ndsm), "ndsm", top_src).astype(object)
+    plinth, plinth_known, notes = plinth_heights(ctx, b)
+    ground = top.copy()          # nDSM figures above ground, for the message
+    top = np.where(top_src == "ndsm", top - plinth, top)
     unchecked = np.isnan(top) & np.isnan(eave)
-    notes: tuple[Note, ...] = ()
     if unchecked.any():
         why = "未配置nDSM" if "ndsm" not in ctx.rasters else "且不在nDSM范围内或无有效像元"
-        notes = (Note("buildings", "height_unchecked", tuple(b["building_id"].astype(str).to_numpy()[unchecked]),
-                      f"HOME-HEIGHT：{{n}} 栋房屋无高度属性{why}，未作超高检查：{{ids}}"),)
+        notes += (Note("buildings", "height_unchecked", tuple(b["building_id"].astype(str).to_numpy()[unchecked]),
+                       f"HOME-HEIGHT：{{n}} 栋房屋无高度属性{why}，未作超高检查：{{ids}}"),)
     lim = height_limits(ctx, vid, b["floors"])
     top_limit = np.where(flat, lim["flat"], lim["ridge"])
     with np.errstate(invalid="ignore"):
@@ -502,6 +551,10 @@ def home_height(ctx: Context) -> gpd.GeoDataFrame:
     if len(attr_found):
         evidence[attr_found] = _ndsm_heights(ctx, b.iloc[attr_found])
     use_top = np.nan_to_num(top_excess[idx], nan=-np.inf) >= np.nan_to_num(eave_excess[idx], nan=-np.inf)
+    uncertain_m = np.asarray(ctx.limit("plinth_uncertain_m", vid), dtype=float)
+    # low when every excess rests on an nDSM height whose plinth is not known and is within its uncertainty
+    uncertain = (np.isnan(eave_excess) & (top_src == "ndsm") & ~plinth_known
+                 & (np.nan_to_num(top_excess, nan=np.inf) <= uncertain_m + _HEIGHT_TOL))
     measured = np.where(use_top, top[idx], eave[idx])
     limit = np.where(use_top, top_limit[idx], lim["eave"][idx])
     rows = b.iloc[idx]
@@ -516,14 +569,21 @@ def home_height(ctx: Context) -> gpd.GeoDataFrame:
         if not np.isnan(eave_excess[i]):
             parts.append(f"檐口高度{eave[i]:.2f}米（来源：属性）超过{lim['eave'][i]:g}米")
         if not np.isnan(top_excess[i]):
-            parts.append(f"{top_cn[roof[i]]}{top[i]:.2f}米（来源：{_SOURCE[top_src[i]]}）超过{top_limit[i]:g}米")
+            if top_src[i] == "ndsm":
+                datum = (f"nDSM高度{ground[i]:.2f}米减礅基{plinth[i]:.2f}米" if plinth_known[i] else
+                         f"nDSM高度{ground[i]:.2f}米，礅基高度不详，按{plinth[i]:.2f}米扣除")
+                parts.append(f"{top_cn[roof[i]]}{top[i]:.2f}米（来源：nDSM，{datum}）超过{top_limit[i]:g}米")
+            else:
+                parts.append(f"{top_cn[roof[i]]}{top[i]:.2f}米（来源：属性）超过{top_limit[i]:g}米（自礅基上平面起算）")
         extra = (f"，nDSM参考高度{evidence[i]:.2f}米" if top_src[i] != "ndsm" and not np.isnan(evidence[i]) else "")
+        doubt = (f"；礅基高度不详，超出部分未超过{uncertain_m[i]:g}米的礅基不确定范围，请现场核实礅基高度"
+                 if uncertain[i] else "")
         message.append(f"房屋{b['building_id'].iloc[i]}（{fl}，{roof_cn[roof[i]]}）" + "，".join(parts) + extra
-                       + "，违反{basis}。")
+                       + "，违反{basis}" + doubt + "。")
     return RuleResult(partial(
         ctx.crs, rows.geometry.to_numpy(),
         subject_layer="buildings", subject_id=rows["building_id"].to_numpy(dtype=object),
-        village_id=rows["village_id"].to_numpy(dtype=object), severity="medium",
+        village_id=rows["village_id"].to_numpy(dtype=object), severity=np.where(uncertain[idx], "low", "medium"),
         measured=np.round(measured, 3), limit=limit, unit="m", area_m2=np.full(len(idx), np.nan),
         status=_building_status(ctx, rows), message=message,
     ), notes)

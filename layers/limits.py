@@ -130,8 +130,6 @@ class Limits(BaseModel):
                                                                "plinth is low severity (m)")
     roof_slope_min_deg: float = Field(26.0, ge=0, le=90, description="HOME-ROOF: least pitched-roof slope (°)")
     roof_slope_max_deg: float = Field(30.0, ge=0, le=90, description="HOME-ROOF: greatest pitched-roof slope (°)")
-    roof_eave_percentile: float = Field(5.0, ge=0, lt=100, description="HOME-ROOF: nDSM percentile taken as the "
-                                                                        "low edge of a roof")
     stair_area_max_m2: float = Field(6.0, ge=0, description="HOME-STAIR: roof stairwell area allowed (m²)")
     stair_height_max_m: float = Field(2.7, ge=0, description="HOME-STAIR: roof stairwell storey height allowed (m)")
     stair_ndsm_margin_m: float = Field(0.3, ge=0, description="HOME-STAIR: nDSM pixels this far above the two-floor "

@@ -47,12 +47,13 @@ _ROLES = [
     Role("parcels", "宅基地", "polygon",
          {"parcel_id": "str", "village_id": "str", "owner_name": "str", "owner_id": "str",
           "household_id": "str", "approved_date": "date", "approved_area_m2": "float",
-          "replaced_by": "str", "new_house_completed": "date"}, "parcel_id", True),
+          "replaced_by": "str", "new_house_completed": "date", "inherited": "bool"}, "parcel_id", True),
     Role("buildings", "房屋", "polygon",
          {"building_id": "str", "floors": "int", "basement": "bool", "roof": "str",
           "eave_height_m": "float", "ridge_height_m": "float", "downspout": "bool",
           "row_house": "bool", "owner_id": "str", "approval_id": "str", "built_year": "int",
-          "use": "str"}, "building_id", True),
+          "use": "str", "plinth_m": "float", "stair_area_m2": "float", "stair_height_m": "float"},
+         "building_id", True),
     Role("landuse", "国土调查图斑", "polygon",
          {"dlbm": "str", "dlmc": "str", "tbbh": "str", "survey_year": "int"}, "tbbh", True),
     Role("landuse_baseline", "基期国土调查图斑", "polygon",
@@ -78,6 +79,7 @@ _ROLES = [
           "patch_area_m2": "float"}, "patch_id"),
     Role("landuse_history", "历年国土调查图斑", "polygon",
          {"dlbm": "str", "dlmc": "str", "tbbh": "str", "survey_year": "int"}),
+    Role("village_plan", "村庄规划", "polygon", {"kind": "str", "name": "str"}, "name"),
 ]
 
 #: Every vector role by canonical name, in the order of ``spec/LAYERS.md``.

@@ -177,7 +177,9 @@ def test_every_home_rule_runs_through_the_runner_with_readable_messages():
                        {"building_id": "B2", "geometry": square(101, 1, 13, 13)}])
     pbf = frame([{"pbf_id": "J1", "geometry": square(15, 0, 10)}])
     d = district(parcels=parcels, buildings=buildings, pbf=pbf)
-    home = [r for r in RULES if r.startswith("HOME-")]
+    # the second edition's HOME-ROOF/STAIR/APPROVED/PLAN/RELIC need other data: test_homestead_form/plan.py
+    second = {"HOME-ROOF", "HOME-STAIR", "HOME-APPROVED", "HOME-PLAN", "HOME-RELIC"}
+    home = [r for r in RULES if r.startswith("HOME-") and r not in second]
     f, outcomes = run_rules(d, home)
     assert sorted(set(f["rule_id"])) == sorted(home)
     assert all(o.skipped is None for o in outcomes)
