@@ -188,6 +188,13 @@ def farm_patch(ctx: Context) -> RuleResult:
     fig = ctx.used("patch_figures")
     apr = ctx.used("patch_approvals")
     outside, notes = _outside_note(p)
+    before = pd.to_datetime(p["before_date"], errors="coerce")
+    reversed_ = (before > pd.to_datetime(p["after_date"], errors="coerce")).to_numpy()
+    if reversed_.any():
+        notes += (Note("monitoring_patches", "dates_reversed",
+                       tuple(p["patch_id"].astype(str).to_numpy(dtype=object)[reversed_]),
+                       "monitoring_patches：{n} 个监测图斑的后时相 after_date（HSX）早于前时相 before_date（QSX），"
+                       "已按后时相预判，请核对：{ids}"),)
     keep = ~outside
     p, fig, apr = p[keep], fig[keep].reset_index(drop=True), apr[keep].reset_index(drop=True)
     vids = p["village_id"].to_numpy(dtype=object)
