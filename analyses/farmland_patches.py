@@ -25,7 +25,7 @@ from .context import Context, Note, RuleResult
 from .farmland_base import approval_kinds, cover_area, min_area, minus_cover, polygonal
 from .registry import implements, intermediate
 
-__all__ = ["DIG_WORDS", "patch_approvals", "patch_figures", "farm_patch", "farm_dig", "is_dig"]
+__all__ = ["DIG_WORDS", "patch_approvals", "patch_figures", "farm_patch", "farm_dig", "is_dig", "patch_summary_lines"]
 
 #: Change types of a monitoring patch that mean soil dug out or land buried (取土 / 压占).
 DIG_WORDS = ("动土", "推堆土", "取土", "压占", "堆放", "堆土")
@@ -298,3 +298,35 @@ def farm_dig(ctx: Context) -> gpd.GeoDataFrame:
     if not frames:
         return partial(ctx.crs, [], subject_layer=[], subject_id=[])
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=ctx.crs)
+
+
+def patch_summary_lines(findings: pd.DataFrame, patches: pd.DataFrame | None) -> list[str]:
+    """The ``summary.txt`` lines of the monitoring batches: per batch and township, the number of patches and
+    the count and area (亩) of each judgement. Empty when the run has no ``FARM-PATCH`` finding.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"rule_id": ["FARM-PATCH"] * 3, "subject_id": ["W1", "W2", "W3"],
+    ...                   "township": ["金海湖镇"] * 3, "judgement": ["违法", "合法", "违法"],
+    ...                   "area_m2": [666.67, 100.0, 666.67]})
+    >>> p = pd.DataFrame({"patch_id": ["W1", "W2", "W3"], "batch": ["2026Q3"] * 3})
+    >>> patch_summary_lines(f, p)[2:]
+    ['  2026Q3 金海湖镇：图斑 3 个；合法 1 个 0.15亩，违法 2 个 2.00亩，其他 0 个 0.00亩，待核查 0 个 0.00亩']
+    """
+    if findings is None or findings.empty or "judgement" not in findings.columns:
+        return []
+    f = findings[findings["rule_id"] == "FARM-PATCH"]
+    if f.empty:
+        return []
+    batch = pd.Series([None] * len(f), index=f.index, dtype=object)
+    if patches is not None and len(patches):
+        table = pd.Series(patches["batch"].to_numpy(dtype=object), index=patches["patch_id"].astype(str).to_numpy())
+        batch = f["subject_id"].astype(str).map(table[~table.index.duplicated()])
+    frame = pd.DataFrame({"batch": batch.fillna("未注明批次").astype(str), "town": f["township"].fillna("").astype(str),
+                          "j": f["judgement"].fillna("待核查"), "mu": _mu(f["area_m2"].fillna(0.0))})
+    lines = ["", "执法卫片图斑（按批次、乡镇）："]
+    for (b, t), g in frame.groupby(["batch", "town"], sort=True):
+        parts = [f"{j} {int((g['j'] == j).sum())} 个 {g.loc[g['j'] == j, 'mu'].sum():.2f}亩"
+                 for j in ("合法", "违法", "其他", "待核查")]
+        lines.append(f"  {b} {t}：图斑 {len(g)} 个；" + "，".join(parts))
+    return lines

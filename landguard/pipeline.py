@@ -106,6 +106,9 @@ def summary_text(result: CheckResult) -> str:
     for v in s["villages"]:
         fams = "，".join(f"{FAMILIES[f]} {v[f]}" for f in FAMILIES if v[f])
         lines.append(f"  {v['township']} {v['village']}（{v['village_id']}）：{v['total']} 条" + (f"（{fams}）" if fams else ""))
+    from analyses.farmland_patches import patch_summary_lines
+
+    lines += patch_summary_lines(result.findings, result.district.get("monitoring_patches"))
     lines += ["", result.district.quality.to_text()]
     from layers.privacy import mask_ids_in_text
 

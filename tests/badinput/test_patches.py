@@ -88,3 +88,18 @@ def test_history_vintage_without_a_year_is_one_error_and_a_year_in_the_name_is_u
     f = findings(tmp_path / "out2")
     assert f["dated_by"].tolist() == ["2018年度变更调查仍为耕地"] and f["status"].tolist() == ["new"]
     assert any("bgdc_2018.gpkg" in n and "按文件名取 2018 年" in n for n in quality(tmp_path / "out2")["notes"])
+
+
+def test_summary_counts_the_batch_per_township(tmp_path):
+    from tests.badinput.helpers import summary_text
+
+    layers = base_layers()
+    layers["monitoring_patches"] = _batch([
+        {"JCBH": "W1", "PC": "2026Q3", "HSX": "2026-07-15", "geometry": square(200, 100, 20)},
+        {"JCBH": "W2", "PC": "2026Q3", "HSX": "2026-07-15", "geometry": square(-300, 100, 20)}])
+    data = write_district(tmp_path / "d", layers,
+                          toml=LAYERS + '[layers.monitoring_patches]\npath = "monitoring_patches.gpkg"\n')
+    ok(run_check(data, tmp_path / "out", rules=("FARM-PATCH",)))
+    text = summary_text(tmp_path / "out")
+    assert "执法卫片图斑（按批次、乡镇）：" in text
+    assert "2026Q3 金海湖镇：图斑 2 个；合法 0 个 0.00亩，违法 1 个 0.60亩，其他 1 个 0.60亩，待核查 0 个 0.00亩" in text
