@@ -10,8 +10,8 @@ Both read heights as HOME-HEIGHT does: attributes first, else the ``ndsm`` raste
   roofs look several degrees too flat (the shrink and the pixel grid cut the extremes off).
 * ``HOME-STAIR`` (楼梯间, 附件2 五(五)): a roof stairwell (or lift shaft) larger than
   ``stair_area_max_m2`` (6 m²) or taller than ``stair_height_max_m`` (2.7 m) is 局部三层. From the
-  attributes ``stair_area_m2``/``stair_height_m``; where both are missing, in a two-floor building, from
-  the nDSM: the largest 8-connected patch of footprint pixels higher than the building's two-floor top
+  attributes ``stair_area_m2``/``stair_height_m``; where both are missing, in a two-floor building with a
+  flat roof, from the nDSM: the largest 8-connected patch of footprint pixels higher than the building's two-floor top
   limit (flat roofs: ``height_2f_flat_m``; pitched or unknown: ``height_2f_ridge_m``) plus its plinth plus
   ``stair_ndsm_margin_m`` (0.3 m). Its storey height is the patch's ``ndsm_percentile`` minus the median
   of the rest of the roof. A patch covering half the roof or more is the whole house being too high
@@ -238,7 +238,7 @@ def home_roof(ctx: Context) -> RuleResult:
     rows = b[over]
     limit = np.where(low, lo_deg, hi_deg)[over]
     message = [f"房屋{i}为坡屋顶，进深{d:.2f}米，檐口高度{e:.2f}米、屋脊高度{r:.2f}米（来源：{s}），屋顶坡度{a:.1f}度，"
-               f"{'小于' if a < lim else '大于'}{lim:g}度，不符合{{basis}}“屋顶坡度为{lo:g}—{hi:g}度”的规定。"
+               f"{'小于' if a < lim else '大于'}{lim:g}度（应为{lo:g}—{hi:g}度），不符合{{basis}}的规定。"
                for i, d, e, r, s, a, lim, lo, hi in zip(ids[over], depth[over], eave[over], ridge[over], src[over],
                                                         slope[over], limit, lo_deg[over], hi_deg[over])]
     return RuleResult(partial(
@@ -381,7 +381,9 @@ def home_stair(ctx: Context) -> RuleResult:
         area[bad], height[bad] = np.nan, np.nan
     src = np.where(np.isfinite(area) | np.isfinite(height), "属性", None).astype(object)
     floors = pd.to_numeric(b["floors"], errors="coerce").to_numpy(dtype=float)
-    need = pd.isna(src) & ~bad & (floors == 2)
+    # from the nDSM on flat roofs only: above a pitched roof the strip along a too-high ridge would look
+    # like a stairwell (that is HOME-HEIGHT's)
+    need = pd.isna(src) & ~bad & (floors == 2) & (roof_kind(b["roof"]) == "flat")
     if need.any() and "ndsm" in ctx.rasters:
         sub = b[need]
         svid = vid[need]
