@@ -34,7 +34,7 @@ ID_COLUMNS = {
     "villages": "village_id", "parcels": "parcel_id", "buildings": "building_id", "landuse": "tbbh",
     "landuse_baseline": "tbbh", "pbf": "pbf_id", "eco_redline": "name", "nature_reserves": "name",
     "roads": "road_id", "waters": "name", "approvals": "approval_id", "protected_zones": "name",
-    "cemeteries": "cemetery_id",
+    "cemeteries": "cemetery_id", "graves": "grave_id", "farmland_protection": "space_id",
 }
 
 
@@ -212,8 +212,11 @@ class Sample:
                 continue
             if rows.crs is None or rows.crs.to_epsg() != WORKING_EPSG:
                 raise ValueError(f"plant for {layer}: features must be in EPSG:{WORKING_EPSG}")
-            base = self.layers[layer]
             key = ID_COLUMNS[layer]
+            if layer not in self.layers:  # a layer only planters fill (graves, farmland_protection)
+                self.layers[layer] = gpd.GeoDataFrame(rows.reset_index(drop=True), geometry="geometry", crs=WORKING_EPSG)
+                continue
+            base = self.layers[layer]
             rows = rows.reset_index(drop=True)
             if rows[key].duplicated().any():
                 raise ValueError(f"plant for {layer}: duplicate {key} values")

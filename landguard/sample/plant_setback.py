@@ -24,7 +24,7 @@ import shapely
 
 from .model import ORIGIN, Plant, Sample, TruthRow, building_rows, frame, updated_rows
 
-__all__ = ["plant_set_outside", "plant_set_drip", "plant_set_redline", "plant_site_cemetery"]
+__all__ = ["plant_set_outside", "plant_set_drip", "plant_set_redline", "plant_site_cemetery", "plant_site_rules"]
 
 X0, Y0 = ORIGIN
 
@@ -396,3 +396,145 @@ def plant_site_cemetery(sample: Sample) -> Plant:
     add(_bank_band(s, X0 + 3300, 20.0, 2.5, 9.5), "泃河蓝线内坟地", "near_miss",
         "inside 泃河's blue line but off the dike: blue lines are not a zone of 第七条")
     return Plant(features={"cemeteries": frame(records)}, truth=truth)
+
+
+# ------------------------------------------------------------------------------------------------
+# SITE-LAND, SITE-LEVEL, SITE-APPROVAL, SITE-GREEN, SITE-GRAVE and FARM-SPACE (second edition)
+# ------------------------------------------------------------------------------------------------
+def _union(geoms) -> shapely.Geometry:
+    geoms = [g for g in geoms if g is not None]
+    return shapely.union_all(np.asarray(geoms, dtype=object)) if geoms else shapely.Polygon()
+
+
+def _sensitive_land(s: Sample) -> dict[str, shapely.Geometry]:
+    """Farmland (baseline 01xx ∪ PBF), PBF, current woodland (03xx) and the eco red line, as SITE-LAND reads them."""
+    base, lu = s.layers["landuse_baseline"], s.layers["landuse"]
+    pbf = _union(s.layers["pbf"].geometry)
+    return {"farm": _union(list(base.geometry[base["dlbm"].str[:2] == "01"]) + [pbf]), "pbf": pbf,
+            "wood": _union(lu.geometry[lu["dlbm"].str[:2] == "03"]), "red": _union(s.layers["eco_redline"].geometry)}
+
+
+def plant_site_rules(sample: Sample) -> Plant:
+    """The second edition's siting cases and ``FARM-SPACE``.
+
+    Every cemetery planted before (base and ``SITE-CEMETERY`` cases) gets a ``cemetery`` approval of its own
+    shape, ``level = burial_point`` and ``green_ratio = 0.6``; those that stand on farmland, woodland or the
+    red line are ``SITE-LAND`` cases too (truth rows say so). New burial points inside the 0905 cemetery land
+    of 胡家营 (峪口镇) and 苏子峪 (大华山镇): a 镇级 cemetery in 峪口镇 (SITE-LEVEL; a burial point there is
+    the near miss), one naming an approval that does not exist, one half outside its approval, one 100 m²
+    on an approval of 80 m² (92 m² is the near miss: within 10 m²), green cover 45 % (50 % near miss); one
+    on baseline farmland beside 坨头寺's cemetery (SITE-LAND; one wholly on 0201 garden is the near miss).
+    Graves: a point on farmland, a 4 × 4 m 坟地 on garden land; near misses inside approved cemeteries.
+    ``FARM-SPACE``: a 耕地保有量空间 over the 1206 bare-land patch (past 2022: medium), a 耕地保护空间 over
+    the 0307K patch (before 2035: low); a 保有量空间 over a farmland patch is the near miss.
+
+    Examples
+    --------
+    >>> from landguard.sample.generate import build_sample
+    >>> s = build_sample(0)
+    >>> sorted({t.rule_id for t in s.truth if t.rule_id.startswith("SITE-") and t.rule_id != "SITE-CEMETERY"})
+    ['SITE-APPROVAL', 'SITE-GRAVE', 'SITE-GREEN', 'SITE-LAND', 'SITE-LEVEL']
+    """
+    s = sample
+    land = _sensitive_land(s)
+    truth: list[TruthRow] = []
+    approvals: list[dict] = []
+    cems = s.layers["cemeteries"].copy()
+    # 1. every earlier cemetery: approved, a burial point, green
+    for cid, geom in zip(cems["cemetery_id"], cems.geometry):
+        approvals.append({"approval_id": f"MZ-{cid}", "kind": "cemetery", "approved_area_m2": round(geom.area, 2),
+                          "valid_until": None, "geometry": geom})
+        on = {k: shapely.intersection(geom, g).area for k, g in land.items()}
+        hit = [k for k, a in on.items() if a >= 1.0]
+        if hit:
+            truth.append(TruthRow("SITE-LAND", "cemeteries", cid, "violation",
+                                  "earlier cemetery case also on " + ", ".join(f"{k} {on[k]:.0f} m²" for k in hit)))
+    cems["level"] = "burial_point"
+    cems["approval_id"] = [f"MZ-{c}" for c in cems["cemetery_id"]]
+    cems["green_ratio"] = 0.6
+    records = cems.to_dict("records")
+
+    def slot(box: tuple[float, float], k: int) -> shapely.Polygon:
+        x, y = box[0] + 10 * (k % 4), box[1] + 10 * (k // 4)
+        return shapely.box(X0 + x, Y0 + y, X0 + x + 10, Y0 + y + 10)
+
+    hujiaying, suziyu = (360, 4080), (3650, 4060)
+
+    def add(geom, name, rule, expect, note, *, level="burial_point", green=0.6, approval="own", area=None,
+            approved_geom=None):
+        cid = f"GM{200 + len([r for r in records if r['cemetery_id'].startswith('GM2')]) + 1:03d}"
+        aid = None
+        if approval == "own":
+            aid = f"MZ-{cid}"
+            ag = approved_geom if approved_geom is not None else geom
+            approvals.append({"approval_id": aid, "kind": "cemetery", "valid_until": None, "geometry": ag,
+                              "approved_area_m2": area if area is not None else round(ag.area, 2)})
+        elif approval is not None:
+            aid = approval
+        records.append({"cemetery_id": cid, "name": name, "level": level, "approval_id": aid, "green_ratio": green,
+                        "geometry": geom})
+        truth.append(TruthRow(rule, "cemeteries", cid, expect, note))
+        return cid
+
+    add(slot(hujiaying, 0), "胡家营村镇级公墓", "SITE-LEVEL", "violation", "镇级 cemetery in 峪口镇 (Mentougou table: 潭柘寺镇、斋堂镇 only)",
+        level="town")
+    add(slot(hujiaying, 1), "胡家营村集中埋葬点二", "SITE-LEVEL", "near_miss", "集中埋葬点 in 峪口镇: allowed everywhere")
+    add(slot(hujiaying, 2), "胡家营村未批埋葬点", "SITE-APPROVAL", "violation", "names approval MZ2019-0999, which does not exist",
+        approval="MZ2019-0999")
+    g = slot(hujiaying, 3)
+    add(g, "胡家营村扩建埋葬点", "SITE-APPROVAL", "violation", "half of it (50 m²) outside its approval",
+        approved_geom=shapely.box(*g.bounds[:3], g.bounds[1] + 5))
+    add(slot(hujiaying, 4), "胡家营村超面积埋葬点", "SITE-APPROVAL", "violation", "100 m² on an approval of 80 m² (> 10 m²)",
+        area=80.0)
+    add(slot(hujiaying, 5), "胡家营村埋葬点三", "SITE-APPROVAL", "near_miss", "100 m² on an approval of 92 m² (within 10 m²)",
+        area=92.0)
+    add(slot(suziyu, 0), "苏子峪村少绿埋葬点", "SITE-GREEN", "violation", "green_ratio 0.45 < 0.5", green=0.45)
+    add(slot(suziyu, 1), "苏子峪村埋葬点二", "SITE-GREEN", "near_miss", "green_ratio exactly 0.5", green=0.5)
+    # SITE-LAND: beside 坨头寺's cemetery land (2000..2040, 4100..4130): farmland and garden around it
+    roads = s.layers["roads"]
+    road_land = _union(shapely.buffer(roads.geometry.to_numpy(), roads["width_m"].fillna(0).to_numpy() / 2 + 62))
+    zones = _union(s.layers["protected_zones"].geometry)
+    lu = s.layers["landuse"]
+    garden = _union(lu.geometry[lu["dlbm"] == "0201"])
+    found = {"farm": None, "garden": None}
+    for dy in range(-150, 151, 5):
+        for dx in range(-150, 151, 5):
+            g = shapely.box(X0 + 2010 + dx, Y0 + 4110 + dy, X0 + 2020 + dx, Y0 + 4120 + dy)
+            if g.intersects(road_land) or g.intersects(zones) or g.intersects(_union(cems.geometry)):
+                continue
+            on = {k: shapely.intersection(g, v).area for k, v in land.items()}
+            if found["farm"] is None and on["farm"] >= 99.9 and on["red"] < 1:
+                found["farm"] = g
+            if found["garden"] is None and max(on.values()) == 0 and shapely.intersection(g, garden).area >= 99.9:
+                found["garden"] = g
+    add(found["farm"], "坨头寺村耕地上埋葬点", "SITE-LAND", "violation", "10 × 10 m burial point on baseline farmland")
+    add(found["garden"], "坨头寺村园地上埋葬点", "SITE-LAND", "near_miss", "burial point wholly on 0201 garden: not 耕地/林地")
+    # graves
+    base = s.layers["landuse_baseline"]
+    farm_patch = lu[(lu["dlbm"] == "0103") & lu["tbbh"].isin(base.loc[base["dlbm"] == "0103", "tbbh"])].geometry.iloc[0]
+    garden_patch = shapely.difference(lu[lu["dlbm"] == "0201"].geometry.iloc[0], shapely.buffer(_union(land.values()), 5))
+    gp = shapely.point_on_surface(garden_patch)
+    graves = [
+        {"grave_id": "FM001", "count": 3, "geometry": shapely.point_on_surface(farm_patch)},
+        {"grave_id": "FM002", "count": 1, "geometry": shapely.box(gp.x - 2, gp.y - 2, gp.x + 2, gp.y + 2)},
+        {"grave_id": "FM003", "count": 1, "geometry": shapely.centroid(cems.geometry.iloc[0])},
+        {"grave_id": "FM004", "count": 2, "geometry": shapely.centroid(slot(suziyu, 1))},
+    ]
+    truth += [TruthRow("SITE-GRAVE", "graves", "FM001", "violation", "3 graves on farmland, outside every cemetery"),
+              TruthRow("SITE-GRAVE", "graves", "FM002", "violation", "4 × 4 m 坟地 on garden land"),
+              TruthRow("SITE-GRAVE", "graves", "FM003", "near_miss", "inside approved cemetery GM001"),
+              TruthRow("SITE-GRAVE", "graves", "FM004", "near_miss", "inside an approved burial point")]
+    # FARM-SPACE
+    def inner(tbbh):
+        return shapely.buffer(lu.loc[lu["tbbh"] == tbbh].geometry.iloc[0], -0.5)
+
+    farm_tbbh = lu.loc[lu.geometry.apply(lambda g: g.equals(farm_patch)), "tbbh"].iloc[0]
+    spaces = [{"space_id": "KJ001", "kind": "retention", "target_year": None, "geometry": inner("00111")},
+              {"space_id": "BH001", "kind": "protection", "target_year": None, "geometry": inner("00110")},
+              {"space_id": "KJ002", "kind": "retention", "target_year": None, "geometry": inner(farm_tbbh)}]
+    truth += [TruthRow("FARM-SPACE", "landuse", "00111", "violation", "1206 bare land in a 耕地保有量空间, past 2022"),
+              TruthRow("FARM-SPACE", "landuse", "00110", "violation", "0307K in a 耕地保护空间 (before 2035: low)"),
+              TruthRow("FARM-SPACE", "landuse", farm_tbbh, "near_miss", "0103 farmland in a 耕地保有量空间")]
+    ap = frame(approvals)
+    return Plant(features={"cemeteries": frame(records), "approvals": ap, "graves": frame(graves),
+                           "farmland_protection": frame(spaces)}, truth=truth)
