@@ -23,7 +23,8 @@ from spatial.subdivide import subdivide
 from .context import Context
 from .registry import intermediate
 
-__all__ = ["baseline_survey", "cover_pieces", "farmland_cover", "pbf_cover", "approved_cover", "facility_cover", "minus_cover",
+__all__ = ["baseline_survey", "cover_pieces", "farmland_cover", "pbf_cover", "approved_cover", "facility_cover",
+           "reforestation_cover", "minus_cover",
            "cover_area", "min_area", "conversions", "PIECES", "buildings_on_farmland", "polygonal",
            "approval_kinds", "land_name"]
 
@@ -144,6 +145,23 @@ def facility_cover(ctx: Context) -> np.ndarray:
     if ap is None or ap.empty:
         return _EMPTY
     return prepare_cover(ap.geometry.to_numpy()[(approval_kinds(ctx) == "facility_agri").to_numpy()])
+
+
+@intermediate("reforestation_cover")
+def reforestation_cover(ctx: Context) -> np.ndarray:
+    """Pieces whose union is land of approved 退耕还林 plots (``approvals.kind`` = ``reforestation``).
+
+    Woodland there is planted under the programme (PG-NF 四(三)7 “涉及地块全部实现上图入库管理”), not a
+    conversion ``FARM-GREEN`` or ``FARM-CORRIDOR`` reports. Empty without such approvals.
+
+    Examples
+    --------
+    >>> # ctx.used("reforestation_cover")
+    """
+    ap = ctx.get("approvals")
+    if ap is None or ap.empty:
+        return _EMPTY
+    return prepare_cover(ap.geometry.to_numpy()[(approval_kinds(ctx) == "reforestation").to_numpy()])
 
 
 def minus_cover(geoms, cover) -> np.ndarray:

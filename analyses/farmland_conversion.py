@@ -170,7 +170,7 @@ def _faced(ctx: Context, patches, vids, lands) -> tuple[np.ndarray, np.ndarray, 
     return li, ri, length_along(patches[li], lands[ri]) if len(li) else np.zeros(0)
 
 
-@intermediate("green_corridor", uses=("conversions", "road_zones", "pbf_cover"))
+@intermediate("green_corridor", uses=("conversions", "road_zones", "pbf_cover", "reforestation_cover"))
 def green_corridor(ctx: Context) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """The partial findings of ``FARM-GREEN`` and ``FARM-CORRIDOR``, computed together (one case, one rule).
 
@@ -184,7 +184,16 @@ def green_corridor(ctx: Context) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     turf = (conv["stem"] == "0403").to_numpy() & pd.notna(conv["pbf_geom"]).to_numpy() & ~wood
     conv, wood, turf = conv[wood | turf], wood[wood | turf], turf[wood | turf]
     geom = np.where(wood, conv["geom"].to_numpy(), conv["pbf_geom"].to_numpy())   # turf counts on PBF only
-    pbf_part = conv["pbf_geom"].to_numpy()
+    pbf_part = conv["pbf_geom"].to_numpy().copy()
+    # woodland on an approved 退耕还林 plot (approvals.kind = reforestation) is no finding of either rule
+    refo = ctx.used("reforestation_cover")
+    if len(refo) and wood.any():
+        geom[wood] = polygonal(minus_cover(geom[wood], refo))
+        w_pbf = np.flatnonzero(wood & pd.notna(pbf_part))
+        pbf_part[w_pbf] = polygonal(minus_cover(pbf_part[w_pbf], refo))
+        empty = np.zeros(len(pbf_part), dtype=bool)
+        empty[w_pbf] = shapely.is_empty(pbf_part[w_pbf])
+        pbf_part[empty] = None
     rows = conv["row"].to_numpy()
     patches = lu.geometry.to_numpy()[rows]
     vids = lu["village_id"].to_numpy(dtype=object)[rows]
@@ -241,8 +250,12 @@ def green_corridor(ctx: Context) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
         i = ci[k]
         if road_belt[i]:
             grade = roads["grade"][best_road[i]]
-            return (f"道路{roads['ids'][best_road[i]]}（{GRADE_NAMES.get(grade, grade or '道路')}）旁绿化带（图斑{t}）"
-                    f"实测宽约{measured[k]:.2f}米，超过道路用地范围外{lim[k]:g}米的标准，超标部分占用{w}{a}，违反{{basis}}。")
+            head = (f"道路{roads['ids'][best_road[i]]}（{GRADE_NAMES.get(grade, grade or '等级不明')}）旁绿化带（图斑{t}）"
+                    f"实测宽约{measured[k]:.2f}米，")
+            if lim[k] > 0:
+                return head + f"超过道路用地范围外{lim[k]:g}米的标准，超标部分占用{w}{a}，违反{{basis}}。"
+            return (head + f"该道路两侧不允许占用耕地建设绿化带（标准{lim[k]:g}米：依据只规定铁路、国道省道（含高速公路）"
+                    f"和县乡道路的绿化带宽度），占用{w}{a}，违反{{basis}}。")
         j = best_water[i]
         return (f"{w_kind[j]}{w_name[j]}旁绿化带（图斑{t}，宽约{measured[k]:.2f}米）占用永久基本农田{a}，"
                 f"河渠两侧、水库周边不得占用永久基本农田建设绿色通道，违反{{basis}}。")
@@ -273,7 +286,8 @@ def farm_green(ctx: Context) -> gpd.GeoDataFrame:
     nursery/turf (``0403``).
 
     Left out: the allowed belt zone beside road land (``green_belt_m`` from the road land's edge), belts
-    within the standard, and the parts ``FARM-CORRIDOR`` reports (one finding per case).
+    within the standard, the parts ``FARM-CORRIDOR`` reports (one finding per case), and woodland on an
+    approved 退耕还林 plot (``approvals.kind`` = ``reforestation``, PG-NF 四(三)7).
     Severity ``high`` on PBF, ``medium`` elsewhere.
 
     Examples
@@ -287,8 +301,10 @@ def farm_green(ctx: Context) -> gpd.GeoDataFrame:
             limits=("green_belt_m", "belt_gap_m", "farmland_cutoff"))
 def farm_corridor(ctx: Context) -> gpd.GeoDataFrame:
     """超标准建设绿色通道: a woodland patch on farmland beside road land (within ``belt_gap_m``) reaching
-    beyond the allowed belt width (``green_belt_m``: 5 m, 3 m for county and township roads), measured
-    from the road land's edge; and any woodland on PBF along rivers, canals and reservoirs.
+    beyond the allowed belt width (``green_belt_m``: 5 m beside railways, expressways, national and
+    provincial roads, 3 m for county and township roads, 0 m beside village roads and roads of unknown
+    grade), measured from the road land's edge; and any woodland on PBF along rivers, canals and
+    reservoirs. Woodland on an approved 退耕还林 plot (``reforestation``) is left out.
 
     Geometry = only the part beyond the allowed zone (along waters: the part on PBF); ``measured`` = the
     belt's width (patch area ÷ its length along the road's edge), ``limit`` = the allowed width.

@@ -13,18 +13,33 @@ __all__ = ["Limits", "LimitSet", "CemeteryLevels", "SpaceTargets"]
 
 
 class GreenBelt(BaseModel):
-    """Allowed green-belt width outside road land, per road grade (FARM-CORRIDOR)."""
+    """Allowed green-belt width outside road land, per road grade (FARM-CORRIDOR; MY-6 三(二)4).
+
+    The sources name only 铁路、国道省道（含高速公路） (5 m) and 县乡道路 (3 m): beside ``village`` roads and
+    roads of unknown grade no belt is allowed (``default`` = 0 m).
+
+    Examples
+    --------
+    >>> b = GreenBelt()
+    >>> b.width_for("national"), b.width_for("county"), b.width_for("village"), b.width_for(None)
+    (5.0, 3.0, 0.0, 0.0)
+    >>> GreenBelt(village=2.0).width_for("village")
+    2.0
+    """
 
     model_config = ConfigDict(extra="allow", allow_inf_nan=False)
     #: other grades (``village = 2.0``): validated like the named ones when the configuration is loaded
     __pydantic_extra__: dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]] = Field(init=False)
-    default: float = Field(5.0, ge=0)
+    default: float = Field(0.0, ge=0, description="village roads and grades not listed: no belt allowed")
+    railway: float = Field(5.0, ge=0)
+    expressway: float = Field(5.0, ge=0)
+    national: float = Field(5.0, ge=0)
+    provincial: float = Field(5.0, ge=0)
     county: float = Field(3.0, ge=0)
     township: float = Field(3.0, ge=0)
 
-
     def width_for(self, grade: str | None) -> float:
-        """Allowed width for a road grade (``default`` for grades not listed)."""
+        """Allowed width for a road grade (``default``, 0 m unless configured, for grades not listed)."""
         value = getattr(self, grade, None) if isinstance(grade, str) else None
         return float(value) if value is not None else float(self.default)
 
@@ -100,6 +115,10 @@ class Limits(BaseModel):
     redline_block_mu: float = Field(50.0, ge=0, description="contiguous farmland block under a red line (亩)")
     criminal_pbf_mu: float = Field(5.0, ge=0, description="FARM-CRIMINAL threshold on PBF (亩)")
     criminal_other_mu: float = Field(10.0, ge=0, description="FARM-CRIMINAL threshold on other farmland (亩)")
+    criminal_woodland_mu: float = Field(10.0, ge=0, description="FARM-CRIMINAL threshold on woodland 03xx (亩; "
+                                                                "default from 法释〔2005〕15号)")
+    criminal_grassland_mu: float = Field(20.0, ge=0, description="FARM-CRIMINAL threshold on grassland 04xx (亩; "
+                                                                  "default from 法释〔2012〕15号)")
     overuse_ratio: float = Field(0.05, ge=0, description="FARM-OVERUSE tolerated excess share")
     overuse_min_m2: float = Field(10.0, ge=0, description="FARM-OVERUSE tolerated excess area (m²)")
     misplaced_share: float = Field(0.5, ge=0, le=1, description="FARM-MISPLACED outside share")

@@ -150,10 +150,61 @@ def test_county_road_centre_line_with_width_is_buffered_to_road_land_with_flat_c
 
 
 def test_a_township_sets_its_own_belt_width():
-    cfg = ProjectConfig.model_validate({"townships": {"金海湖镇": {"limits": {"green_belt_m": {"default": 6.0}}}}})
+    cfg = ProjectConfig.model_validate({"townships": {"金海湖镇": {"limits": {"green_belt_m": {"provincial": 6.0}}}}})
     d = district(landuse=current(("0301", square(20, ROAD_Y + 10, 100, 5.5))), landuse_baseline=baseline(),
                  buildings=NO_BUILDINGS.copy(), roads=road(), config=cfg)
     assert run("FARM-CORRIDOR", d).empty
+
+
+@pytest.mark.parametrize("grade, allowed", [("railway", 5.0), ("expressway", 5.0), ("national", 5.0),
+                                            ("provincial", 5.0), ("county", 3.0), ("township", 3.0),
+                                            ("village", 0.0), (None, 0.0), ("forest_track", 0.0)])
+def test_allowed_belt_per_grade_none_beside_village_roads_or_unknown_grades(grade, allowed):
+    # a 5.5 m belt: beyond every allowed width, by 0.5 m (5 m grades), 2.5 m (3 m grades) or all of it (0 m)
+    d = make(("0301", square(20, ROAD_Y + 10, 100, 5.5)), roads=road(grade))
+    corr = run("FARM-CORRIDOR", d)
+    assert corr["limit"].tolist() == [allowed]
+    assert corr["area_m2"].iloc[0] == pytest.approx((5.5 - allowed) * 100, abs=1e-6)
+    assert run("FARM-GREEN", d).empty
+    if allowed == 0.0:
+        assert "不允许" in corr["message"].iloc[0] and "标准0米" in corr["message"].iloc[0]
+        assert ("等级不明" in corr["message"].iloc[0]) == (grade is None)
+
+
+def test_village_belt_width_can_be_configured_per_township():
+    cfg = ProjectConfig.model_validate({"townships": {"金海湖镇": {"limits": {"green_belt_m": {"village": 6.0}}}}})
+    d = district(landuse=current(("0301", square(20, ROAD_Y + 10, 100, 5.5))), landuse_baseline=baseline(),
+                 buildings=NO_BUILDINGS.copy(), roads=road("village"), config=cfg)
+    assert run("FARM-CORRIDOR", d).empty and run("FARM-GREEN", d).empty
+    d2 = make(("0301", square(20, ROAD_Y + 10, 100, 5.5)), roads=road("village"))
+    assert run("FARM-CORRIDOR", d2)["limit"].tolist() == [0.0]
+
+
+def reforestation(*boxes):
+    return frame([{"approval_id": f"TG{i}", "kind": kind, "geometry": g} for i, (kind, g) in enumerate(boxes)])
+
+
+def test_woodland_on_an_approved_reforestation_plot_is_not_green():
+    pbf = frame([{"pbf_id": "J1", "geometry": square(0, 400, 100, 100)}])
+    patches = (("0301", square(0, 0, 100, 50)), ("0301", square(0, 400, 100, 50)), ("0301", square(0, 200, 100, 50)))
+    # T1 wholly under a reforestation plot, T2 (on PBF) half under one, T3 under an approval of another
+    # kind (facility_agri): still a finding
+    aps = reforestation(("reforestation", square(-10, -10, 120, 70)), ("Reforestation ", square(0, 400, 50, 50)),
+                        ("facility_agri", square(0, 200, 100, 50)))
+    g = run("FARM-GREEN", make(*patches, pbf=pbf, approvals=aps)).set_index("subject_id")
+    assert sorted(g.index) == ["T2", "T3"]
+    assert g.loc["T2", "area_m2"] == pytest.approx(2500.0) and g.loc["T2", "severity"] == "high"
+    assert g.loc["T3", "area_m2"] == pytest.approx(5000.0)
+    # without the approvals every patch is a finding
+    assert len(run("FARM-GREEN", make(*patches, pbf=pbf))) == 3
+
+
+def test_a_reforestation_plot_beside_a_road_is_no_corridor():
+    belt = ("0301", square(20, ROAD_Y + 10, 100, 8))
+    aps = reforestation(("reforestation", square(20, ROAD_Y + 10, 100, 8)))
+    d = make(belt, roads=road(), approvals=aps)
+    assert run("FARM-CORRIDOR", d).empty and run("FARM-GREEN", d).empty
+    assert len(run("FARM-CORRIDOR", make(belt, roads=road()))) == 1
 
 
 def test_woodland_beyond_the_strip_but_not_touching_the_road_is_green_not_corridor():

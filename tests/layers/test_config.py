@@ -91,7 +91,7 @@ def test_limits_must_be_finite_in_the_district_and_in_townships(tmp_path):
 
 def test_extra_grades_of_green_belt_are_validated_and_used(tmp_path):
     cfg = load_config(write(tmp_path, "[limits]\ngreen_belt_m = { village = 2 }\n"))
-    assert cfg.limits.green_belt_m.width_for("village") == 2.0 and cfg.limits.green_belt_m.width_for("x") == 5.0
+    assert cfg.limits.green_belt_m.width_for("village") == 2.0 and cfg.limits.green_belt_m.width_for("x") == 0.0
     with pytest.raises(ConfigError, match=r"\[limits\.green_belt_m\.village\]"):
         load_config(write(tmp_path, '[limits]\ngreen_belt_m = { village = "wide" }\n'))
 
