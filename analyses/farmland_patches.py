@@ -231,7 +231,7 @@ def farm_patch(ctx: Context) -> RuleResult:
     return RuleResult(out, notes)
 
 
-@implements("FARM-DIG", uses=("patch_approvals", "farmland_cover", "pbf_cover"),
+@implements("FARM-DIG", uses=("patch_approvals", "farmland_cover", "pbf_cover", "FARM-NONAGRI", "FARM-BUILD"),
             limits=("min_overlap_m2", "rs_min_area_m2"))
 def farm_dig(ctx: Context) -> gpd.GeoDataFrame:
     """违规取土、压占耕地: farmland dug or buried.
@@ -240,7 +240,7 @@ def farm_dig(ctx: Context) -> gpd.GeoDataFrame:
       an approval valid at its ``after_date``, when ≥ ``min_overlap_m2``;
     * land-cover pixels that were cropland in ``landcover_before`` and are ``bare`` in ``landcover_after``
       (``[landcover] bare``), on farmland, patches ≥ ``rs_min_area_m2`` (subject ``RS-<E>-<N>``), where
-      no dig patch already covers them.
+      no dig patch, ``FARM-NONAGRI`` or ``FARM-BUILD`` finding already covers them.
 
     Severity ``high`` when ≥ min area of it is PBF, ``medium`` otherwise. Runs with either source; with
     neither it finds nothing.
@@ -279,7 +279,9 @@ def farm_dig(ctx: Context) -> gpd.GeoDataFrame:
         px = change_patches(ctx.rasters["landcover_before"], ctx.rasters["landcover_after"], ctx.raster_classes,
                             crs=ctx.crs, bounds=tuple(ctx.villages.total_bounds))
         px = px[px["change"] == "bare"]
-        geom = minus_cover(px.geometry.to_numpy(), dig_geoms)  # a patch already reported is its case
+        # land already reported (a dig patch, a conversion to construction such as 采矿用地, a building) is that case
+        known = [dig_geoms] + [ctx.used(r).geometry.to_numpy() for r in ("FARM-NONAGRI", "FARM-BUILD")]
+        geom = minus_cover(px.geometry.to_numpy(), np.concatenate(known))
         idx, part = subdivided_intersection(geom, ctx.used("farmland_cover"))
         part = polygonal(part)
         vids = assign_villages(part, ctx.villages)
