@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from spatial.atomic import is_landguard_output
 from spatial.errors import ConfigError, LayerError
 
 from .limits import LimitSet, Limits
@@ -328,6 +329,8 @@ def _discover(data: Path) -> ProjectConfig:
     for f in files:
         if f.suffix.lower() in _VECTOR_SUFFIXES + (".tif", ".tiff"):  # what may be opened below
             refuse_special_file(f, where=f"--data {f.name}", key="--data", error=LayerError)
+        if f.suffix.lower() == ".gpkg" and data.is_dir() and is_landguard_output(f):
+            continue  # landguard's own output (export, check): never an input layer; noted by load_district
         if f.suffix.lower() == ".gpkg":
             try:
                 names = [n for n, _ in pyogrio.list_layers(f)]

@@ -15,6 +15,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from spatial.atomic import is_landguard_output
 from spatial.crs import choose_working_crs, to_crs
 from spatial.errors import LayerError
 from spatial.overlay import candidate_pairs
@@ -222,6 +223,9 @@ def load_district(data: str | os.PathLike | None = None, config: str | os.PathLi
         raise LayerError(f"{where}: 缺少必需图层 {missing[0]!r}（{ROLES[missing[0]].label}）(required layer {missing[0]!r} is missing)；"
                          f"请在配置文件中添加 [layers.{missing[0]}] 及其 path，或提供名为 {missing[0]!r} 的图层")
     quality = QualityReport()
+    for skipped in _skipped_outputs(data, cfg):
+        quality.note(f"{skipped.name}：landguard 写出的文件（export/check 的输出），未作为输入图层读取 "
+                     "(a landguard output, not read as an input layer)")
     raw: dict[str, gpd.GeoDataFrame] = {}
     for role, src in cfg.layers.items():
         _report_progress(progress, f"读取 {role}")
@@ -235,6 +239,15 @@ def load_district(data: str | os.PathLike | None = None, config: str | os.PathLi
                              f"path、layer 是否指向了有数据的{ROLES[role].label}图层")
         raw[role] = frame
     return _build(raw, cfg, as_of, quality, progress)
+
+
+def _skipped_outputs(data, cfg: ProjectConfig) -> list[Path]:
+    """GeoPackages landguard wrote into the ``--data`` folder, which folder discovery does not read."""
+    if data is None or not Path(data).is_dir() or (Path(data) / "landguard.toml").exists():
+        return []
+    used = {str(p) for src in cfg.layers.values() for p in ([src.path] if isinstance(src.path, str) else src.path)}
+    return [f for f in sorted(Path(data).iterdir()) if f.suffix.lower() == ".gpkg"
+            and str(f.resolve()) not in used and is_landguard_output(f)]
 
 
 def _check_data_files(data: Path) -> None:
