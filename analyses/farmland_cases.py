@@ -1,5 +1,6 @@
 """Farmland rules built on other findings or on imagery: ``FARM-CRIMINAL`` 涉嫌犯罪移送 (sums of
-``FARM-BUILD`` and ``FARM-NONAGRI`` per owner or contiguous case patch) and ``FARM-RS`` 卫片图斑.
+``FARM-BUILD``, ``FARM-NONAGRI`` and ``FARM-LAKE`` per owner or contiguous case patch, and construction on
+baseline woodland and grassland) and ``FARM-RS`` 卫片图斑.
 """
 
 from __future__ import annotations
@@ -13,14 +14,16 @@ from layers.district import assign_villages
 from layers.idnumbers import normalise_ids
 from layers.landcover import CHANGE_NAMES, change_patches, patch_ids
 from spatial.bigoverlay import components, subdivided_intersection, union_by
+from layers.landuse import is_construction, is_grassland, is_woodland
+from spatial.overlay import prepare_cover
 from spatial.units import m2_to_mu
 
-from ._common import fmt_area, partial
-from .farmland_base import cover_area, min_area, polygonal
+from ._common import fmt_area, partial, status_from_year
+from .farmland_base import baseline_survey, cover_area, min_area, minus_cover, polygonal
 from .context import Context
 from .registry import implements, intermediate
 
-__all__ = ["owner_keys", "farm_criminal", "farm_rs"]
+__all__ = ["owner_keys", "other_agri_construction", "farm_criminal", "farm_rs"]
 
 
 def owner_keys(owner_ids) -> np.ndarray:
@@ -38,38 +41,109 @@ def owner_keys(owner_ids) -> np.ndarray:
     return out
 
 
-@implements("FARM-CRIMINAL", uses=("FARM-BUILD", "FARM-NONAGRI", "pbf_cover"),
-            limits=("criminal_pbf_mu", "criminal_other_mu"))
+_NONE = np.empty(0, dtype=object)
+
+
+def _on_land(ctx: Context, cover: np.ndarray) -> dict:
+    """Construction without approval on ``cover`` (subdivided pieces), off farmland: buildings and patches.
+
+    Buildings keep their ``owner_id``; construction land-use patches (outside building footprints) have none.
+    """
+    b, lu = ctx["buildings"], ctx["landuse"]
+    bi, bpart = np.empty(0, dtype=np.intp), _NONE
+    li, lpart = np.empty(0, dtype=np.intp), _NONE
+    cand = np.flatnonzero(is_construction(lu["dlbm"].astype(object)))
+    if len(cover):
+        bi, bpart = subdivided_intersection(b.geometry.to_numpy(), cover)
+        if len(cand):
+            li, lpart = subdivided_intersection(lu.geometry.to_numpy()[cand], cover)
+            li = cand[li]
+    for c in (ctx.used("approved_cover"), ctx.used("farmland_cover")):   # farmland is counted as farmland
+        bpart, lpart = minus_cover(bpart, c), minus_cover(lpart, c)
+    lpart = minus_cover(lpart, ctx.used("buildings_cover"))
+    geom = polygonal(np.concatenate([bpart, lpart]))
+    bv, lv = b["village_id"].to_numpy(dtype=object)[bi], lu["village_id"].to_numpy(dtype=object)[li]
+    byear = b["built_year"].iloc[bi] if "built_year" in b.columns else pd.Series([None] * len(bi), dtype=object)
+    status = np.concatenate([status_from_year(byear, ctx.limit("farmland_cutoff", bv)),
+                             status_from_year(lu["survey_year"].iloc[li], ctx.limit("farmland_cutoff", lv))])
+    keep = shapely.area(geom) >= min_area(ctx, np.concatenate([bv, lv]))
+    return {
+        "geom": geom[keep],
+        "layer": np.array(["buildings"] * len(bi) + ["landuse"] * len(li), dtype=object)[keep],
+        "sid": np.concatenate([b["building_id"].astype(str).to_numpy(dtype=object)[bi],
+                               lu["tbbh"].astype(str).to_numpy(dtype=object)[li]])[keep],
+        "owner": np.concatenate([owner_keys(b["owner_id"].to_numpy(dtype=object)[bi]),
+                                 np.full(len(li), None, dtype=object)])[keep],
+        "status": status.astype(object)[keep],
+    }
+
+
+@intermediate("other_agri_construction", uses=("approved_cover", "farmland_cover", "buildings_cover"))
+def other_agri_construction(ctx: Context) -> dict:
+    """Construction without approval on baseline woodland (``03xx``) and grassland (``04xx``) off farmland.
+
+    Returns ``{"wood": parts, "grass": parts}``, each a dict of arrays ``geom``, ``layer``, ``sid``,
+    ``owner`` (normalised ``owner_id`` of buildings, None for land-use patches) and ``status``. Building
+    footprints come first; construction land-use patches count only outside them.
+
+    Examples
+    --------
+    >>> # ctx.used("other_agri_construction")["wood"]["geom"]
+    """
+    base = baseline_survey(ctx)
+    codes, geoms = base["dlbm"].astype(object), base.geometry.to_numpy()
+    return {"wood": _on_land(ctx, prepare_cover(geoms[is_woodland(codes)])),
+            "grass": _on_land(ctx, prepare_cover(geoms[is_grassland(codes)]))}
+
+
+@implements("FARM-CRIMINAL",
+            uses=("FARM-BUILD", "FARM-NONAGRI", "FARM-LAKE", "pbf_cover", "other_agri_construction"),
+            limits=("criminal_pbf_mu", "criminal_other_mu", "criminal_woodland_mu", "criminal_grassland_mu",
+                    "farmland_cutoff"))
 def farm_criminal(ctx: Context) -> gpd.GeoDataFrame:
     """涉嫌犯罪移送: one owner illegally occupies PBF ≥ ``criminal_pbf_mu`` (5 亩) or other farmland ≥
-    ``criminal_other_mu`` (10 亩), summed over that owner's ``FARM-BUILD`` and ``FARM-NONAGRI`` findings.
+    ``criminal_other_mu`` (10 亩), summed over that owner's ``FARM-BUILD``, ``FARM-NONAGRI`` and
+    ``FARM-LAKE`` findings; or builds without approval on baseline woodland ``03xx`` ≥ ``criminal_woodland_mu``
+    (10 亩) or grassland ``04xx`` ≥ ``criminal_grassland_mu`` (20 亩) (PG-NF 四(十一)24 “其他农用地”; the
+    sources name no figure for these: the defaults come from 法释〔2005〕15号 and 法释〔2012〕15号, and the
+    message says they are configured).
 
-    The owner is a building's ``owner_id``; findings without one (every ``FARM-NONAGRI`` patch, buildings
-    with no owner) are grouped into contiguous case patches (findings that touch). The other rules'
-    findings come from the runner (declared in ``uses``). ``related_ids`` = the summed findings'
-    subject ids; subject = the first of them; geometry = their union. No ID number is written out.
+    The owner is a building's ``owner_id``; findings without one (land-use patches, buildings with no
+    owner) are grouped into contiguous case patches (parts that touch). The other rules' findings come from
+    the runner (declared in ``uses``). ``related_ids`` = the summed subjects' ids; subject = the first of
+    them; geometry = their union; ``measured``/``limit`` = the first threshold reached (PBF, other farmland,
+    woodland, grassland). No ID number is written out.
 
     Examples
     --------
     >>> # farm_criminal(ctx)
     """
-    b = ctx.used("FARM-BUILD")
-    n = ctx.used("FARM-NONAGRI")
-    geoms = np.concatenate([b.geometry.to_numpy(), n.geometry.to_numpy()])
+    found = [ctx.used(r) for r in ("FARM-BUILD", "FARM-NONAGRI", "FARM-LAKE")]
+    extra = ctx.used("other_agri_construction")
+    wood, grass = extra["wood"], extra["grass"]
+    geoms = np.concatenate([f.geometry.to_numpy() for f in found] + [wood["geom"], grass["geom"]])
     if len(geoms) == 0:
         return partial(ctx.crs, [], subject_layer=[], subject_id=[])
-    layer = np.concatenate([b["subject_layer"].to_numpy(dtype=object), n["subject_layer"].to_numpy(dtype=object)])
-    sid = np.concatenate([b["subject_id"].to_numpy(dtype=object), n["subject_id"].to_numpy(dtype=object)]).astype(str)
-    status = np.concatenate([b["status"].to_numpy(dtype=object), n["status"].to_numpy(dtype=object)])
+    layer = np.concatenate([f["subject_layer"].to_numpy(dtype=object) for f in found] + [wood["layer"], grass["layer"]])
+    sid = np.concatenate([f["subject_id"].to_numpy(dtype=object) for f in found]
+                         + [wood["sid"], grass["sid"]]).astype(str)
+    status = np.concatenate([f["status"].to_numpy(dtype=object) for f in found] + [wood["status"], grass["status"]])
     buildings = ctx["buildings"]
     owner_of = pd.Series(buildings["owner_id"].to_numpy(dtype=object),
                          index=buildings["building_id"].astype(str).to_numpy())
     owner_of = owner_of[~owner_of.index.duplicated()]
+    b = found[0]
     b_owner = b["subject_id"].astype(str).map(owner_of).to_numpy(dtype=object)
-    owner = np.concatenate([owner_keys(b_owner), np.full(len(n), None, dtype=object)])
+    n_farm = sum(len(f) for f in found)
+    owner = np.concatenate([owner_keys(b_owner), np.full(n_farm - len(b), None, dtype=object),
+                            wood["owner"], grass["owner"]])
     area = shapely.area(geoms)
-    on_pbf = np.minimum(cover_area(geoms, ctx.used("pbf_cover")), area)
-    # group: by owner, else by contiguity among the ownerless findings
+    farm = np.zeros(len(geoms), dtype=bool)
+    farm[:n_farm] = True
+    on_pbf = np.zeros(len(geoms))
+    on_pbf[:n_farm] = np.minimum(cover_area(geoms[:n_farm], ctx.used("pbf_cover")), area[:n_farm])
+    kind = np.array(["farm"] * n_farm + ["wood"] * len(wood["geom"]) + ["grass"] * len(grass["geom"]), dtype=object)
+    # group: by owner, else by contiguity among the ownerless parts
     group = np.full(len(geoms), None, dtype=object)
     has = pd.notna(owner)
     group[has] = "O:" + owner[has].astype(str)
@@ -80,37 +154,46 @@ def farm_criminal(ctx: Context) -> gpd.GeoDataFrame:
         labels = components(len(loose), li, ri)
         group[loose] = ["P:" + str(x) for x in labels]
     frame = pd.DataFrame({"g": group, "layer": layer, "sid": sid, "area": area, "pbf": on_pbf,
+                          "other": np.where(farm, area - on_pbf, 0.0),
+                          "wood": np.where(kind == "wood", area, 0.0), "grass": np.where(kind == "grass", area, 0.0),
                           "new": status == "new", "known": pd.notna(status)})
-    frame["other"] = frame["area"] - frame["pbf"]
     frame = frame.sort_values(["g", "layer", "sid"], kind="stable")
     agg = frame.groupby("g", sort=True).agg(
-        pbf=("pbf", "sum"), other=("other", "sum"), area=("area", "sum"), layer=("layer", "first"),
-        sid=("sid", "first"), n=("sid", "size"), new=("new", "any"), known=("known", "all"),
-        related=("sid", lambda s: ";".join(s)))
+        pbf=("pbf", "sum"), other=("other", "sum"), wood=("wood", "sum"), grass=("grass", "sum"),
+        area=("area", "sum"), layer=("layer", "first"), sid=("sid", "first"), new=("new", "any"),
+        known=("known", "all"), related=("sid", lambda s: ";".join(dict.fromkeys(s))))
+    agg["n"] = agg["related"].str.count(";") + 1
     groups, unions = union_by(frame["g"].to_numpy(dtype=object).astype(str), geoms[frame.index.to_numpy()])
     agg = agg.reindex(groups)
     unions = polygonal(unions)
     vids = assign_villages(unions, ctx.villages)
-    pbf_mu, other_mu = m2_to_mu(agg["pbf"].to_numpy(float)), m2_to_mu(agg["other"].to_numpy(float))
-    lim_pbf = ctx.limit("criminal_pbf_mu", vids).astype(float)
-    lim_other = ctx.limit("criminal_other_mu", vids).astype(float)
-    hit_pbf = pbf_mu >= lim_pbf - 1e-9
-    hit_other = other_mu >= lim_other - 1e-9
-    keep = hit_pbf | hit_other
-    agg, unions, vids = agg[keep], unions[keep], vids[keep]
-    pbf_mu, other_mu, lim_pbf, lim_other, hit_pbf = (pbf_mu[keep], other_mu[keep], lim_pbf[keep], lim_other[keep],
-                                                     hit_pbf[keep])
+    names = ("永久基本农田", "其他耕地", "林地", "草地")
+    mu = np.column_stack([m2_to_mu(agg[c].to_numpy(float)) for c in ("pbf", "other", "wood", "grass")])
+    lim = np.column_stack([ctx.limit(k, vids).astype(float) for k in
+                           ("criminal_pbf_mu", "criminal_other_mu", "criminal_woodland_mu", "criminal_grassland_mu")])
+    hit = (mu >= lim - 1e-9) & (mu > 0)
+    keep = hit.any(axis=1)
+    agg, unions, vids, mu, lim, hit = agg[keep], unions[keep], vids[keep], mu[keep], lim[keep], hit[keep]
+    first = np.argmax(hit, axis=1)
+    rows = np.arange(len(first))
     owned = agg.index.str.startswith("O:")
-    message = [
-        f"{'同一权利人名下' if w else '同一连片违法占地'}{k}处（{r.replace(';', '、')}）合计非法占用永久基本农田{p:.2f}亩、其他耕地{o:.2f}亩，"
-        f"达到{('永久基本农田' + format(lp, 'g')) if hp else ('其他耕地' + format(lo, 'g'))}亩的追究刑事责任标准，"
-        f"涉嫌非法占用农用地罪，建议移送公安机关（{{basis}}）。"
-        for w, k, r, p, o, hp, lp, lo in zip(owned, agg["n"], agg["related"], pbf_mu, other_mu, hit_pbf, lim_pbf, lim_other)]
+
+    def text(w, k, r, m, lm, h):
+        held = "、".join(f"{names[j]}{m[j]:.2f}亩" for j in range(4) if j < 2 or m[j] > 0)
+        reached = "、".join(f"{names[j]}{lm[j]:g}亩" for j in range(4) if h[j])
+        note = ""
+        if h[2] or h[3]:
+            note = ("（林地、草地的数额标准依据未作规定，为配置值，默认值取自最高人民法院法释〔2005〕15号"
+                    "（林地）、法释〔2012〕15号（草地））")
+        return (f"{'同一权利人名下' if w else '同一连片违法占地'}{k}处（{r.replace(';', '、')}）合计非法占用{held}，"
+                f"达到{reached}的追究刑事责任标准{note}，涉嫌非法占用农用地罪，建议移送公安机关（{{basis}}）。")
+
+    message = [text(w, k, r, m, lm, h) for w, k, r, m, lm, h in zip(owned, agg["n"], agg["related"], mu, lim, hit)]
     status = np.where(agg["new"].to_numpy(), "new", np.where(agg["known"].to_numpy(), "existing", None)).astype(object)
     return partial(ctx.crs, unions, subject_layer=agg["layer"].to_numpy(dtype=object),
                    subject_id=agg["sid"].to_numpy(dtype=object), related_ids=agg["related"].to_numpy(dtype=object),
                    key=np.where(owned, "owner", "patch"), village_id=vids, severity="high",
-                   measured=np.where(hit_pbf, pbf_mu, other_mu), limit=np.where(hit_pbf, lim_pbf, lim_other),
+                   measured=mu[rows, first], limit=lim[rows, first],
                    unit="亩", area_m2=agg["area"].to_numpy(float), status=status, message=message)
 
 

@@ -7,6 +7,7 @@ from rasterio.transform import from_origin
 
 from analyses.testing import run_rule
 from analyses import CATALOGUE, RULES, finalise
+from layers.config import ProjectConfig
 from layers.landcover import patch_ids
 from tests.builders import X0, Y0, district, frame, square
 
@@ -65,6 +66,55 @@ def test_criminal_runs_alone_without_the_other_rules_having_run():
 
 
 # ---- FARM-RS --------------------------------------------------------------------------------------
+def test_lake_findings_are_summed_into_a_case_patch():
+    current = farmland()
+    for t, g in [("T1", square(0, 0, 50, 70)), ("T2", square(50, 0, 50, 70))]:   # touching: 7000 m² = 10.5 亩
+        current.loc[len(current)] = {"dlbm": "1104", "tbbh": t, "survey_year": 2022, "geometry": g}
+    d = district(landuse=current, landuse_baseline=farmland(), buildings=frame(
+        [{"building_id": "B0", "geometry": square(-400, -400, 8)}]))
+    assert len(run("FARM-LAKE", d)) == 2 and run("FARM-NONAGRI", d).empty
+    f = run("FARM-CRIMINAL", d)
+    assert f["related_ids"].tolist() == ["T1;T2"] and f["measured"].iloc[0] == pytest.approx(10.5)
+    assert f["limit"].iloc[0] == 10.0 and f["status"].iloc[0] == "new"
+
+
+def other_land():
+    """Baseline: homesteads x -500..-250, woodland -250..0, farmland 0..250, grassland 250..500."""
+    return frame([{"dlbm": c, "tbbh": t, "survey_year": 2023, "geometry": square(x, -500, 250, 1000)}
+                  for c, t, x in [("0702", "B1", -500), ("0301", "W1", -250), ("0103", "F1", 0), ("0404", "G1", 250)]])
+
+
+def test_construction_on_woodland_10_mu_and_grassland_20_mu_per_owner():
+    b = frame([
+        # woodland: 甲 2 x 3500 m² = 10.5 亩 (over 10); 乙 6600 m² = 9.9 亩; 戊 7000 m² under a construction approval
+        {"building_id": "A1", "owner_id": "甲公司", "built_year": 2021, "geometry": square(-240, -450, 50, 70)},
+        {"building_id": "A2", "owner_id": "甲公司", "built_year": 2018, "geometry": square(-240, -300, 50, 70)},
+        {"building_id": "Y1", "owner_id": "乙公司", "geometry": square(-150, -450, 60, 110)},
+        {"building_id": "E1", "owner_id": "戊公司", "geometry": square(-150, 0, 100, 70)},
+        # grassland: 丙 13400 m² = 20.1 亩 (over 20); 丁 7000 m² = 10.5 亩 (over the woodland figure, not grassland's)
+        {"building_id": "C1", "owner_id": "丙公司", "geometry": square(260, -450, 100, 134)},
+        {"building_id": "D1", "owner_id": "丁公司", "geometry": square(260, 0, 100, 70)}])
+    current = other_land()
+    # an ownerless 0601 patch on woodland: 7000 m² = 10.5 亩, a case patch of its own
+    current.loc[len(current)] = {"dlbm": "0601", "tbbh": "T9", "survey_year": 2019,
+                                 "geometry": square(-240, 200, 100, 70)}
+    ap = frame([{"approval_id": "JS1", "kind": "construction", "geometry": square(-150, 0, 100, 70)}])
+    d = district(landuse=current, landuse_baseline=other_land(), buildings=b, approvals=ap)
+    f = run("FARM-CRIMINAL", d).set_index("subject_id")
+    assert sorted(f.index) == ["A1", "C1", "T9"]
+    assert f.loc["A1", "related_ids"] == "A1;A2" and f.loc["A1", "measured"] == pytest.approx(10.5)
+    assert f.loc["A1", "limit"] == 10.0 and f.loc["A1", "status"] == "new"
+    assert f.loc["C1", "limit"] == 20.0 and f.loc["C1", "measured"] == pytest.approx(20.1)
+    assert f.loc["T9", "message"].startswith("同一连片违法占地") and f.loc["T9", "status"] == "existing"
+    msg = f.loc["A1", "message"]
+    assert "林地10.50亩" in msg and "配置值" in msg and "法释〔2005〕15号" in msg and "法释〔2012〕15号" in msg
+    assert "草地20亩" in f.loc["C1", "message"] and "甲公司" not in f.loc["C1", "message"]
+    # the figures are configuration: a township raising the woodland figure drops 甲 and T9
+    cfg = ProjectConfig.model_validate({"townships": {"金海湖镇": {"limits": {"criminal_woodland_mu": 11.0}}}})
+    d2 = district(landuse=current, landuse_baseline=other_land(), buildings=b, approvals=ap, config=cfg)
+    assert run("FARM-CRIMINAL", d2)["subject_id"].tolist() == ["C1"]
+
+
 def write(path, data, res=2.0):
     with rasterio.open(path, "w", driver="GTiff", height=data.shape[0], width=data.shape[1], count=1,
                        dtype="uint8", crs="EPSG:4548", transform=from_origin(X0 - 500, Y0 + 500, res, res),
