@@ -175,7 +175,8 @@ def _blocks(ctx: Context, red: np.ndarray) -> dict:
             limits=("redline_block_mu",))
 def farm_redline(ctx: Context) -> gpd.GeoDataFrame:
     """生态保护红线划定冲突: the eco red line covering PBF, or covering a contiguous farmland block of
-    ``redline_block_mu`` (default 50 亩) or more, outside nature reserves.
+    ``redline_block_mu`` (default 50 亩) or more, outside nature reserves. The sources name no block
+    figure: the message says the figure is configured.
 
     PBF: one finding per PBF polygon (severity ``high``). Blocks: baseline farmland patches and PBF that
     touch form a block; a block of ≥ N 亩 (its whole area) under the red line is one finding for its part
@@ -216,7 +217,8 @@ def farm_redline(ctx: Context) -> gpd.GeoDataFrame:
         idx, part, vids, size, limit_mu, area = idx[keep], part[keep], vids[keep], size[keep], limit_mu[keep], area[keep]
         names = _names_of(part, eco.geometry.to_numpy(), eco["name"].to_numpy(dtype=object))
         subject = blocks["subject"][idx]
-        message = [f"生态保护红线（{n}）划入集中连片耕地（图斑{s}所在连片地块，共{m2_to_mu(z):.1f}亩，标准{lm:g}亩）{a}，"
+        message = [f"生态保护红线（{n}）划入集中连片耕地（图斑{s}所在连片地块，共{m2_to_mu(z):.1f}亩，"
+                   f"达到集中连片{lm:g}亩的配置值：依据未规定连片面积，该数值为本地配置 redline_block_mu）{a}，"
                    f"自然保护地以外的集中连片耕地不得划入生态保护红线（{{basis}}）。"
                    for n, s, z, lm, a in zip(names, subject, size, limit_mu, fmt_area(area))]
         frames.append(partial(ctx.crs, part, subject_layer=

@@ -5,6 +5,7 @@ import pytest
 import shapely
 
 from analyses.testing import run_rule
+from layers.config import ProjectConfig
 from analyses import CATALOGUE, RULES, finalise
 from tests.builders import at, district, frame, square
 
@@ -57,6 +58,11 @@ def test_red_line_over_pbf_and_over_a_contiguous_block():
     assert f.loc["F1", "severity"] == "medium" and f.loc["F1", "area_m2"] == pytest.approx(10000.0, rel=2e-3)
     assert f.loc["F1", "measured"] == pytest.approx(60000 / 666.6666667) and f.loc["F1", "limit"] == 50.0
     assert f.loc["F1", "unit"] == "亩" and f.loc["F1", "related_ids"] == "红线1"
+    # the block figure is configuration (the sources name none), and the message says so
+    assert "50亩的配置值" in f.loc["F1", "message"] and "redline_block_mu" in f.loc["F1", "message"]
+    cfg = ProjectConfig.model_validate({"limits": {"redline_block_mu": 80.0}})
+    f2 = run("FARM-REDLINE", district(landuse=farmland(), pbf=pbf, eco_redline=eco, config=cfg))
+    assert "80亩的配置值" in f2.set_index("subject_id").loc["F1", "message"]
 
 
 def test_a_block_under_the_size_and_the_part_inside_a_reserve_are_not_flagged():
