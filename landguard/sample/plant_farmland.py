@@ -399,6 +399,10 @@ def _plant_green(s: Sample, land: _Land, c: _Cases) -> None:
     c.case("FARM-GREEN", "landuse", t, "violation", f"0301 planted on farmland, 30 m x 50 m, medium; {where}")
     t = land.carve(box(40, 5, 65, 55), "0403")
     c.case("FARM-GREEN", "landuse", t, "near_miss", f"0403 turf on farmland that is not PBF; {where}")
+    c.approval("TG2019-0001", "reforestation", box(66, 5, 69, 55))
+    t = land.carve(box(66, 5, 69, 55), "0301")
+    c.case("FARM-GREEN", "landuse", t, "near_miss",
+           f"0301 on farmland under approved 退耕还林 plot TG2019-0001 (reforestation); {where}")
     _, box, where = _site(s, "field", True)
     t = land.carve(box(5, 5, 35, 55), "0307K")
     c.case("FARM-GREEN", "landuse", t, "violation", f"0307K on PBF: high, reported as recoverable; {where}")
@@ -463,6 +467,17 @@ def _plant_corridor(s: Sample, land: _Land, c: _Cases) -> None:
     t = land.carve(box(6004, ys[0], 6008, ys[0] + 100), "0301")
     c.case("FARM-CORRIDOR", "landuse", t, "violation",
            "woodland belt along X036 峪华路 (county) 4 m wide: 1 m beyond the 3 m standard on farmland")
+    # a village road (村道): no belt is allowed (0 m); a 4 m x 50 m woodland strip on farmland north of its land
+    roads = s.layers["roads"]
+    spots = [(rid, x, line.bounds[1] + w / 2) for rid, line, w in
+             zip(roads["road_id"], roads.geometry, roads["width_m"]) if rid.startswith("C")
+             for x in np.arange(line.bounds[0] + 20, line.bounds[2] - 70, 25.0)
+             if _strip(land, None, shapely.box(x - 2, line.bounds[1] + w / 2, x + 52, line.bounds[1] + w / 2 + 6))]
+    rid, x, y = spots[0]
+    t = land.carve(shapely.box(x, y, x + 50, y + 4), "0301")
+    note = f"woodland belt 4 m wide along village road {rid} (村道): no belt is allowed beside village roads"
+    c.case("FARM-CORRIDOR", "landuse", t, "violation", note)
+    c.case("FARM-GREEN", "landuse", t, "near_miss", note + ": FARM-CORRIDOR's case only")
     # 东干渠 canal y 896..904, fields directly north of it: an 8 m belt on PBF (flagged) and off PBF (GREEN)
     on, off = [], []
     for x in cells:
