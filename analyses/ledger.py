@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -60,7 +60,9 @@ COLUMN_LABELS: dict[str, str] = {
     "severity": "严重程度", "village_id": "行政村代码", "township": "乡镇", "village": "行政村",
     "subject_layer": "对象图层", "subject_id": "对象编号", "related_ids": "关联编号",
     "measured": "实测值", "limit": "限值", "unit": "单位", "area_m2": "面积(平方米)", "area_mu": "面积(亩)",
-    "status": "状态", "dated_by": "时间依据", "judgement": "预判结论", "basis": "依据", "message": "说明",
+    "status": "状态", "dated_by": "时间依据", "judgement": "预判结论",
+    "remedy": "处置方式", "lead_unit": "牵头单位", "deadline": "整改期限", "grid_id": "田长网格",
+    "basis": "依据", "message": "说明",
     "change": "变化",
     "verified": "核查结论", "verified_by": "核查人", "verified_on": "核查日期", "remark": "备注", "photo": "照片",
 }
@@ -73,6 +75,7 @@ _NOT_TEXT = {"measured", "limit", "area_m2", "area_mu", "verified_on"}
 _SHEET_TEXT = frozenset(i for i, c in enumerate(_SHEET_COLUMNS) if c not in _NOT_TEXT)
 # Text that a spreadsheet would take for a formula if it were typed in: such cells also get Excel's
 # "quote prefix" so editing them keeps them text.
+_SHORTEST_ID = 15  # characters of the shortest ID number (the old 15-digit form): shorter text holds none
 _FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 _SUMMARY = "汇总"
 _OTHER = "其他"
@@ -162,11 +165,13 @@ def _put(cell, value, *, text: bool = False) -> None:
     >>> _put(ws["A4"], "户主110117199001011234"); ws["A4"].value
     '户主110117********1234'
     """
-    value = _as_text(value) if text else _cell(value)
+    value = _as_text(value) if text or isinstance(value, str) else _cell(value)
     if not isinstance(value, str):
         cell.value = value
         return
-    value = mask_ids_in_text(ILLEGAL_CHARACTERS_RE.sub("", value))
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    if len(value) >= _SHORTEST_ID:
+        value = mask_ids_in_text(value)
     cell.value = value
     cell.data_type = "s"  # openpyxl makes any text starting with "=" a formula
     if value.startswith(_FORMULA_LEAD):
@@ -194,9 +199,13 @@ def _table(ws: Worksheet, headers: list[str], rows: list[list], *, text: frozens
            formats: dict[int, str] | None = None, footer: list | None = None) -> None:
     """Write a header row and rows (columns ``text`` always as text); freeze the header, filter, fit widths."""
     all_rows = [headers, *rows, *([footer] if footer is not None else [])]
-    for r, row in enumerate(all_rows, start=1):
+    for r, row in enumerate(all_rows):
+        cells = []
         for c, value in enumerate(row):
-            _put(ws.cell(row=r, column=c + 1), value, text=r == 1 or c in text)
+            cell = Cell(ws)
+            _put(cell, value, text=r == 0 or c in text)
+            cells.append(cell)
+        ws.append(cells)
     for cell in ws[1]:
         cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
         cell.alignment = Alignment(horizontal="center", vertical="center")
