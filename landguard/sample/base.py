@@ -102,15 +102,17 @@ def _villages(s: Sample) -> gpd.GeoDataFrame:
 # --------------------------------------------------------------------------------------------------
 # settlements: parcels, buildings, owners
 # --------------------------------------------------------------------------------------------------
-def _heights(rng: np.random.Generator, floors: int, roof: str) -> tuple[float, float]:
-    """True eave and ridge heights (ridge NaN for flat roofs), within HOME-HEIGHT's limits."""
+def _heights(rng: np.random.Generator, floors: int, roof: str, depth: float) -> tuple[float, float]:
+    """True eave and ridge heights (ridge NaN for flat roofs), within HOME-HEIGHT's limits; a pitched roof
+    over a footprint ``depth`` m deep rises at 27.3–28.7° (HOME-ROOF: 26–30°)."""
     if floors == 1:
         eave = rng.uniform(2.9, 3.4) if roof == "pitched" else rng.uniform(3.0, 3.45)
-        ridge = rng.uniform(5.0, 6.3) if roof == "pitched" else np.nan
     else:
-        eave = rng.uniform(6.0, 7.0) if roof == "pitched" else rng.uniform(6.2, 7.1)
-        ridge = rng.uniform(7.6, 8.4) if roof == "pitched" else np.nan
-    return round(float(eave), 1), (round(float(ridge), 1) if roof == "pitched" else np.nan)
+        eave = rng.uniform(6.0, 6.5) if roof == "pitched" else rng.uniform(6.2, 7.1)
+    slope = rng.uniform(27.3, 28.7) if roof == "pitched" else np.nan  # one draw, as the ridge's was
+    eave = round(float(eave), 1)
+    ridge = round(eave + float(np.tan(np.radians(slope))) * depth / 2, 2) if roof == "pitched" else np.nan
+    return eave, ridge
 
 
 def _written_id(s: Sample, person_id: str, style: str) -> str:
@@ -199,7 +201,7 @@ def _settlement(s: Sample, vid: str, parcels: list, buildings: list, meta: list,
                     by0 = round(by1 - depth, 2)
                     floors = 2 if rng.random() < 0.25 else 1
                     roof = "pitched" if rng.random() < 0.7 else "flat"
-                    eave, ridge = _heights(rng, floors, roof)
+                    eave, ridge = _heights(rng, floors, roof, min(depth, bx1 - bx0))
                     if approved is not None:
                         year = min(approved.year + int(rng.integers(0, 3)), 2025)
                     else:

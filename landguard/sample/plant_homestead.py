@@ -506,3 +506,26 @@ def plant_home_rules(sample: Sample) -> Plant:
             features[layer] = rows if layer not in features else gpd.GeoDataFrame(
                 pd.concat([features[layer], rows], ignore_index=True), geometry="geometry", crs=rows.crs)
     return Plant(features=features, truth=[t for p in plants for t in p.truth])
+
+
+def plant_roof_consequences(sample: Sample) -> Plant:
+    """HOME-ROOF cases that follow from the heights other planters chose (e.g. a house planted for HOME-HEIGHT
+    with a 9.6 m ridge is also too steep): every pitched roof whose slope from its true eave and ridge over
+    its footprint's depth lies outside 26–30° is listed as a violation. Draws nothing from ``sample.rng``.
+
+    Examples
+    --------
+    >>> # plant_roof_consequences(sample).truth[0].rule_id -> 'HOME-ROOF'
+    """
+    from analyses.homestead_form import footprint_depth, roof_slope_deg
+
+    b = sample.layers["buildings"]
+    eave = pd.to_numeric(b["_eave_true"], errors="coerce").to_numpy(dtype=float)
+    ridge = pd.to_numeric(b["_ridge_true"], errors="coerce").to_numpy(dtype=float)
+    pitched = (b["roof"] == "pitched").to_numpy() & np.isfinite(eave) & np.isfinite(ridge) & (ridge >= eave)
+    slope = roof_slope_deg(eave, ridge, footprint_depth(b.geometry.to_numpy()))
+    steep = pitched & ((slope < 26.0 - 0.05) | (slope > 30.0 + 0.05))
+    truth = [TruthRow("HOME-ROOF", "buildings", str(i), "violation",
+                      f"consequence of planted heights: roof slope {s:.1f}° outside 26–30°")
+             for i, s in zip(b["building_id"].to_numpy(dtype=object)[steep], slope[steep])]
+    return Plant(truth=truth)
