@@ -132,7 +132,8 @@ def read_findings(path: str | Path) -> gpd.GeoDataFrame:
         raise LayerError(f"{path}: no layer 'findings' (it has {', '.join(layers) or 'none'}); "
                          "give the findings.gpkg written by `landguard check`")
     frame = pyogrio.read_dataframe(path, layer="findings")
-    for col in ("dated_by", "judgement"):  # columns added in the second edition: older runs lack them
+    # columns added in the second edition: older runs lack them
+    for col in ("dated_by", "judgement", "remedy", "lead_unit", "deadline", "grid_id"):
         if col not in frame.columns:
             frame[col] = None
     missing = [c for c in FINDING_COLUMNS if c not in frame.columns]

@@ -27,7 +27,7 @@ FINDING_COLUMNS: list[str] = [
     "village_id", "village", "township",
     "subject_layer", "subject_id", "related_ids",
     "measured", "limit", "unit", "area_m2", "area_mu",
-    "status", "dated_by", "judgement", "basis", "message",
+    "status", "dated_by", "judgement", "remedy", "lead_unit", "deadline", "grid_id", "basis", "message",
 ]
 _FLOAT = {"measured", "limit", "area_m2", "area_mu"}
 

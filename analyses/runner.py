@@ -20,6 +20,7 @@ from .context import Context, Note, RuleResult, apply_notes
 from .dating import DATED_RULES, date_findings, survey_series
 from .findings import FINDING_COLUMNS, concat_findings, empty_findings, finalise, sort_findings
 from .registry import CATALOGUE, INTERMEDIATES, RULES, Rule
+from .routing import route
 
 __all__ = ["RuleOutcome", "run_rules", "run_rules_with_notes", "resolve"]
 
@@ -141,6 +142,8 @@ def run_rules_with_notes(district: District, rule_ids: Iterable[str] | None = No
                         if "survey_series" not in values:
                             values["survey_series"] = survey_series(base)
                         result = date_findings(base, result, values["survey_series"])
+                    result = route(result, name, as_of=district.as_of, config=getattr(district, "config", None),
+                                   grids=district.layers.get("field_grids"))  # remedy, lead unit, deadline, grid
             except Exception as exc:
                 if fail_fast or isinstance(exc, (KeyboardInterrupt, MemoryError)):
                     raise

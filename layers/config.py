@@ -20,7 +20,8 @@ from spatial.errors import ConfigError, LayerError
 from .limits import LimitSet, Limits
 from .roles import RASTER_ROLES, ROLES
 
-__all__ = ["LayerSource", "ProjectConfig", "load_config", "config_for_data", "CONFIG_NAME", "refuse_special_file"]
+__all__ = ["LayerSource", "ProjectConfig", "RoutingConfig", "REMEDIES", "load_config", "config_for_data", "CONFIG_NAME",
+           "refuse_special_file"]
 
 #: The file name ``check --data DIR`` looks for inside a data folder.
 CONFIG_NAME = "landguard.toml"
@@ -144,6 +145,33 @@ class LandcoverClasses(BaseModel):
     bare: list[int] = Field(default_factory=lambda: [6])
 
 
+#: The remedies (处置方式) of spec/RULES.md "Routing and remedy".
+REMEDIES = ("拆除", "复耕", "退林还耕", "退园还耕", "补办手续", "退出", "腾退", "移交公安机关", "核实")
+
+
+class RoutingConfig(BaseModel):
+    """One rule's routing where the district's own table differs (``[routing."FARM-GREEN"]``).
+
+    Keys left out keep the defaults of :mod:`analyses.routing`. ``lead_unit`` may hold ``{township}``
+    (the finding's township). Periods are days from the run date, by the finding's ``status``
+    (undated findings take ``days_existing``).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    remedy: Literal[REMEDIES] | None = None  # type: ignore[valid-type]
+    lead_unit: str | None = Field(default=None, min_length=1, max_length=200)
+    days_new: int | None = Field(default=None, ge=0, le=3650)
+    days_existing: int | None = Field(default=None, ge=0, le=3650)
+    days_historic: int | None = Field(default=None, ge=0, le=3650)
+
+    @field_validator("lead_unit")
+    @classmethod
+    def _not_blank(cls, value):
+        if value is not None and not value.strip():
+            raise ValueError("牵头单位不能为空 (lead_unit must not be blank)")
+        return value.strip() if value is not None else value
+
+
 class TownshipConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     limits: dict[str, Any] = Field(default_factory=dict)
@@ -167,6 +195,7 @@ class ProjectConfig(BaseModel):
     townships: dict[str, TownshipConfig] = Field(default_factory=dict)
     landcover: LandcoverClasses = Field(default_factory=LandcoverClasses)
     maps: MapsConfig = Field(default_factory=MapsConfig)
+    routing: dict[str, RoutingConfig] = Field(default_factory=dict)
     source: Path | None = Field(default=None, exclude=True)
 
     @field_validator("layers")
@@ -180,6 +209,17 @@ class ProjectConfig(BaseModel):
                 raise ValueError(f"[layers.{name}] columns: {bad[0]!r} is not a column of role {name!r}; "
                                  f"columns are: {', '.join(ROLES[name].columns)}")
         return layers
+
+    @field_validator("routing")
+    @classmethod
+    def _known_rules(cls, routing: dict[str, RoutingConfig]):
+        if routing:
+            from analyses.registry import CATALOGUE  # the rule ids (imported late: analyses builds on layers)
+
+            for rule_id in routing:
+                if rule_id not in CATALOGUE:
+                    raise ValueError(f"未知规则编号 {rule_id!r} (unknown rule id)；规则编号见 `landguard rules`")
+        return routing
 
     @field_validator("rasters")
     @classmethod

@@ -326,12 +326,16 @@ def mask_name(value) -> str | None:
     return _mask_name_column(pd.Series([value], dtype=object)).iloc[0]
 
 
+#: Columns holding a person's name: the owner, and the 田长 grid leader of ``field_grids``.
+_NAME_COLUMNS = ("owner_name", "grid_leader")
+
+
 def mask_frame(df: pd.DataFrame, *, full_names: bool = False) -> pd.DataFrame:
     """A copy of ``df`` with personal data masked.
 
-    ``owner_id`` is masked with :func:`mask_id_number`, ``owner_name`` with :func:`mask_name` (unless
-    ``full_names``: names are kept, ID numbers in them are not), and every ID number in any other
-    column is masked by pattern (:func:`mask_ids_in_text`): text, categorical and mixed object
+    ``owner_id`` is masked with :func:`mask_id_number`, ``owner_name`` and ``grid_leader`` (a person's
+    name) with :func:`mask_name` (unless ``full_names``: names are kept, ID numbers in them are not), and
+    every ID number in any other column is masked by pattern (:func:`mask_ids_in_text`): text, categorical and mixed object
     columns, and numeric columns holding 15- or 18-digit numbers (those become text). Column names
     are masked too. Geometry, dates and other columns are left as they are.
 
@@ -360,7 +364,7 @@ def mask_frame(df: pd.DataFrame, *, full_names: bool = False) -> pd.DataFrame:
             continue
         if col == "owner_id":
             out[col] = _mask_id_column(out[col])
-        elif col == "owner_name" and not full_names:
+        elif col in _NAME_COLUMNS and not full_names:
             out[col] = _mask_name_column(out[col])
         else:
             out[col] = _mask_text(out[col])

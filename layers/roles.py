@@ -80,6 +80,8 @@ _ROLES = [
     Role("landuse_history", "历年国土调查图斑", "polygon",
          {"dlbm": "str", "dlmc": "str", "tbbh": "str", "survey_year": "int"}),
     Role("village_plan", "村庄规划", "polygon", {"kind": "str", "name": "str"}, "name"),
+    Role("field_grids", "田长网格", "polygon", {"grid_id": "str", "village_id": "str", "grid_leader": "str"},
+         "grid_id"),
 ]
 
 #: Every vector role by canonical name, in the order of ``spec/LAYERS.md``.

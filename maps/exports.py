@@ -33,7 +33,8 @@ __all__ = ["GEOJSON_PROPERTIES", "FAMILY_COLOURS", "export_geojson", "export_gpk
 
 #: The properties a field app shows, in order (GeoJSON properties, KML description).
 GEOJSON_PROPERTIES: list[str] = ["case_id", "rule_name", "severity", "measured", "limit", "unit",
-                                 "area_m2", "area_mu", "subject_id", "basis", "status", "message"]
+                                 "area_m2", "area_mu", "subject_id", "basis", "status", "message",
+                                 "remedy", "lead_unit", "deadline", "grid_id"]
 
 #: Colour (``#rrggbb``) of each rule family in KML.
 FAMILY_COLOURS: dict[str, str] = {"farmland": "#d7301f", "homestead": "#fd8d3c", "setback": "#756bb1",

@@ -14,9 +14,9 @@ import functools
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 
+from spatial.atomic import atomic_path
 from spatial.errors import OutputError
 
 __all__ = ["ASSETS_DIR", "VENDORED", "asset_text", "inline_assets", "inline_script", "inline_style",
@@ -206,26 +206,8 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
     '<p>好</p>'
     """
     out = Path(path)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    except OSError as exc:
-        raise OutputError(f"{out}: cannot write here ({exc.strerror})") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+    with atomic_path(out) as tmp:  # private temporary per process; a killed run's is removed later
+        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
         os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except OSError as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise OutputError(f"{out}: cannot write the file ({exc.strerror})") from None
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
     return out
