@@ -72,10 +72,17 @@ def test_farm_green_areas(sample_check, data):
     farm, pbf = _farmland(data), _one(data["pbf"].geometry)
     conv = pd.concat([gpd.overlay(wood, farm, how="intersection"), gpd.overlay(turf, pbf, how="intersection")])
     conv = gpd.overlay(gpd.GeoDataFrame(conv, crs=CRS), _approved(data), how="difference")
-    # road land from centre lines (flat caps), the allowed belt zone beyond it: 5 m, 3 m on county/township roads
+    # approved 退耕还林 plots are exempt
+    ap = data["approvals"]
+    reforest = ap[(ap["kind"] == "reforestation").to_numpy()]
+    if len(reforest):
+        conv = gpd.overlay(conv, _one(reforest.geometry), how="difference")
+    # road land from centre lines (flat caps), the allowed belt zone beyond it: 5 m on railways, expressways,
+    # national and provincial roads, 3 m on county/township roads, none beside village roads or unknown grades
     roads = data["roads"]
     land = roads.geometry.buffer(roads["width_m"] / 2, cap_style="flat", join_style="mitre")
-    allowed = roads["grade"].map({"county": 3.0, "township": 3.0}).fillna(5.0)
+    allowed = roads["grade"].map({"county": 3.0, "township": 3.0, "railway": 5.0, "expressway": 5.0,
+                                  "national": 5.0, "provincial": 5.0}).fillna(0.0)
     zone = _one(land.buffer(allowed.to_numpy()))
     green = gpd.overlay(conv, zone, how="difference")
     # belts (woodland patches within 1 m of road land or water) are FARM-CORRIDOR's: beside roads wholly,

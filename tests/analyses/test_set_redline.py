@@ -29,7 +29,7 @@ def test_building_partly_inside_the_eco_red_line():
     assert row.geometry.symmetric_difference(square(10, 100, 10, 5)).area < 1e-6
     assert row["severity"] == "high" and row["related_ids"] == "平谷区生态保护红线"
     assert "生态保护红线“平谷区生态保护红线”内50.00平方米" in row["message"]
-    assert "一(一); 附件2 八" in row["message"]
+    assert "门政办发〔2019〕45号 二(二)4" in row["message"] and "一(一)" not in row["message"]
 
 
 def test_blue_line_and_water_source_count_other_zones_do_not():
