@@ -124,8 +124,11 @@ def test_all_files_exist(out):
 def test_toml_points_at_every_layer_and_raster(out):
     cfg = tomllib.loads((out / "landguard.toml").read_text(encoding="utf-8"))
     assert cfg["project"] == {"name": "平谷区 样例区县", "as_of": AS_OF, "working_crs": "auto"}
-    assert set(cfg["layers"]) == set(ROLES)
     gpkg_layers = set(pyogrio.list_layers(out / "district.gpkg")[:, 0])
+    # every role the sample has data for, and only those (the survey series, monitoring patches, village plan
+    # and field grids are not in the sample yet: issues 14 and 15)
+    assert set(cfg["layers"]) == (gpkg_layers | {"protected_zones"}) & set(ROLES)
+    assert set(ROLES) - set(cfg["layers"]) <= {"landuse_history", "monitoring_patches", "village_plan", "field_grids"}
     for role, table in cfg["layers"].items():
         assert (out / table["path"]).is_file(), role
         if role == "protected_zones":
@@ -134,7 +137,8 @@ def test_toml_points_at_every_layer_and_raster(out):
             assert table["layer"] == role and role in gpkg_layers
     assert set(cfg["rasters"]) == {"ndsm", "ortho", "landcover_before", "landcover_after"}
     assert all((out / p).is_file() for p in cfg["rasters"].values())
-    assert cfg["landcover"] == {"cropland": [1], "forest": [2], "water": [4], "built_up": [5]}
+    assert {k: cfg["landcover"][k] for k in ("cropland", "forest", "water", "built_up")} == \
+        {"cropland": [1], "forest": [2], "water": [4], "built_up": [5]}
 
 
 def test_truth_csv_columns_and_rules(truth, out):
