@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pyogrio
 
 from spatial.errors import OutputError
@@ -34,7 +35,14 @@ _PROJECT_NAME = "平谷区 样例区县"
 
 
 def _public(layer: str, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Canonical columns first, then any extra public column, geometry last, in the layer's CRS."""
+    """Canonical columns first, then any extra public column, geometry last, in the layer's CRS.
+
+    A canonical column no feature of the sample fills is written empty (as bureau data often has it).
+    """
+    empty = {c: (np.nan if kind in ("float", "int") else None) for c, kind in ROLES[layer].columns.items()
+             if c not in frame.columns}
+    if empty:
+        frame = frame.assign(**empty)
     canonical = [c for c in ROLES[layer].columns if c in frame.columns]
     extra = [c for c in frame.columns if c not in canonical and c != "geometry" and not c.startswith("_")]
     out = frame[canonical + extra + ["geometry"]]

@@ -29,8 +29,9 @@ from landguard.sample.rasters import landcover_class
 from landguard.sample.people import id_check_digit
 
 AS_OF = "2026-11-22"
-METRIC = {"parcels", "buildings", "landuse", "landuse_baseline", "roads", "eco_redline", "cemeteries"}
-LONLAT = {"villages", "pbf", "nature_reserves", "approvals", "waters"}
+METRIC = {"parcels", "buildings", "landuse", "landuse_baseline", "roads", "eco_redline", "cemeteries",
+          "farmland_protection"}
+LONLAT = {"villages", "pbf", "nature_reserves", "approvals", "waters", "graves"}
 GPKG_ROLES = METRIC | LONLAT
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -192,7 +193,8 @@ def test_district_shape(layers, metric):
     assert set(layers["roads"].geom_type) == {"LineString"} and (layers["roads"]["width_m"] > 0).all()
     assert set(layers["waters"]["kind"]) == {"river", "canal", "reservoir"}
     approvals = layers["approvals"]
-    assert set(approvals["kind"]) == {"construction", "homestead", "temporary", "facility_agri"}
+    assert set(approvals["kind"]) == {"construction", "homestead", "temporary", "facility_agri", "reforestation",
+                                      "cemetery"}
     temp = approvals[approvals["kind"] == "temporary"]
     assert temp["valid_until"].notna().all()
     assert (temp["valid_until"] < AS_OF).any() and (temp["valid_until"] >= AS_OF).any()
