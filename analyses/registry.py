@@ -209,7 +209,7 @@ def rules_of(family: str | None = None) -> list[Rule]:
 
     Examples
     --------
-    >>> [r.rule_id for r in rules_of("siting")]
-    ['SITE-CEMETERY']
+    >>> [r.rule_id for r in rules_of("siting")][:2]
+    ['SITE-CEMETERY', 'SITE-LAND']
     """
     return [r for r in _CATALOGUE if family is None or r.family == family]

@@ -106,8 +106,6 @@ class District:
         Rule limits with per-township overrides.
     rasters : dict of str -> Path
         The configured rasters that overlap the villages (the others are noted in ``quality`` and left out).
-    cache : dict
-        Derived data analyses may keep for the length of a run (e.g. the farmland cover).
 
     Examples
     --------
@@ -124,7 +122,6 @@ class District:
     as_of: dt.date
     limits: LimitSet
     rasters: dict[str, Path] = field(default_factory=dict)
-    cache: dict = field(default_factory=dict, repr=False)
 
     def __contains__(self, role: str) -> bool:
         frame = self.layers.get(role)

@@ -88,7 +88,6 @@ def test_chunk_district_takes_neighbours_and_cuts_spanning_layers(crafted):
     assert "P2" not in set(sub["parcels"]["parcel_id"])                # far parcels do not
     assert len(sub.villages) == len(d.villages)                        # villages whole
     assert sub["eco_redline"].geometry.iloc[0].area < red.geometry.iloc[0].area   # spanning layer cut
-    assert sub.cache == {} and sub.cache is not d.cache
 
 
 def test_jobs_2_equals_jobs_1_on_crafted_cases(crafted):
@@ -121,7 +120,6 @@ def sample_single(sample_dir):
 
 def test_jobs_2_equals_jobs_1_on_the_sample(sample_single):
     d, one, out1 = sample_single
-    d.cache.clear()
     two, out2 = run_rules_parallel(d, jobs=2)
     assert len(one) > 0
     _same(one, two)
@@ -130,7 +128,6 @@ def test_jobs_2_equals_jobs_1_on_the_sample(sample_single):
 
 def test_local_cluster_equals_single_process(sample_single):
     d, one, _ = sample_single
-    d.cache.clear()
     many, outcomes = run_rules_dask(d, "local:2", chunks_per_worker=2)
     assert sorted(many["case_id"]) == sorted(one["case_id"])
     _same(one, many)

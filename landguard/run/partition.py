@@ -196,7 +196,7 @@ def chunk_district(district: District, region) -> District:
 
     The spanning layers (eco red line, nature reserves, protected zones) are cut to the region; the villages
     layer is kept whole. The result shares the district's configuration, limits, rasters and run date, and
-    has its own cache and quality report.
+    has its own quality report.
 
     Parameters
     ----------

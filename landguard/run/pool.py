@@ -35,7 +35,7 @@ def _run_forked(i: int):
 
 
 def _run_forked_whole(rule_id: str):
-    """One district-scope rule over the whole (inherited) district, with a cache and quality report of its own."""
+    """One district-scope rule over the whole (inherited) district, with a quality report of its own."""
     plan = _SHARED
     assert plan is not None, "worker started without a district"
     d = plan.district

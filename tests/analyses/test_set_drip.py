@@ -239,7 +239,7 @@ def _result(parcel_geom, building_geom, road_geom, floors, downspout):
         layers.pop("roads")
     else:
         layers["roads"] = _swap(base["roads"], road_geom)
-    d = dataclasses.replace(base, layers=layers, cache={})
+    d = dataclasses.replace(base, layers=layers)
     f = run_rule("SET-DRIP", d)
     return sorted(zip(f["measured"].round(3), f["limit"].round(3), [kind_of(m) for m in f["message"]]))
 
