@@ -1,5 +1,5 @@
 """Farmland rules built on other findings or on imagery: ``FARM-CRIMINAL`` 涉嫌犯罪移送 (sums of
-``FARM-BUILD``, ``FARM-NONAGRI`` and ``FARM-LAKE`` per owner or contiguous case patch, and construction on
+``FARM-BUILD``, ``FARM-NONAGRI``, ``FARM-LAKE`` and ``FARM-DIG`` per owner or contiguous case patch, and construction on
 baseline woodland and grassland) and ``FARM-RS`` 卫片图斑.
 """
 
@@ -97,13 +97,13 @@ def other_agri_construction(ctx: Context) -> dict:
 
 
 @implements("FARM-CRIMINAL",
-            uses=("FARM-BUILD", "FARM-NONAGRI", "FARM-LAKE", "pbf_cover", "other_agri_construction"),
+            uses=("FARM-BUILD", "FARM-NONAGRI", "FARM-LAKE", "FARM-DIG", "pbf_cover", "other_agri_construction"),
             limits=("criminal_pbf_mu", "criminal_other_mu", "criminal_woodland_mu", "criminal_grassland_mu",
                     "farmland_cutoff"))
 def farm_criminal(ctx: Context) -> gpd.GeoDataFrame:
     """涉嫌犯罪移送: one owner illegally occupies PBF ≥ ``criminal_pbf_mu`` (5 亩) or other farmland ≥
-    ``criminal_other_mu`` (10 亩), summed over that owner's ``FARM-BUILD``, ``FARM-NONAGRI`` and
-    ``FARM-LAKE`` findings; or builds without approval on baseline woodland ``03xx`` ≥ ``criminal_woodland_mu``
+    ``criminal_other_mu`` (10 亩), summed over that owner's ``FARM-BUILD``, ``FARM-NONAGRI``, ``FARM-LAKE``
+    and ``FARM-DIG`` (取土 / 压占) findings; or builds without approval on baseline woodland ``03xx`` ≥ ``criminal_woodland_mu``
     (10 亩) or grassland ``04xx`` ≥ ``criminal_grassland_mu`` (20 亩) (PG-NF 四(十一)24 “其他农用地”; the
     sources name no figure for these: the defaults come from 法释〔2005〕15号 and 法释〔2012〕15号, and the
     message says they are configured).
@@ -118,7 +118,7 @@ def farm_criminal(ctx: Context) -> gpd.GeoDataFrame:
     --------
     >>> # farm_criminal(ctx)
     """
-    found = [ctx.used(r) for r in ("FARM-BUILD", "FARM-NONAGRI", "FARM-LAKE")]
+    found = [ctx.used(r) for r in ("FARM-BUILD", "FARM-NONAGRI", "FARM-LAKE", "FARM-DIG")]
     extra = ctx.used("other_agri_construction")
     wood, grass = extra["wood"], extra["grass"]
     geoms = np.concatenate([f.geometry.to_numpy() for f in found] + [wood["geom"], grass["geom"]])

@@ -161,3 +161,19 @@ def test_rs_is_skipped_without_rasters():
     d = district(landuse=farmland())
     _, outcomes = run_rules(d, ["FARM-RS"])
     assert outcomes[0].skipped and "landcover_before" in outcomes[0].skipped
+
+
+def test_dig_findings_are_summed_into_a_case_patch():
+    # two touching 推堆土 patches on PBF: 2 x 1750 m² = 3500 m² = 5.25 亩 ≥ 5 亩; a lone one of 3300 m² = 4.95 亩
+    pbf = frame([{"pbf_id": "J1", "geometry": square(0, -500, 500, 1000)}])
+    patches = frame([
+        {"patch_id": "D1", "change_type": "推堆土", "after_date": "2026-07-01", "geometry": square(0, 0, 50, 35)},
+        {"patch_id": "D2", "change_type": "取土", "after_date": "2026-07-01", "geometry": square(0, 35, 50, 35)},
+        {"patch_id": "D3", "change_type": "压占", "after_date": "2026-07-01", "geometry": square(200, 0, 50, 66)},
+    ])
+    d = district(landuse=farmland(), pbf=pbf, monitoring_patches=patches,
+                 buildings=frame([{"building_id": "B0", "geometry": square(-400, -400, 8)}]))
+    assert sorted(run("FARM-DIG", d)["subject_id"]) == ["D1", "D2", "D3"]
+    f = run("FARM-CRIMINAL", d)
+    assert f["related_ids"].tolist() == ["D1;D2"] and f["subject_id"].tolist() == ["D1"]
+    assert f["measured"].iloc[0] == pytest.approx(3500 / 666.6666667) and f["limit"].iloc[0] == 5.0
