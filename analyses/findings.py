@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from layers.district import assign_villages
+from spatial.clean import GRID_M, clean_polygons
 from spatial.units import m2_to_mu
 
 from .registry import Rule
@@ -70,7 +71,7 @@ def case_ids(rule_id: str, subject_layer, subject_id, key=None) -> np.ndarray:
 
 
 def finalise(rule: Rule, partial: gpd.GeoDataFrame, villages: gpd.GeoDataFrame | None = None,
-             *, area: bool = True) -> gpd.GeoDataFrame:
+             *, area: bool = True, min_part_m2=1.0) -> gpd.GeoDataFrame:
     """Complete a rule's partial findings into the contract's columns.
 
     Parameters
@@ -85,6 +86,10 @@ def finalise(rule: Rule, partial: gpd.GeoDataFrame, villages: gpd.GeoDataFrame |
     area : bool
         Whether the rule is about area: then ``area_m2``/``area_mu`` are the geometry's area
         unless the rule set ``area_m2`` itself.
+    min_part_m2 : float or array-like
+        Parts of a finding's geometry smaller than this are dropped (each finding keeps its largest
+        part); default the default ``min_overlap_m2``. Geometry is cleaned by
+        :func:`spatial.clean.clean_polygons`: 1 mm grid, one MultiPolygon per finding.
 
     Returns
     -------
@@ -105,6 +110,10 @@ def finalise(rule: Rule, partial: gpd.GeoDataFrame, villages: gpd.GeoDataFrame |
     if partial.empty:
         return empty_findings(crs)
     out = partial.reset_index(drop=True).copy()
+    geographic = crs is not None and getattr(crs, "is_geographic", False)
+    out[out.geometry.name] = gpd.GeoSeries(clean_polygons(out.geometry.values, grid=1e-9 if geographic else GRID_M,
+                                                          min_part=0.0 if geographic else min_part_m2),
+                                           index=out.index, crs=crs)
     out["rule_id"] = rule.rule_id
     out["rule_name"] = rule.name
     out["family"] = rule.family

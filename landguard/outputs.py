@@ -54,13 +54,25 @@ def write_findings(findings: gpd.GeoDataFrame, path: str | os.PathLike, layer: s
     --------
     >>> # write_findings(findings, "out/findings.gpkg", extra={"changes": changes})
     """
+    import pyogrio
+
     from layers.privacy import mask_frame
+    from spatial.clean import GPKG_DATASET_OPTIONS, GRID_M, clean_polygons
 
     path = Path(path)
     with atomic_path(path) as tmp:
-        for name, frame in {layer: findings, **(extra or {})}.items():
+        for i, (name, frame) in enumerate({layer: findings, **(extra or {})}.items()):
             frame = mask_frame(frame)  # ID numbers typed into any column never leave in clear
-            frame.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+            kind = {}
+            if isinstance(frame, gpd.GeoDataFrame) and getattr(frame, "_geometry_column_name", None) in frame.columns:
+                metric = frame.crs is not None and not frame.crs.is_geographic
+                frame = frame.copy()  # one MultiPolygon per row, 1 mm grid, no slivers (spatial/clean.py)
+                frame[frame.geometry.name] = gpd.GeoSeries(
+                    clean_polygons(frame.geometry.values, grid=GRID_M if metric else 1e-9),
+                    index=frame.index, crs=frame.crs)
+                kind = {"geometry_type": "MultiPolygon"}
+            pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", **kind,
+                                    dataset_options=GPKG_DATASET_OPTIONS if i == 0 else None)
     return path
 
 

@@ -25,6 +25,7 @@ from analyses.ledger import COLUMN_LABELS, SEVERITY_LABELS, STATUS_LABELS, VERDI
 from analyses.registry import FAMILIES
 from layers.privacy import mask_frame, mask_ids_in_text
 from spatial.atomic import atomic_path
+from spatial.clean import GPKG_DATASET_OPTIONS, GRID_M, MARKER_M, clean_polygons
 from spatial.errors import CRSError, LayerError, OutputError
 
 from .filenames import file_stem, path_in
@@ -60,9 +61,11 @@ def _checked(findings: gpd.GeoDataFrame, columns: list[str]) -> gpd.GeoDataFrame
 
 
 def _wgs84(geoms: gpd.GeoSeries) -> np.ndarray:
-    """Lon/lat geometries rounded to 7 decimals, exterior rings counter-clockwise, holes clockwise."""
+    """Lon/lat MultiPolygons on the 7-decimal grid, valid after that rounding (no duplicate nodes, no
+    zero-area part: :func:`spatial.clean.clean_polygons`), exteriors counter-clockwise, holes clockwise."""
     lonlat = np.asarray(geoms.to_crs(4326).values) if len(geoms) else np.array([], dtype=object)
-    rounded = shapely.transform(lonlat, lambda xy: np.round(xy, _DECIMALS))
+    snapped = clean_polygons(lonlat, grid=10.0 ** -_DECIMALS, marker=None)
+    rounded = shapely.transform(snapped, lambda xy: np.round(xy, _DECIMALS))  # exact decimals, same grid points
     oriented = shapely.orient_polygons(rounded, exterior_cw=False)
     return np.where(shapely.is_empty(oriented) | shapely.is_missing(oriented), None, oriented)
 
@@ -219,6 +222,9 @@ def export_gpkg(findings: gpd.GeoDataFrame, path: str | Path, *, parcels: gpd.Ge
     target = _target_crs(findings, crs)
     out = mask_frame(findings, full_names=full_names).to_crs(target)
     geom = out.geometry.name
+    working = crs == "working" and not getattr(out.crs, "is_geographic", False)
+    out[geom] = gpd.GeoSeries(clean_polygons(out.geometry.values, grid=GRID_M if working else 1e-9,
+                                             marker=MARKER_M if working else None), index=out.index, crs=out.crs)
     columns = [c for c in out.columns if c != geom and c not in VERIFICATION_COLUMNS]
     for col in VERIFICATION_COLUMNS:
         out[col] = out[col].astype(object) if col in out.columns else pd.Series(None, index=out.index, dtype=object)
@@ -229,9 +235,11 @@ def export_gpkg(findings: gpd.GeoDataFrame, path: str | Path, *, parcels: gpd.Ge
                 raise CRSError(f"{name}: no CRS; give the district's {name} in its working CRS")
             layers[name] = mask_frame(frame, full_names=full_names).to_crs(target)
     with atomic_path(path) as tmp:
-        for name, frame in layers.items():
+        for i, (name, frame) in enumerate(layers.items()):
+            kind = {"geometry_type": "MultiPolygon"} if name == "findings" else {"promote_to_multi": True}
             try:
-                pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG")
+                pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", **kind,
+                                        dataset_options=GPKG_DATASET_OPTIONS if i == 0 else None)
             except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
                 raise OutputError(f"{path}: cannot write layer {name} ({exc})") from None
         _describe_gpkg(tmp, "findings")

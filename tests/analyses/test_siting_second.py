@@ -205,7 +205,10 @@ def test_site_grave_points_and_polygons():
     assert f.loc["G2", "severity"] == "medium" and "永久基本农田上" in f.loc["G2", "message"]
     assert f.loc["G6", "severity"] == "low" and f.loc["G6", "measured"] == 1
     assert f.loc["G5", "severity"] == "low"   # inside a cemetery that has no approval
-    assert f.loc["G1"].geometry.geom_type == "Point"
+    # a point grave is drawn as a 1 m square marker centred on it (one MultiPolygon layer; spatial/clean.py)
+    assert f.loc["G1"].geometry.geom_type == "MultiPolygon" and f.loc["G1"].geometry.area == pytest.approx(1.0)
+    assert f.loc["G1"].geometry.centroid.equals_exact(at(shapely.Point(50, 50)), 1e-3)
+    assert f.loc["G1", "area_m2"] == 0.0                 # the rule's own figure: a point grave has no area
     # G8 has 0.5 m² outside the approval (a sliver); the polygon grave G7: its 10 x 20 m part west of it
     assert f.loc["G7"].geometry.symmetric_difference(square(190, 0, 10, 20)).area < 1e-6
     assert f.loc["G7", "area_m2"] == pytest.approx(200)

@@ -192,7 +192,8 @@ def test_geojson_is_rfc7946(tmp_path, findings):
     assert len(doc["features"]) == len(findings)
     assert [f["id"] for f in doc["features"]] == findings["case_id"].tolist()
     holed = doc["features"][findings["subject_id"].tolist().index("B1")]["geometry"]
-    assert holed["type"] == "Polygon" and len(holed["coordinates"]) == 2  # the hole is kept, wound clockwise
+    assert holed["type"] == "MultiPolygon" and len(holed["coordinates"][0]) == 2  # the hole is kept, clockwise
+    assert {f["geometry"]["type"] for f in doc["features"]} == {"MultiPolygon"}  # one type in the collection
 
 
 def test_geojson_coordinates_are_the_findings(tmp_path, findings):
