@@ -22,10 +22,11 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
 
-# Debian packages the browser and database tests need (installed only when missing).
+# Debian packages the browser, database and print tests need (installed only when missing).
 system-test-deps:
 	bash tools/ensure-chromium.sh
 	bash tools/ensure-postgis.sh
+	bash tools/ensure-office.sh
 
 ## make demo: generate the sample district, check it, and write maps, exports and the ledger into ./demo
 demo: install

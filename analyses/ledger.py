@@ -29,7 +29,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from layers.privacy import mask_ids_in_text
-from layers.roles import ROLES
+from layers.roles import RASTER_ROLES, ROLES
 from spatial.atomic import atomic_path
 from spatial.errors import LayerError, OutputError
 from spatial.units import m2_to_mu
@@ -37,8 +37,9 @@ from spatial.units import m2_to_mu
 from .compare import CHANGE_GONE, CHANGE_NEW, CHANGE_ONGOING, compare_runs
 
 __all__ = [
-    "VERIFICATION_COLUMNS", "VERDICTS", "SEVERITY_LABELS", "STATUS_LABELS", "FAMILY_SHEETS",
-    "COLUMN_LABELS", "VerifyResult", "write_ledger", "read_ledger", "apply_verification",
+    "VERIFICATION_COLUMNS", "VERDICTS", "SEVERITY_LABELS", "STATUS_LABELS", "FAMILY_SHEETS", "UNIT_LABELS",
+    "COLUMN_LABELS", "RECTIFICATION_COLUMNS", "ASSESSMENT_SHEET", "RECTIFICATION_SHEET", "VerifyResult",
+    "write_ledger", "read_ledger", "apply_verification", "print_setup", "round_mu",
 ]
 
 #: Columns the field team fills in: verdict, who, when, remark, photo path.
@@ -50,6 +51,13 @@ VERDICTS: tuple[str, str, str] = ("违法", "合法", "无法核实")
 #: Chinese labels of ``severity`` and ``status`` values.
 SEVERITY_LABELS: dict[str, str] = {"high": "高", "medium": "中", "low": "低"}
 STATUS_LABELS: dict[str, str] = {"new": "新增问题", "existing": "存量问题", "historic": "历史遗留问题"}
+
+#: Shown for a missing ``status``: a farmland case nothing dates, or a rule that has no status.
+STATUS_UNDATED = "时间不明"
+STATUS_NONE = "不适用"
+
+#: Chinese of the ``unit`` values the rules write.
+UNIT_LABELS: dict[str, str] = {"m": "米", "m²": "平方米", "m2": "平方米", "°": "度", "deg": "度", "D": "度"}
 
 #: Sheet of each rule family, in ledger order.
 FAMILY_SHEETS: dict[str, str] = {"farmland": "耕地非农化", "homestead": "宅基地", "setback": "退让", "siting": "公墓选址"}
@@ -88,7 +96,20 @@ _MAX_WIDTH = 60
 _DATE_FORMAT = "yyyy-mm-dd"
 _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-_SUBJECT_LABELS = {name: role.label for name, role in ROLES.items()}
+_SUBJECT_LABELS = {**RASTER_ROLES, **{name: role.label for name, role in ROLES.items()}}
+_MU_FORMAT_SMALL = "0.000"
+_LINE_HEIGHT = 15.0  # points per line of 11-point text
+_HEADER_WIDTH = 12    # headers wrap onto two or three lines rather than widen a column of short figures
+
+#: The rectification sheet (整改台账) and its columns (spec/WORKFLOW.md §3).
+RECTIFICATION_SHEET = "整改台账"
+RECTIFICATION_COLUMNS: list[str] = ["案件编号", "规则", "乡镇", "村", "对象", "面积(平方米)", "面积(亩)", "状态", "首次发现",
+                                    "处置方式", "牵头单位", "整改期限", "整改进度", "是否超期", "核查结论", "照片数",
+                                    "照片核验", "销号日期"]
+#: The township assessment sheet (乡镇考核).
+ASSESSMENT_SHEET = "乡镇考核"
+_RECENT_DAYS = 31  # a case closed within a month of the run stays in 整改台账
+_DONE = ("已整改", "已销号")
 
 
 @dataclass(frozen=True)
@@ -117,6 +138,49 @@ class VerifyResult:
 # -- writing -------------------------------------------------------------------------------------
 
 
+
+
+def round_mu(mu):
+    """Round 亩 to their unit: 0.01 亩, or 0.001 亩 below 0.1 亩 (so that small cases do not read 0.00).
+
+    Examples
+    --------
+    >>> round_mu(np.array([12.3456, 0.04567])).tolist()
+    [12.35, 0.046]
+    """
+    mu = np.asarray(mu, dtype=float)
+    return np.where(np.abs(mu) < 0.1, np.round(mu, 3), np.round(mu, 2))
+
+
+def print_setup(ws: Worksheet, *, header_rows: int = 1, one_page: bool = False) -> None:
+    """Set a sheet up for printing: A4 landscape, fitted to the page width, header rows on every page.
+
+    Parameters
+    ----------
+    ws : Worksheet
+    header_rows : int
+        Rows repeated at the top of every printed page.
+    one_page : bool
+        Fit the whole sheet on one page (the summary of a district), not only its width.
+
+    Examples
+    --------
+    >>> ws = Workbook().active
+    >>> print_setup(ws)
+    >>> ws.page_setup.orientation, ws.page_setup.fitToWidth, ws.print_title_rows
+    ('landscape', 1, '$1:$1')
+    """
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 1 if one_page else 0
+    ws.print_title_rows = f"1:{header_rows}"
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.oddHeader.center.text = f"{ws.title}"
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
 
 
 def _width(value) -> int:
@@ -218,12 +282,23 @@ def _table(ws: Worksheet, headers: list[str], rows: list[list], *, text: frozens
     for idx, fmt in (formats or {}).items():
         for (cell,) in ws.iter_rows(min_row=2, min_col=idx + 1, max_col=idx + 1):
             cell.number_format = fmt
+    # Column widths fit the widest value (headers wrap instead); every cell wraps, and each row is as tall
+    # as its longest wrapped text, so that neither the screen nor the printed page cuts a message short.
+    lines = np.ones(ws.max_row, dtype=int)
+    wrap = Alignment(wrap_text=True, vertical="top")
     for idx, column in enumerate(ws.iter_cols(min_row=1, max_row=ws.max_row), start=1):
-        widest = max((_width(c.value) for c in column), default=0)
-        ws.column_dimensions[get_column_letter(idx)].width = min(max(widest + 2, 6), _MAX_WIDTH)
-        if widest + 2 > _MAX_WIDTH:  # long sentences wrap instead of running off the page
-            for cell in column[1:]:
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
+        widths = np.array([_width(c.value) for c in column], dtype=int)
+        body = int(widths[1:].max()) if len(widths) > 1 else 0
+        head = int(widths[0]) if len(widths) else 0
+        width = min(max(body, min(head, _HEADER_WIDTH), 4) + 2, _MAX_WIDTH)
+        ws.column_dimensions[get_column_letter(idx)].width = width
+        lines = np.maximum(lines, -(-widths // max(width - 2, 1)))
+        for cell in column[1:]:
+            cell.alignment = wrap
+        if len(column):
+            column[0].alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    for r in np.flatnonzero(lines > 1):
+        ws.row_dimensions[int(r) + 1].height = float(lines[r]) * _LINE_HEIGHT
 
 
 def _objects(values: pd.Series, func) -> pd.Series:
@@ -241,12 +316,37 @@ def _finding_rows(frame: pd.DataFrame) -> list[list]:
         out[col] = frame[col].astype(object) if col in frame.columns else None
     out["severity"] = _labelled(out["severity"], SEVERITY_LABELS)
     out["status"] = _labelled(out["status"], STATUS_LABELS)
+    if "family" in frame.columns:
+        missing = out["status"].isna().to_numpy()
+        farm = (frame["family"].astype(object) == "farmland").to_numpy()
+        out.loc[missing & farm, "status"] = STATUS_UNDATED
+        out.loc[missing & ~farm, "status"] = STATUS_NONE
     out["subject_layer"] = _labelled(out["subject_layer"], _SUBJECT_LABELS)
+    out["unit"] = _labelled(out["unit"], UNIT_LABELS)
+    for col in ("measured", "limit", "area_m2"):
+        out[col] = _rounded(frame[col] if col in frame.columns else None, 2, out.index)
+    out["area_mu"] = _rounded(frame["area_mu"] if "area_mu" in frame.columns else None, None, out.index)
     return out.astype(object).where(out.notna(), None).values.tolist()
 
 
+def _rounded(values, digits: int | None, index) -> pd.Series:
+    """Figures rounded to their unit (``digits``; None: 亩 as :func:`round_mu`), missing as None."""
+    if values is None:
+        return pd.Series(None, index=index, dtype=object)
+    x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    x = round_mu(x) if digits is None else np.round(x, digits)
+    return pd.Series(x, index=index, dtype=object).where(~np.isnan(x), None)
+
+
+def _mu_formats(ws: Worksheet, col: int) -> None:
+    """Cells of 亩 below 0.1 show three decimals (column ``col``, 1-based)."""
+    for (cell,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
+        if isinstance(cell.value, float) and abs(cell.value) < 0.1 and cell.value != 0:
+            cell.number_format = _MU_FORMAT_SMALL
+
+
 def _summary(frame: pd.DataFrame, with_change: bool) -> tuple[list[str], list[list], list]:
-    """Summary rows by township and village: counts and areas per family, changes when compared."""
+    """Summary rows by township and village: counts and areas per family, status, overdue, changes."""
     keys = ["township", "village_id", "village"]
     f = pd.DataFrame({k: frame[k].astype(object).where(frame[k].notna(), _UNKNOWN).astype(str)
                       if k in frame.columns else _UNKNOWN for k in keys}, index=frame.index)
@@ -270,18 +370,148 @@ def _summary(frame: pd.DataFrame, with_change: bool) -> tuple[list[str], list[li
         headers += [f"{name}(处)", f"{name}面积(平方米)", f"{name}面积(亩)"]
     table["total"] = counts.sum(axis=1)
     headers.append("合计(处)")
+    status = frame["status"].astype(object) if "status" in frame.columns else pd.Series(None, index=frame.index)
+    by_status = pd.DataFrame({**{k: f[k] for k in keys}, "status": status})[(f["change"] != CHANGE_GONE).to_numpy()]
+    st = by_status.groupby(keys + ["status"]).size().unstack("status") if len(by_status) else pd.DataFrame()
+    st = st.reindex(index=index, columns=list(STATUS_LABELS)).fillna(0).astype(int)
+    for key, label in STATUS_LABELS.items():
+        table[f"s_{key}"] = st[key]
+        headers.append(f"{label}(处)")
+    if "overdue" in frame.columns:
+        od = pd.DataFrame({**{k: f[k] for k in keys},
+                           "n": pd.to_numeric(frame["overdue"], errors="coerce").fillna(0).astype(int)})
+        table["overdue"] = od.groupby(keys)["n"].sum().reindex(index).fillna(0).astype(int)
+        headers.append("超期(处)")
     if with_change:
         changes = f.groupby(keys + ["change"]).size().unstack("change").reindex(
             index=index, columns=[CHANGE_NEW, CHANGE_ONGOING, CHANGE_GONE]).fillna(0).astype(int)
         for name in changes.columns:
             table[name] = changes[name]
             headers.append(f"{name}(处)")
-    rows = table.reset_index().values.tolist()
-    footer = ["合计", None, None, *table.sum(axis=0).tolist()]
+    sums = table.sum(axis=0)
+    for fam in families:  # areas rounded to their unit, totals from the unrounded figures
+        table[f"{fam}_m2"] = np.round(table[f"{fam}_m2"].to_numpy(dtype=float), 2)
+        table[f"{fam}_mu"] = round_mu(table[f"{fam}_mu"].to_numpy(dtype=float))
+        sums[f"{fam}_m2"] = round(float(sums[f"{fam}_m2"]), 2)
+        sums[f"{fam}_mu"] = float(round_mu(float(sums[f"{fam}_mu"])))
+    rows = table.reset_index().astype(object).values.tolist()
+    footer = ["合计", None, None, *sums.astype(object).tolist()]
     return headers, rows, footer
 
 
-def write_ledger(findings: pd.DataFrame, path: str | Path, *, previous: pd.DataFrame | None = None) -> Path:
+def _col(frame: pd.DataFrame, name: str) -> pd.Series:
+    """Column ``name`` as objects, None where missing or absent."""
+    if name not in frame.columns:
+        return pd.Series(None, index=frame.index, dtype=object)
+    values = frame[name].astype(object)
+    return values.where(values.notna(), None)
+
+
+def _progress(frame: pd.DataFrame) -> pd.Series:
+    """整改进度 of each case: the register's ``progress``, else 已整改 for a case gone since the previous run."""
+    progress = _col(frame, "progress")
+    gone = (_col(frame, "change") == CHANGE_GONE).to_numpy()
+    derived = pd.Series(np.where(gone, CHANGE_GONE, "未整改"), index=frame.index, dtype=object)
+    return progress.where(progress.notna(), derived)
+
+
+def _overdue(frame: pd.DataFrame, progress: pd.Series, as_of: _dt.date | None) -> pd.Series:
+    """Whether each case is past its deadline and not rectified: the register's ``overdue``, else from ``as_of``."""
+    if "overdue" in frame.columns:
+        return pd.to_numeric(frame["overdue"], errors="coerce").fillna(0).astype(bool)
+    if as_of is None or "deadline" not in frame.columns:
+        return pd.Series(False, index=frame.index)
+    deadline = pd.to_datetime(frame["deadline"], errors="coerce")
+    return (deadline < pd.Timestamp(as_of)).fillna(False) & ~progress.isin([*_DONE, "误报"])
+
+
+def _rectification_rows(frame: pd.DataFrame, as_of: _dt.date | None) -> list[list]:
+    """整改台账: one row per open case and per case closed within a month of the run."""
+    progress = _progress(frame)
+    overdue = _overdue(frame, progress, as_of)
+    closed = pd.to_datetime(_col(frame, "closed_on"), errors="coerce")
+    ref = pd.Timestamp(as_of) if as_of is not None else closed.max()
+    recent = (closed >= ref - pd.Timedelta(days=_RECENT_DAYS)).fillna(False) if ref is not pd.NaT else closed.notna()
+    keep = (~progress.isin(["已销号", "误报"]) | recent).to_numpy()
+    f, progress, overdue = frame[keep], progress[keep], overdue[keep]
+    subject = (_labelled(_col(f, "subject_layer"), _SUBJECT_LABELS).fillna("").astype(str) + " "
+               + _col(f, "subject_id").fillna("").astype(str)).str.strip()
+    status = _labelled(_col(f, "status"), STATUS_LABELS)
+    farm = (_col(f, "family") == "farmland").to_numpy()
+    status = status.where(status.notna(), pd.Series(np.where(farm, STATUS_UNDATED, STATUS_NONE), index=f.index))
+    flags = _col(f, "photo_flags").fillna("").astype(str).str.split(";").map(
+        lambda parts: "、".join(dict.fromkeys(p for p in parts if p)))
+    count = pd.to_numeric(_col(f, "photo_count"), errors="coerce")
+    flags = flags.where(flags != "", np.where(count.fillna(0) > 0, "正常", None))
+    out = pd.DataFrame({
+        "案件编号": _col(f, "case_id"), "规则": _col(f, "rule_name"), "乡镇": _col(f, "township"),
+        "村": _col(f, "village"), "对象": subject.where(subject != "", None),
+        "面积(平方米)": _rounded(_col(f, "area_m2"), 2, f.index), "面积(亩)": _rounded(_col(f, "area_mu"), None, f.index),
+        "状态": status, "首次发现": _col(f, "first_seen"), "处置方式": _col(f, "remedy"), "牵头单位": _col(f, "lead_unit"),
+        "整改期限": _col(f, "deadline"), "整改进度": progress, "是否超期": np.where(overdue.to_numpy(), "是", "否"),
+        "核查结论": _col(f, "verified"), "照片数": count.fillna(0).astype(int).to_numpy(),
+        "照片核验": flags, "销号日期": _col(f, "closed_on"),
+    }, index=f.index)
+    order = np.lexsort((out["案件编号"].fillna("").astype(str), out["村"].fillna("").astype(str),
+                        out["乡镇"].fillna("").astype(str), ~overdue.to_numpy()))
+    out = out.iloc[order]
+    return out.astype(object).where(out.notna(), None).values.tolist()
+
+
+def _assessment_rows(frame: pd.DataFrame, townships: pd.DataFrame | None) -> tuple[list[str], list[list]]:
+    """乡镇考核: per township the farmland and PBF figures, new cases, the rectification rate and the rank.
+
+    The rank orders townships by rectification rate (higher first), then by new cases (fewer first), then by
+    farmland lost; the last three (of more than three) are marked for talks (约谈, PG-NF 四(十一)23).
+    """
+    town = _col(frame, "township").fillna(_UNKNOWN).astype(str)
+    progress = _progress(frame)
+    live = (_col(frame, "change") != CHANGE_GONE).to_numpy()
+    real = ~progress.isin(["误报"]).to_numpy()
+    farm = (_col(frame, "family") == "farmland").to_numpy()
+    mu = pd.to_numeric(_col(frame, "area_mu"), errors="coerce").fillna(0.0).to_numpy()
+    high = (_col(frame, "severity") == "high").to_numpy()
+    g = pd.DataFrame({
+        "town": town.to_numpy(),
+        "new": (((_col(frame, "change") == CHANGE_NEW).to_numpy() | ((_col(frame, "change").isna()).to_numpy()
+                                                                    & (_col(frame, "status") == "new").to_numpy()))
+                & live).astype(int),
+        "open": (live & real & ~progress.isin(_DONE).to_numpy()).astype(int),
+        "done": (real & progress.isin(_DONE).to_numpy()).astype(int),
+        "farm_mu": np.where(live & real & farm, mu, 0.0),
+        "pbf_mu": np.where(live & real & farm & high, mu, 0.0),
+    }).groupby("town").sum()
+    headers = ["乡镇"]
+    cols: dict[str, np.ndarray] = {}
+    if townships is not None and len(townships):
+        t = townships.set_index(townships["township"].astype(str)).reindex(g.index)
+        for key, label in (("farmland_base_mu", "基期耕地(亩)"), ("farmland_now_mu", "现状耕地(亩)"),
+                           ("pbf_base_mu", "基期永久基本农田(亩)"), ("pbf_now_mu", "现状永久基本农田(亩)")):
+            cols[label] = round_mu(pd.to_numeric(t.get(key), errors="coerce").to_numpy(dtype=float))
+        cols["耕地减少(亩)"] = round_mu(cols["基期耕地(亩)"] - cols["现状耕地(亩)"])
+        cols["永久基本农田减少(亩)"] = round_mu(cols["基期永久基本农田(亩)"] - cols["现状永久基本农田(亩)"])
+    cols["问题占用耕地(亩)"] = round_mu(g["farm_mu"].to_numpy())
+    cols["其中永久基本农田(亩)"] = round_mu(g["pbf_mu"].to_numpy())
+    cols["新增问题(处)"] = g["new"].to_numpy()
+    cols["未整改(处)"] = g["open"].to_numpy()
+    cols["已整改(处)"] = g["done"].to_numpy()
+    total = g["open"].to_numpy() + g["done"].to_numpy()
+    rate = np.divide(g["done"].to_numpy(), total, out=np.ones(len(g)), where=total > 0)
+    cols["整改率"] = np.round(rate, 4)
+    order = np.lexsort((g["farm_mu"].to_numpy(), g["new"].to_numpy(), -rate))
+    rank = np.empty(len(g), dtype=int)
+    rank[order] = np.arange(1, len(g) + 1)
+    cols["排名"] = rank
+    n_last = 3 if len(g) > 3 else 0
+    cols["备注"] = np.where(rank > len(g) - n_last, "末位三名（约谈）", None)
+    headers += list(cols)
+    table = pd.DataFrame(cols, index=g.index).iloc[np.argsort(rank)]
+    rows = table.reset_index().astype(object).values.tolist()
+    return headers, [[None if (isinstance(v, float) and np.isnan(v)) else v for v in r] for r in rows]
+
+
+def write_ledger(findings: pd.DataFrame, path: str | Path, *, previous: pd.DataFrame | None = None,
+                 as_of: _dt.date | None = None, townships: pd.DataFrame | None = None) -> Path:
     """Write the ledger: a summary sheet and one sheet per rule family.
 
     Parameters
@@ -294,6 +524,12 @@ def write_ledger(findings: pd.DataFrame, path: str | Path, *, previous: pd.DataF
     previous : DataFrame or GeoDataFrame, optional
         The previous run's findings: every case gets ``变化`` = 新增/持续/已整改 and the summary
         counts each.
+    as_of : datetime.date, optional
+        The run date: cases past their ``deadline`` and not rectified are overdue (when the findings
+        carry no register column ``overdue``).
+    townships : DataFrame, optional
+        Per ``township``: ``farmland_base_mu``, ``farmland_now_mu``, ``pbf_base_mu``, ``pbf_now_mu``
+        for the 乡镇考核 sheet's baseline and current areas (left out when not given).
 
     Returns
     -------
@@ -323,6 +559,15 @@ def write_ledger(findings: pd.DataFrame, path: str | Path, *, previous: pd.DataF
     n_fam = len(FAMILY_SHEETS)
     _table(ws, headers, rows, footer=footer, text={0, 1, 2},
            formats={3 + 3 * i + k: _AREA_FORMAT for i in range(n_fam) for k in (1, 2)})
+    for i in range(n_fam):
+        _mu_formats(ws, 3 + 3 * i + 3)
+    print_setup(ws, one_page=len(rows) <= 40)
+    ws = wb.create_sheet(RECTIFICATION_SHEET)
+    _table(ws, RECTIFICATION_COLUMNS, _rectification_rows(frame, as_of),
+           text={i for i, c in enumerate(RECTIFICATION_COLUMNS) if c not in ("面积(平方米)", "面积(亩)", "照片数")},
+           formats={5: _AREA_FORMAT, 6: _AREA_FORMAT})
+    _mu_formats(ws, 7)
+    print_setup(ws)
     order = [c for c in ("township", "village", "rule_id", "case_id") if c in frame.columns]
     frame = frame.sort_values(order, kind="stable", na_position="last")
     families = frame["family"].astype(object)
@@ -330,11 +575,18 @@ def write_ledger(findings: pd.DataFrame, path: str | Path, *, previous: pd.DataF
     if (~families.isin(list(FAMILY_SHEETS))).any():
         sheets[None] = _OTHER
     headers = [COLUMN_LABELS[c] for c in _SHEET_COLUMNS]
-    area = {_SHEET_COLUMNS.index("area_m2"): _AREA_FORMAT, _SHEET_COLUMNS.index("area_mu"): _AREA_FORMAT}
+    area = {_SHEET_COLUMNS.index(c): _AREA_FORMAT for c in ("measured", "limit", "area_m2", "area_mu")}
     for fam, title in sheets.items():
         chosen = families == fam if fam is not None else ~families.isin(list(FAMILY_SHEETS))
-        _table(wb.create_sheet(title), headers, _finding_rows(frame[chosen.to_numpy()]), text=_SHEET_TEXT,
-               formats=area)
+        ws = wb.create_sheet(title)
+        _table(ws, headers, _finding_rows(frame[chosen.to_numpy()]), text=_SHEET_TEXT, formats=area)
+        _mu_formats(ws, _SHEET_COLUMNS.index("area_mu") + 1)
+        print_setup(ws)
+    headers, rows = _assessment_rows(frame, townships)
+    ws = wb.create_sheet(ASSESSMENT_SHEET)
+    _table(ws, headers, rows, text={0, len(headers) - 1},
+           formats={i: ("0.00%" if h == "整改率" else _AREA_FORMAT) for i, h in enumerate(headers) if "亩" in h or h == "整改率"})
+    print_setup(ws)
     with atomic_path(path) as tmp:
         wb.save(tmp)
     return path
@@ -404,9 +656,12 @@ def read_ledger(path: str | Path) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame(columns=["family", *_SHEET_COLUMNS])
     out = pd.concat(frames, ignore_index=True)
-    for col, labels in (("severity", SEVERITY_LABELS), ("status", STATUS_LABELS), ("subject_layer", _SUBJECT_LABELS)):
+    for col, labels in (("severity", SEVERITY_LABELS), ("status", STATUS_LABELS), ("subject_layer", _SUBJECT_LABELS),
+                        ("unit", {"m": "米", "m²": "平方米", "°": "度"})):
         if col in out.columns:
             out[col] = _labelled(out[col], {v: k for k, v in labels.items()})
+    if "status" in out.columns:
+        out["status"] = out["status"].where(~out["status"].isin([STATUS_UNDATED, STATUS_NONE]), None)
     for col in ("measured", "limit", "area_m2", "area_mu"):
         if col in out.columns:
             out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)

@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import click
 
-from analyses.compare import read_findings
-from maps.exports import export_village
-from maps.filenames import check_unique_stems
-from spatial.errors import LayerError
-
 from .options import config_opt, data_opt, findings_opt, full_names_opt, out_opt, village_opt
 
 #: File name stem of findings that have no village.
@@ -30,6 +25,11 @@ def command(findings, data, config, out, villages, full_names, crs):
     With --data (and --config) the GeoPackage also carries the village's parcels and buildings.
     Owner ID numbers are always masked; owner names too unless --full-names.
     """
+    from analyses.compare import read_findings  # late: `landguard --help` must not load the GIS stack
+    from maps.exports import export_village
+    from maps.filenames import check_unique_stems
+    from spatial.errors import LayerError
+
     frame = read_findings(findings)
     parcels = buildings = known = None
     if data is not None or config is not None:

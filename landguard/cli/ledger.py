@@ -6,10 +6,6 @@ from pathlib import Path
 
 import click
 
-from analyses.compare import CHANGES, compare_runs, read_changes, read_findings
-from analyses.ledger import write_ledger
-from spatial.errors import OutputError
-
 from .options import findings_opt
 
 #: File name of the ledger when --out is a folder.
@@ -17,6 +13,8 @@ LEDGER_NAME = "ledger.xlsx"
 
 
 def _ledger_path(out: Path) -> Path:
+    from spatial.errors import OutputError
+
     try:
         is_dir, exists = out.is_dir(), out.exists()
     except OSError as exc:  # e.g. a folder we may not look into
@@ -41,6 +39,9 @@ def command(findings, out, previous):
     Cases are marked 新增 / 持续 / 已整改 against --previous, or, without it, as `landguard check
     --previous` marked them (layer changes of findings.gpkg) when it did.
     """
+    from analyses.compare import CHANGES, compare_runs, read_changes, read_findings  # late: fast --help
+    from analyses.ledger import write_ledger
+
     frame = read_findings(findings)
     if previous is not None:
         frame = compare_runs(frame, read_findings(previous))

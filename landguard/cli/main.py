@@ -7,12 +7,10 @@ import sys
 
 import click
 
-from spatial.errors import LandguardError
-
 __all__ = ["cli", "main"]
 
 #: Sub-command modules; each defines a click command called ``command``.
-_COMMANDS = ["sample", "check", "maps", "export", "ledger", "verify", "demo", "rules"]
+_COMMANDS = ["sample", "check", "maps", "export", "ledger", "verify", "report", "demo", "rules"]
 
 
 def _masked(exc: BaseException) -> str:
@@ -25,6 +23,8 @@ class _Group(click.Group):
     """Turns errors into one clear line and an exit code, never a traceback (unless ``--debug``)."""
 
     def invoke(self, ctx):
+        from spatial.errors import LandguardError  # late: `landguard --help` answers at once
+
         try:
             return super().invoke(ctx)
         except LandguardError as exc:

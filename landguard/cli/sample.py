@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from ..outputs import prepare_out_dir
 from .options import overwrite_opt, seed_opt
 
 
@@ -15,6 +14,8 @@ from .options import overwrite_opt, seed_opt
 def command(out, seed, overwrite):
     """Generate the sample district: 生成样例区县数据（含预置违法情形与真值表 truth.csv）."""
     from landguard.sample import generate_sample
+
+    from ..outputs import prepare_out_dir
 
     out_dir = prepare_out_dir(out, overwrite)
     config = generate_sample(out_dir, seed=seed)

@@ -11,8 +11,8 @@ import shapely
 
 from analyses.compare import CHANGE_GONE, CHANGE_NEW, CHANGE_ONGOING
 from analyses.findings import concat_findings, finalise
-from analyses.ledger import (COLUMN_LABELS, FAMILY_SHEETS, VERIFICATION_COLUMNS, apply_verification, read_ledger,
-                             write_ledger)
+from analyses.ledger import (COLUMN_LABELS, FAMILY_SHEETS, RECTIFICATION_COLUMNS, VERIFICATION_COLUMNS,
+                             apply_verification, read_ledger, write_ledger)
 from analyses.registry import CATALOGUE
 from maps.exports import export_gpkg
 from spatial.errors import LayerError, OutputError
@@ -64,7 +64,7 @@ def _display_width(text):
 def test_ledger_has_a_summary_and_a_sheet_per_family(tmp_path, findings):
     path = write_ledger(findings, tmp_path / "台账.xlsx")
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["汇总", "耕地非农化", "宅基地", "退让", "公墓选址"]
+    assert wb.sheetnames == ["汇总", "整改台账", "耕地非农化", "宅基地", "退让", "公墓选址", "乡镇考核"]
     for title in FAMILY_SHEETS.values():
         ws = wb[title]
         assert [c.value for c in ws[1]] == HEADERS
@@ -240,3 +240,166 @@ def test_verification_errors_name_the_file_and_what_is_missing(tmp_path, finding
 
 def test_verification_labels_are_the_ledger_headers():
     assert [COLUMN_LABELS[c] for c in VERIFICATION_COLUMNS] == HEADERS[-5:]
+
+
+# -- printing (spec/WORKFLOW.md §3) -----------------------------------------------------------------
+
+ENGLISH_CODES = {"high", "medium", "low", "new", "existing", "historic", "farmland", "homestead", "setback", "siting",
+                 "landcover_after", "buildings", "parcels", "landuse", "m", "m²"}
+
+
+def _ugly(findings):
+    """Findings with the raw floats and codes a real run writes."""
+    f = findings.copy()
+    f.loc[f.index[0], "area_m2"] = 120.0000000037835
+    f.loc[f.index[0], "area_mu"] = 120.0000000037835 / (10000 / 15)
+    f.loc[f.index[1], "area_mu"] = 0.04567
+    f.loc[f.index[-1], "measured"] = 0.30000000000000004
+    f.loc[f.index[1], "subject_layer"] = "landcover_after"
+    return f
+
+
+def test_every_sheet_prints_landscape_fitted_with_repeated_headers(tmp_path, findings):
+    wb = openpyxl.load_workbook(write_ledger(_ugly(findings), tmp_path / "l.xlsx"))
+    for ws in wb.worksheets:
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert int(ws.page_setup.paperSize) == 9, ws.title                 # A4
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert ws.page_setup.fitToWidth == 1, ws.title
+        assert ws.page_setup.fitToHeight == (1 if ws.title == "汇总" else 0), ws.title
+        assert ws.print_title_rows in ("1:1", "$1:$1"), ws.title
+        for row in ws.iter_rows(min_row=2):
+            assert all(c.alignment.wrap_text for c in row), ws.title
+    home = wb["宅基地"]
+    msg = HEADERS.index("说明") + 1
+    text = home.cell(2, msg).value
+    width = home.column_dimensions[openpyxl.utils.get_column_letter(msg)].width
+    lines = -(-_display_width(text) // (width - 2))
+    assert lines >= 2 and home.row_dimensions[2].height >= 15 * lines   # tall enough to show the wrapped text
+
+
+def test_numbers_are_rounded_and_codes_are_chinese(tmp_path, findings):
+    wb = openpyxl.load_workbook(write_ledger(_ugly(findings), tmp_path / "l.xlsx"))
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if isinstance(c.value, float):
+                    assert c.value == round(c.value, 4), (ws.title, c.coordinate, c.value)
+                if isinstance(c.value, str):
+                    assert c.value not in ENGLISH_CODES and "landcover" not in c.value, (ws.title, c.coordinate)
+    farm = wb["耕地非农化"]
+    rows = [dict(zip(HEADERS, r)) for r in farm.iter_rows(min_row=2, values_only=True)]
+    areas = sorted(r["面积(平方米)"] for r in rows)
+    assert 120.0 in areas and 120.0000000037835 not in areas
+    assert 0.046 in [r["面积(亩)"] for r in rows]                        # below 0.1 亩: three decimals
+    small = next(c for (c,) in farm.iter_rows(min_row=2, min_col=14, max_col=14) if c.value == 0.046)
+    assert small.number_format == "0.000"
+    assert "后时相土地覆盖" in [r["对象图层"] for r in rows]
+    assert all(r["状态"] for r in rows)                                  # status filled: 新增问题 or 时间不明
+    assert {r["状态"] for r in rows} <= {"新增问题", "存量问题", "历史遗留问题", "时间不明"}
+    drip = next(r for r in wb["退让"].iter_rows(min_row=2, values_only=True))
+    drip = dict(zip(HEADERS, drip))
+    assert (drip["实测值"], drip["单位"], drip["状态"]) == (0.3, "米", "不适用")
+    summary = wb["汇总"]
+    header = [c.value for c in summary[1]]
+    assert {"新增问题(处)", "存量问题(处)", "历史遗留问题(处)"} <= set(header)
+    # the round trip still reads canonical values back
+    back = read_ledger(tmp_path / "l.xlsx").set_index("subject_id")
+    assert back.loc["B7", "unit"] == "m" and back.loc["B7", "status"] is None
+
+
+def test_rectification_sheet_lists_open_and_rectified_cases_with_overdue(tmp_path, findings):
+    previous = _findings()
+    now = _findings(skip=("B2",))
+    now["deadline"] = "2026-01-31"
+    now.loc[now["subject_id"] == "B1", "deadline"] = "2026-12-31"
+    path = write_ledger(now, tmp_path / "l.xlsx", previous=previous, as_of=dt.date(2026, 6, 1))
+    ws = openpyxl.load_workbook(path)["整改台账"]
+    assert [c.value for c in ws[1]] == RECTIFICATION_COLUMNS
+    rows = {r[0]: dict(zip(RECTIFICATION_COLUMNS, r)) for r in ws.iter_rows(min_row=2, values_only=True)}
+    by_subject = {r["对象"]: r for r in rows.values()}
+    assert len(rows) == len(previous)
+    assert by_subject["房屋 B2"]["整改进度"] == "已整改" and by_subject["房屋 B2"]["是否超期"] == "否"
+    assert by_subject["房屋 B1"]["是否超期"] == "否"                       # deadline not yet reached
+    assert by_subject["房屋 B3"]["是否超期"] == "是" and by_subject["房屋 B3"]["整改进度"] == "未整改"
+    assert by_subject["房屋 B3"]["整改期限"] == "2026-01-31" and by_subject["房屋 B3"]["状态"] == "新增问题"
+    first = next(ws.iter_rows(min_row=2, values_only=True))
+    assert first[RECTIFICATION_COLUMNS.index("是否超期")] == "是"            # overdue cases first
+
+
+def test_rectification_sheet_shows_the_register(tmp_path, findings):
+    f = findings.copy()
+    n = len(f)
+    f["progress"] = ["已销号", "误报", *["整改中"] * (n - 2)]
+    f["closed_on"] = ["2026-05-20", "2025-01-01", *[None] * (n - 2)]
+    f["overdue"] = [0, 0, 1, *[0] * (n - 3)]
+    f["verified"] = ["已整改", "误报", "违法", *[None] * (n - 3)]
+    f["photo_count"] = [2, 0, 1, *[0] * (n - 3)]
+    f["photo_flags"] = [";照片位置存疑", "", "无定位", *[""] * (n - 3)]
+    f["first_seen"] = "2026-03-01"
+    ws = openpyxl.load_workbook(write_ledger(f, tmp_path / "l.xlsx", as_of=dt.date(2026, 6, 1)))["整改台账"]
+    rows = {r[0]: dict(zip(RECTIFICATION_COLUMNS, r)) for r in ws.iter_rows(min_row=2, values_only=True)}
+    ids = f["case_id"].tolist()
+    assert ids[1] not in rows                                            # 误报 closed long ago: left out
+    assert rows[ids[0]]["整改进度"] == "已销号" and rows[ids[0]]["销号日期"] == "2026-05-20"
+    assert (rows[ids[0]]["照片数"], rows[ids[0]]["照片核验"]) == (2, "照片位置存疑")
+    assert (rows[ids[2]]["是否超期"], rows[ids[2]]["核查结论"], rows[ids[2]]["照片核验"]) == ("是", "违法", "无定位")
+    assert rows[ids[3]]["首次发现"] == "2026-03-01"
+
+
+def test_township_assessment_ranks_and_marks_the_last_three(tmp_path, findings):
+    towns = ["A镇", "B镇", "C镇", "D镇", "E镇"]
+    parts = []
+    for i, town in enumerate(towns):
+        rows = [{"subject_layer": "buildings", "subject_id": f"{town}{k}", "at": (f"11011710{i}201", f"{town}村", town),
+                 "status": "new", "geometry": square(100 * i + 20 * k, 0, 10)} for k in range(4)]
+        parts.append(_rows("FARM-BUILD", rows))
+    previous = concat_findings(parts, crs=CRS)
+    # A镇 rectifies 3 of 4, B镇 2, C镇 1, D镇 and E镇 none (E镇 has one new case more)
+    gone = {"A镇0", "A镇1", "A镇2", "B镇0", "B镇1", "C镇0"}
+    now = previous[~previous["subject_id"].isin(gone)]
+    extra = _rows("FARM-BUILD", [{"subject_layer": "buildings", "subject_id": "E镇9", "at": ("110117104201", "E镇村", "E镇"),
+                                  "status": "new", "geometry": square(900, 0, 10)}])
+    now = concat_findings([now, extra], crs=CRS)
+    ws = openpyxl.load_workbook(write_ledger(now, tmp_path / "l.xlsx", previous=previous))["乡镇考核"]
+    header = [c.value for c in ws[1]]
+    rows = {r[0]: dict(zip(header, r)) for r in ws.iter_rows(min_row=2, values_only=True)}
+    assert [rows[t]["排名"] for t in towns] == [1, 2, 3, 4, 5]
+    assert rows["A镇"]["整改率"] == 0.75 and rows["D镇"]["整改率"] == 0
+    assert rows["E镇"]["新增问题(处)"] == 1 and rows["A镇"]["新增问题(处)"] == 0
+    assert [t for t in towns if rows[t]["备注"]] == ["C镇", "D镇", "E镇"]
+    assert rows["D镇"]["问题占用耕地(亩)"] == round(400 / (10000 / 15), 2)
+    assert ws.cell(2, header.index("整改率") + 1).number_format == "0.00%"
+
+
+def _soffice():
+    import shutil
+
+    exe = shutil.which("soffice") or shutil.which("libreoffice")
+    if exe is None or shutil.which("pdftotext") is None or shutil.which("pdftoppm") is None:
+        pytest.skip("needs LibreOffice and poppler-utils: run `bash tools/ensure-office.sh` (make system-test-deps)")
+    return exe
+
+
+def test_ledger_prints_to_pdf_with_libreoffice(tmp_path, findings):
+    import subprocess
+
+    exe = _soffice()
+    path = write_ledger(_ugly(findings), tmp_path / "ledger.xlsx", previous=_findings(skip=()))
+    subprocess.run([exe, f"-env:UserInstallation=file://{tmp_path / 'lo'}", "--headless", "--convert-to", "pdf",
+                    "--outdir", str(tmp_path), str(path)], check=True, capture_output=True, timeout=180)
+    pdf = tmp_path / "ledger.pdf"
+    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
+    pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+    assert pages == 7                                                   # one page per sheet: 7 sheets, few rows
+    first = subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-layout", str(pdf), "-"], check=True,
+                           capture_output=True, text=True).stdout
+    assert "汇总" in first and "合计" in first and "耕地非农化(处)" in first.replace("\n", "").replace(" ", "") or \
+        "耕地非农化" in first
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    for heading in ("整改台账", "耕地非农化", "宅基地", "乡镇考核", "案件编号", "整改进度", "第 1 页"):
+        assert heading in text, heading
+    assert "120.0000000037835" not in text and "landcover_after" not in text
+    png = tmp_path / "page"
+    subprocess.run(["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "1", str(pdf), str(png)], check=True)
+    assert list(tmp_path.glob("page*.png"))
