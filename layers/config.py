@@ -116,6 +116,10 @@ class Project(BaseModel):
     name: str = "landguard"
     as_of: dt.date | None = None
     working_crs: str = "auto"
+    #: the project folder (spec/WORKFLOW.md §1): dated runs, the case register, photos; relative to the file
+    folder: str | None = None
+    #: a verification photo farther than this from its case's geometry is marked 照片位置存疑
+    photo_max_distance_m: float = Field(default=100.0, gt=0, le=100_000)
 
 
 class MapsConfig(BaseModel):

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 __all__ = ["data_opt", "config_opt", "out_opt", "findings_opt", "village_opt", "as_of_opt", "overwrite_opt",
-           "jobs_opt", "seed_opt", "full_names_opt", "fail_fast_opt", "quiet_opt"]
+           "jobs_opt", "seed_opt", "full_names_opt", "fail_fast_opt", "quiet_opt", "project_opt"]
 
 
 def _date(ctx, param, value):
@@ -44,3 +44,7 @@ seed_opt = click.option("--seed", type=int, default=0, show_default=True, help="
 full_names_opt = click.option("--full-names", is_flag=True, help="Keep owners' full names (ID numbers stay masked).")
 fail_fast_opt = click.option("--fail-fast", is_flag=True, help="Stop at the first village that fails.")
 quiet_opt = click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+project_opt = click.option(
+    "--project", "project", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Project folder (spec/WORKFLOW.md §1): dated runs in runs/<date>/, the case register cases.gpkg, photos/.",
+)
