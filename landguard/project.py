@@ -37,7 +37,7 @@ import pandas as pd
 
 from analyses.register import (FIELD_VERDICTS, PHOTO_FLAG_EARLY, PHOTO_FLAG_FAR, PHOTO_FLAG_NOGPS,
                                Verdict, apply_verdicts, merge_run, read_register, validate_register, write_register)
-from spatial.atomic import atomic_path
+from spatial.atomic import atomic_path, remove_stale_temporaries
 from spatial.errors import LayerError, OutputError
 
 __all__ = ["Project", "project_lock", "check_project", "verify_project", "VerifyReport", "PROJECT_MARK_URI",
@@ -175,6 +175,9 @@ def project_lock(root: Path, what: str) -> Iterator[None]:
             fh.write(f"{_HOST} {os.getpid()} {what}")
         break
     try:
+        # what a killed check or verify left (a temporary run folder, register, photo): removed, never merged
+        for folder in (root, root / "runs"):
+            remove_stale_temporaries(folder)
         yield
     finally:
         with contextlib.suppress(FileNotFoundError):
