@@ -302,7 +302,8 @@ def write_maps(district: District, findings: gpd.GeoDataFrame, out_dir: str | os
         record = {k: mask_ids_in_text(v) for k, v in _village_record(district, vid).items()}
         return render_village_map(layers, own, record,
                                   path_in(out_dir, stems[vid], ".html"), ortho=ortho[vid],
-                                  basemaps=cfg.basemaps, tianditu_tk=cfg.tianditu_tk)
+                                  basemaps=cfg.basemaps, tianditu_tk=cfg.tianditu_tk,
+                                  project=district.config.project.name, run_date=district.as_of)
 
     from .run import map_villages
 

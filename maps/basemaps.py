@@ -4,7 +4,8 @@ Tianditu needs a key (``tk``, from the configuration or the ``TIANDITU_TK`` envi
 without one its layers are left out. Gaode tiles are drawn in GCJ-02; its layers carry the
 ``gcj02`` flag, and the map runtime shifts every overlay to GCJ-02 while such a layer is active.
 Tiles are the only thing a map fetches from the network; a "blank" base layer is always offered
-so a map used offline still has a clean background.
+so a map used offline still has a clean background; it is the one shown at start, and the map
+runtime falls back to it when an online basemap's tiles fail.
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ BASEMAPS: dict[str, Basemap] = {
 DEFAULT_BASEMAPS: tuple[str, ...] = ("tianditu-img", "tianditu-vec", "esri-imagery", "osm", "gaode")
 
 #: The always-offered empty background (no tiles, no network).
-BLANK = Basemap("blank", "空白底图（离线）", ())
+BLANK = Basemap("blank", "离线底图（无需网络）", ())
 
 
 def resolve_tianditu_tk(tk: str | None = None) -> str | None:
@@ -135,7 +136,7 @@ class BasemapLayer(Layer):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-            var {{ this.get_name() }} = LandguardMap.base({{ this.tiles_js }}, {{ this.gcj02_js }});
+            var {{ this.get_name() }} = LandguardMap.base({{ this.tiles_js }}, {{ this.gcj02_js }}, {{ this.offline_js }});
         {% endmacro %}
         """
     )
@@ -151,10 +152,12 @@ class BasemapLayer(Layer):
         self.basemap = basemap
         self.tiles_js = script_json(tiles)
         self.gcj02_js = "true" if basemap.gcj02 else "false"
+        self.offline_js = "true" if not basemap.tiles else "false"
 
 
-def basemap_layers(names: Sequence[str] = DEFAULT_BASEMAPS, tianditu_tk: str | None = None) -> list[BasemapLayer]:
-    """Folium base layers for ``names``, in order, plus the blank one; the first is shown.
+def basemap_layers(names: Sequence[str] = DEFAULT_BASEMAPS, tianditu_tk: str | None = None, *,
+                   start_online: bool = False) -> list[BasemapLayer]:
+    """The offline background first (shown), then the online base layers for ``names``, in order.
 
     Parameters
     ----------
@@ -162,6 +165,8 @@ def basemap_layers(names: Sequence[str] = DEFAULT_BASEMAPS, tianditu_tk: str | N
         Keys of :data:`BASEMAPS`. Tianditu ones are skipped when no key is available.
     tianditu_tk : str, optional
         Tianditu key; falls back to ``$TIANDITU_TK``.
+    start_online : bool
+        Show the first online basemap at start instead of the offline background.
 
     Returns
     -------
@@ -175,7 +180,7 @@ def basemap_layers(names: Sequence[str] = DEFAULT_BASEMAPS, tianditu_tk: str | N
     Examples
     --------
     >>> [b.layer_name for b in basemap_layers(["osm", "gaode"])]
-    ['OpenStreetMap', '高德地图（GCJ-02）', '空白底图（离线）']
+    ['离线底图（无需网络）', 'OpenStreetMap', '高德地图（GCJ-02）']
     """
     if isinstance(names, str):
         names = [names]
@@ -190,5 +195,5 @@ def basemap_layers(names: Sequence[str] = DEFAULT_BASEMAPS, tianditu_tk: str | N
             continue
         if basemap not in chosen:
             chosen.append(basemap)
-    chosen.append(BLANK)
-    return [BasemapLayer(b, tk, show=(i == 0)) for i, b in enumerate(chosen)]
+    shown = chosen[0] if start_online and chosen else BLANK
+    return [BasemapLayer(b, tk, show=(b is shown)) for b in [BLANK, *chosen]]

@@ -424,13 +424,39 @@ def _family_order(families) -> list[str]:
     return [f for f in FAMILIES if f in present] + sorted(f for f in present if f not in FAMILIES)
 
 
-def _panel_html(village: Mapping[str, str], findings: pd.DataFrame, drawn: np.ndarray) -> str:
+def _owners_of(layers: Mapping[str, gpd.GeoDataFrame], findings: pd.DataFrame) -> np.ndarray:
+    """Per finding, the (already masked) ``owner_name`` of its subject, looked up by id in the layers."""
+    out = np.full(len(findings), "", dtype=object)
+    if len(findings) == 0 or "subject_id" not in findings.columns:
+        return out
+    pieces = []
+    for frame in layers.values():
+        if frame is None or len(frame) == 0 or "owner_name" not in frame.columns:
+            continue
+        for col in frame.columns:
+            if col.endswith("_id") and col not in ("village_id", "owner_id", "household_id"):
+                pieces.append(pd.DataFrame({"id": frame[col].astype(str).to_numpy(),
+                                            "owner": frame["owner_name"].to_numpy(dtype=object)}))
+    if not pieces:
+        return out
+    table = pd.concat(pieces, ignore_index=True).dropna().drop_duplicates("id").set_index("id")["owner"]
+    got = findings["subject_id"].astype(str).map(table)
+    return got.where(got.notna(), "").astype(str).to_numpy(dtype=object)
+
+
+def _panel_html(village: Mapping[str, str], findings: pd.DataFrame, drawn: np.ndarray,
+                owners: np.ndarray | None = None) -> str:
     c = _finding_rows(findings)
     n = len(findings)
+    owners = np.full(n, "", dtype=object) if owners is None else owners
     head = (f'<div class="lg-head"><span class="lg-title">{_esc(village.get("township"))} · '
-            f'{_esc(village.get("name"))}</span>'
-            '<button type="button" class="lg-toggle" data-lg-toggle="1">收起</button></div>'
-            f'<div class="lg-sub">村代码 {_esc(village.get("village_id"))} · 问题 {n} 处</div>')
+            f'{_esc(village.get("name"))} · 问题 {n} 处</span>'
+            '<button type="button" class="lg-toggle" data-lg-toggle="1" aria-expanded="true">收起</button></div>'
+            f'<div class="lg-sub">村代码 {_esc(village.get("village_id"))} · 点击条目定位</div>')
+    if n:
+        head += ('<div class="lg-find"><input type="search" class="lg-search" aria-label="搜索问题" '
+                 'placeholder="搜索：案件编号 / 对象编号 / 权利人" autocomplete="off">'
+                 '<span class="lg-hits" aria-live="polite"></span></div>')
     if n == 0:
         return head + '<div class="lg-body"><p class="lg-empty">本村未发现问题。</p></div>'
     sev_rank = {"high": 0, "medium": 1, "low": 2}
@@ -441,25 +467,44 @@ def _panel_html(village: Mapping[str, str], findings: pd.DataFrame, drawn: np.nd
     for fam in _family_order(fams):
         colour = FAMILY_COLOURS.get(fam, _OTHER_COLOUR)
         members = [i for i in order if fams[i] == fam]
-        parts.append(f'<h5><span class="lg-sw" style="border-color:{colour};background:{_rgba(colour, 0.3)}">'
-                     f'</span>{html.escape(FAMILY_LABELS.get(fam, fam))}（{len(members)}）</h5><ol>')
+        parts.append(f'<div data-lg-group="1"><h5><span class="lg-sw" style="border-color:{colour};'
+                     f'background:{_rgba(colour, 0.3)}"></span>{html.escape(FAMILY_LABELS.get(fam, fam))}'
+                     f'（{len(members)}）</h5><ol>')
         for i in members:
+            # what the search box matches: case id, subject id, masked owner (lower case, escaped)
+            key = " ".join(_text(v) for v in (c["case_id"][i], c["subject_id"][i], owners[i]) if not _missing(v))
+            q = html.escape(key.lower(), quote=True)
             sev = _severity(c["severity"][i])
             label = (f'<span class="lg-sev lg-sev-{sev}">{SEVERITY_LABELS[sev]}</span>{_esc(c["rule_name"][i])} '
                      f'<span class="lg-sid">{_esc(c["subject_id"][i])}</span>')
             if drawn[i]:
-                parts.append(f'<li><button type="button" class="lg-item" data-case="{_esc(c["case_id"][i])}" '
+                parts.append(f'<li data-q="{q}"><button type="button" class="lg-item" '
+                             f'data-case="{_esc(c["case_id"][i])}" '
                              f'style="border-left-color:{colour}" title="点击定位">{label}</button></li>')
             else:
-                parts.append(f'<li><button type="button" class="lg-item" disabled title="无图形，无法定位" '
+                parts.append(f'<li data-q="{q}"><button type="button" class="lg-item" disabled '
+                             f'title="无图形，无法定位" '
                              f'style="border-left-color:{colour}">{label}</button></li>')
-        parts.append("</ol>")
+        parts.append("</ol></div>")
     parts.append("</div>")
     return "".join(parts)
 
 
+def _bar_html(village: Mapping[str, str], project: str | None, run_date) -> str:
+    """The title bar: village (township, name, code), then project and run date (escaped)."""
+    sub = []
+    if not _missing(project) and str(project).strip():
+        sub.append(f"项目：{_esc(project)}")
+    if not _missing(run_date) and str(run_date).strip():
+        sub.append(f"检查日期：{_esc(run_date)}")
+    sub.append(f"村代码 {_esc(village.get('village_id'))}")
+    return (f'<span class="lg-bar-t">{_esc(village.get("township"))} {_esc(village.get("name"))} 问题核查图</span>'
+            f'<span class="lg-bar-s">{" · ".join(sub)}</span>')
+
+
 def _legend_html(families: list[str], contexts: list[str], has_ortho: bool) -> str:
-    parts = ["<h5>图例</h5>"]
+    parts = ['<button type="button" class="lg-ltoggle" data-lg-legend="1" aria-expanded="true">图例</button>'
+             '<div class="lg-lbody">']
     for fam in families or list(FAMILIES):
         colour = FAMILY_COLOURS.get(fam, _OTHER_COLOUR)
         parts.append(f'<div class="lg-row"><span class="lg-sw" style="border:2px solid {colour};'
@@ -473,6 +518,7 @@ def _legend_html(families: list[str], contexts: list[str], has_ortho: bool) -> s
     if has_ortho:
         parts.append('<div class="lg-row"><span class="lg-sw" style="background:#8a9a6b;border-color:#555">'
                      '</span>正射影像</div>')
+    parts.append("</div>")
     return "".join(parts)
 
 
@@ -570,7 +616,13 @@ def _village_bounds_metric(layers: Mapping[str, gpd.GeoDataFrame], village_id: s
     return frame.total_bounds, frame.crs
 
 
-def _context_layers(layers: Mapping[str, gpd.GeoDataFrame], slots: _Slots
+#: The village of the map (``o`` = 1) drawn bold, its neighbours (``o`` = 0) dimmed.
+_OWN_VILLAGE = {"color": "#111111", "weight": 3.5, "dashArray": None, "opacity": 1.0}
+_OTHER_VILLAGE = {"color": "#777777", "weight": 1.5, "dashArray": "4 4", "opacity": 0.7, "fill": True,
+                  "fillColor": "#9a9a9a", "fillOpacity": 0.35}
+
+
+def _context_layers(layers: Mapping[str, gpd.GeoDataFrame], slots: _Slots, village_id: str | None = None
                     ) -> tuple[list[tuple[str, _GeoLayer]], list]:
     """One overlay per non-empty context role, bottom to top, and their WGS84 bounds."""
     roles = [r for r in CONTEXT_ORDER if r in layers] + [r for r in layers if r not in CONTEXT_ORDER]
@@ -592,8 +644,13 @@ def _context_layers(layers: Mapping[str, gpd.GeoDataFrame], slots: _Slots
         style = context_style(role)
         style["className"] = "lg-ctx"
         label = f"{_swatch(context_style(role))}{html.escape(layer_label(role))}（{len(frame)}）"
-        layer = _GeoLayer(label, _collection(geoms, [{"v": v} for v in values]),
-                          {"style": style, "kind": "context", "popup": spec, "z": 360 + min(z, 25)}, slots)
+        opts = {"style": style, "kind": "context", "popup": spec, "z": 360 + min(z, 25)}
+        props = [{"v": v} for v in values]
+        if role == "villages" and village_id is not None and "village_id" in frame.columns:
+            own = (frame["village_id"].astype(str) == str(village_id)).to_numpy()
+            props = [{"v": v, "o": int(k)} for v, k in zip(values, own)]
+            opts.update(own=_OWN_VILLAGE, other=_OTHER_VILLAGE)
+        layer = _GeoLayer(label, _collection(geoms, props), opts, slots)
         out.append((role, layer))
     return out, bounds
 
@@ -641,6 +698,9 @@ def render_village_map(
     basemaps: Sequence[str] = DEFAULT_BASEMAPS,
     tianditu_tk: str | None = None,
     ortho_max_px: int = 1600,
+    project: str | None = None,
+    run_date: str | date | None = None,
+    start_online: bool = False,
 ) -> Path:
     """Write one village's self-contained interactive map (HTML) for inspectors.
 
@@ -665,6 +725,14 @@ def render_village_map(
         Tianditu key (else ``$TIANDITU_TK``).
     ortho_max_px : int
         Longest side of the orthophoto image, pixels (bounds the file size).
+    project : str, optional
+        The project's name, shown in the title bar.
+    run_date : str or date, optional
+        The check's date (``as_of``), shown in the title bar.
+    start_online : bool
+        Open on the first online basemap instead of the offline background (the default: the map
+        works without a network; online basemaps are choices, and when their tiles fail the map falls
+        back to the offline background and says so).
 
     Returns
     -------
@@ -691,7 +759,7 @@ def render_village_map(
     out_path = Path(out_path)
 
     slots = _Slots()  # every piece of data waits here until the template stage is over
-    contexts, context_bounds = _context_layers(layers, slots)
+    contexts, context_bounds = _context_layers(layers, slots, str(village["village_id"]))
     findings_m = _metric(findings, "findings") if len(findings) else findings
     drawn = _valid_mask(findings_m) if len(findings_m) else np.zeros(0, dtype=bool)
     finding_layers, families, finding_bounds = _finding_layers(findings_m, drawn, slots)
@@ -725,7 +793,8 @@ def render_village_map(
     m.get_root().header.add_child(_Raw(f"<title>{slots.put(html.escape(str(title)))}</title>"),
                                   name="title")
     m.add_child(_Runtime())
-    for child in [*basemap_layers(basemaps, tianditu_tk), *([ortho_layer] if ortho_layer else []),
+    for child in [*basemap_layers(basemaps, tianditu_tk, start_online=start_online),
+                  *([ortho_layer] if ortho_layer else []),
                   *(layer for _, layer in contexts), *finding_layers]:
         m.add_child(child)
     Fullscreen(position="topleft", title="全屏", title_cancel="退出全屏", force_separate_button=True).add_to(m)
@@ -734,9 +803,14 @@ def render_village_map(
                    units={"mu": {"factor": 1.0 / M2_PER_MU, "display": "亩", "decimals": 2}},
                    active_color="#1f78b4", completed_color="#1f78b4").add_to(m)
     LayerControl(position="topright", collapsed=True).add_to(m)
-    panel = _panel_html(village, findings_m, drawn)
+    panel = _panel_html(village, findings_m, drawn, _owners_of(layers, findings_m))
     legend = _legend_html(families, [role for role, _ in contexts], ortho_layer is not None)
+    if finding_bounds:
+        # the first view frames the village's findings (the village itself when it has none)
+        west, south, east, north = (float(v) for v in finding_bounds[0])
     fit_bounds = [[round(south, 7), round(west, 7)], [round(north, 7), round(east, 7)]]
+    m.add_child(_Script(f"LandguardMap.bar(__MAP__, {slots.put_json(_bar_html(village, project, run_date))});",
+                        name="LandguardBar"))
     m.add_child(_Script(f"LandguardMap.panel(__MAP__, {slots.put_json(panel)});", name="LandguardPanel"))
     m.add_child(_Script(f"LandguardMap.legend(__MAP__, {slots.put_json(legend)});", name="LandguardLegend"))
     m.add_child(_Script(f"LandguardMap.ready(__MAP__, {script_json(fit_bounds)});", name="LandguardReady"))

@@ -32,6 +32,12 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
 ARTIFACTS = Path(__file__).resolve().parent / "_artifacts"
 VIEWPORT = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1400, "height": 900}
+SIZES = {"phone": PHONE, "desktop": DESKTOP}
+#: A 1 x 1 grey PNG, served as every tile when a test needs online tiles that load.
+TILE_PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                         "1f15c4890000000d49444154789c63d8d8d8f80f0004fe02fea3b1f1e70000000049454e44ae426082")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -74,13 +80,22 @@ def site(tmp_path_factory, village_factory):
     try:
         layers_a, findings_a, village_a = village_factory("110117001001", "东村", "平谷镇", n_parcels=60)
         ortho = _ortho(out / "ortho.tif", layers_a["villages"].total_bounds)
+        own = layers_a["villages"]
+        x0, y0, x1, y1 = own.total_bounds
+        neighbour = gpd.GeoDataFrame({"village_id": ["110117001002"], "name": ["北村"], "township": ["平谷镇"]},
+                                     geometry=[shapely.box(x0, y1, x1, y1 + 150.0)], crs=own.crs)
+        layers_a["villages"] = pd.concat([own, neighbour], ignore_index=True)
         path_a = render_village_map(layers_a, findings_a, village_a, out / "villages" / "110117001001.html",
-                                    ortho=ortho, ortho_max_px=512)
+                                    ortho=ortho, ortho_max_px=512, project="平谷区 2026 年第三季度核查",
+                                    run_date=pd.Timestamp("2026-09-30").date())
         layers_b, findings_b, village_b = village_factory("110117002003", "西村", "王辛庄镇", n_parcels=20,
                                                           x0=509500.0, y0=4444000.0)
         findings_b = findings_b.iloc[:3].reset_index(drop=True)
         path_b = render_village_map(layers_b, findings_b, village_b, out / "villages" / "110117002003.html",
-                                    basemaps=("gaode", "osm"))
+                                    basemaps=("gaode", "osm"), start_online=True)
+        # online first, no orthophoto: with the network blocked it must fall back to the offline background
+        path_c = render_village_map(layers_b, findings_b, village_b, out / "villages" / "online.html",
+                                    basemaps=("esri-imagery", "osm"), start_online=True)
     finally:
         if saved is not None:
             os.environ["TIANDITU_TK"] = saved
@@ -96,7 +111,7 @@ def site(tmp_path_factory, village_factory):
     table = pd.DataFrame([counts(village_b, findings_b), counts(village_a, findings_a)])
     index = render_index(table, out / "index.html")
     return {"index": index, "a": (path_a, layers_a, findings_a, village_a),
-            "b": (path_b, layers_b, findings_b, village_b)}
+            "b": (path_b, layers_b, findings_b, village_b), "c": (path_c, layers_b, findings_b, village_b)}
 
 
 class Opened:
@@ -125,15 +140,19 @@ class Opened:
 def open_page(browser):
     contexts = []
 
-    def _open(path: Path, *, map_ready: bool = True, viewport: dict | None = None) -> Opened:
+    def _open(path: Path, *, map_ready: bool = True, viewport: dict | None = None, tiles: bool = False) -> Opened:
+        """Open ``path``; http(s) requests are aborted, or with ``tiles`` answered with a grey PNG tile."""
         ctx = browser.new_context(viewport=viewport or VIEWPORT, service_workers="block", locale="zh-CN")
         contexts.append(ctx)
-        log = {"console": [], "pageerror": [], "dialogs": [], "blocked": []}
+        log = {"console": [], "pageerror": [], "dialogs": [], "blocked": [], "served": []}
 
         def route(r):
             url = r.request.url
             if url.startswith(("file://", "data:", "blob:")):
                 r.continue_()
+            elif tiles and r.request.resource_type == "image":
+                log["served"].append(url)
+                r.fulfill(status=200, content_type="image/png", body=TILE_PNG)
             else:
                 log["blocked"].append((r.request.resource_type, url))
                 r.abort()
@@ -226,7 +245,7 @@ def test_index_lists_sorts_and_links(open_page, site):
 @pytest.mark.parametrize("which", ["a", "b"])
 def test_village_map_shows_every_layer_and_finding(open_page, site, which):
     path, layers, findings, village = site[which]
-    o = open_page(path)
+    o = open_page(path, tiles=(which == "b"))  # b opens on Gaode: its tiles load
     page = o.page
     assert page.locator(".leaflet-container").count() == 1
     assert page.locator(".leaflet-control-scale").count() == 1
@@ -235,7 +254,7 @@ def test_village_map_shows_every_layer_and_finding(open_page, site, which):
     assert page.locator(".lg-legend").count() == 1
     overlays = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
     overlays = [t.strip() for t in overlays]
-    expected = ["行政村（1）", "永久基本农田（1）", "耕地（1）", "道路（1）",
+    expected = [f"行政村（{len(layers['villages'])}）", "永久基本农田（1）", "耕地（1）", "道路（1）",
                 f"宅基地（{len(layers['parcels'])}）", f"房屋（{len(layers['buildings'])}）"]
     by_family = findings["family"].value_counts()
     names = {"farmland": "耕地“非农化”", "homestead": "宅基地", "setback": "相邻权益与退让", "siting": "公墓选址"}
@@ -244,8 +263,10 @@ def test_village_map_shows_every_layer_and_finding(open_page, site, which):
         expected = ["正射影像"] + expected
     assert overlays == expected
     bases = [t.strip() for t in page.locator(".leaflet-control-layers-base label").all_inner_texts()]
-    assert bases == (["Esri 影像", "OpenStreetMap", "高德地图（GCJ-02）", "空白底图（离线）"] if which == "a"
-                     else ["高德地图（GCJ-02）", "OpenStreetMap", "空白底图（离线）"])
+    assert bases == (["离线底图（无需网络）", "Esri 影像", "OpenStreetMap", "高德地图（GCJ-02）"] if which == "a"
+                     else ["离线底图（无需网络）", "高德地图（GCJ-02）", "OpenStreetMap"])
+    checked = page.locator(".leaflet-control-layers-base input:checked").locator("xpath=..").inner_text().strip()
+    assert checked == ("离线底图（无需网络）" if which == "a" else "高德地图（GCJ-02）")
     # every context feature and every finding is drawn
     n_context = sum(len(f) for f in layers.values())
     assert page.locator("path.lg-ctx").count() == n_context
@@ -255,8 +276,8 @@ def test_village_map_shows_every_layer_and_finding(open_page, site, which):
     assert o.js("LandguardMap.count('finding')") == len(findings)
     assert page.locator(".lg-panel button[data-case]").count() == len(findings)
     assert page.locator(".leaflet-image-layer").count() == (1 if which == "a" else 0)
-    # fitted to the village: its polygon is inside the view
-    w, s, e, n = layers["villages"].to_crs(4326).total_bounds
+    # the first view frames the findings: all inside the view, closer than the whole village
+    w, s, e, n = findings.to_crs(4326).total_bounds
     inside = o.js("""([s, w, n, e]) => {
         const b = LandguardMap.state.map.getBounds();
         let sw = [s, w], ne = [n, e];
@@ -267,6 +288,10 @@ def test_village_map_shows_every_layer_and_finding(open_page, site, which):
         return b.contains(L.latLngBounds(sw, ne));
     }""", [s, w, n, e])
     assert inside
+    own = layers["villages"].iloc[:1].to_crs(4326).total_bounds
+    village_zoom = o.js("""([s, w, n, e]) => LandguardMap.state.map.getBoundsZoom(L.latLngBounds([s, w], [n, e]))""",
+                        [own[1], own[0], own[3], own[2]])
+    assert o.js("LandguardMap.state.map.getZoom()") >= village_zoom
     o.assert_clean()
 
 
@@ -285,7 +310,7 @@ def test_clicking_each_finding_opens_its_popup_with_the_basis(open_page, site):
 
 def test_panel_entry_zooms_to_its_finding_and_opens_the_popup(open_page, site):
     path, layers, findings, village = site["b"]
-    o = open_page(path)
+    o = open_page(path, tiles=True)
     target = findings.loc[findings["rule_id"] == "SET-DRIP"].iloc[0]
     zoom_before = o.js("LandguardMap.state.map.getZoom()")
     # the family layer may be switched off: the panel switches it back on
@@ -322,7 +347,7 @@ def test_script_in_attributes_renders_as_text(open_page, site, constants):
 
 def test_gaode_basemap_shifts_overlays_to_gcj02_and_back(open_page, site):
     path, layers, findings, village = site["a"]
-    o = open_page(path)
+    o = open_page(path, tiles=True)
     cid = findings.loc[findings["rule_id"] == "FARM-BUILD", "case_id"].iloc[0]
     assert o.js("document.documentElement.getAttribute('data-lg-datum')") == "wgs84"
     lon, lat = _feature_centre(o, cid)
@@ -341,13 +366,14 @@ def test_gaode_basemap_shifts_overlays_to_gcj02_and_back(open_page, site):
     assert cid in _popup_text(o)
     _switch_base(o, "Esri 影像")
     assert o.js("document.documentElement.getAttribute('data-lg-datum')") == "wgs84"
+    assert o.js("document.documentElement.getAttribute('data-lg-offline')") is None  # tiles loaded: no fallback
     assert _feature_centre(o, cid) == pytest.approx([lon, lat], abs=1e-9)
     o.assert_clean()
 
 
 def test_map_whose_first_basemap_is_gaode_opens_in_gcj02(open_page, site):
     path, layers, findings, village = site["b"]
-    o = open_page(path)
+    o = open_page(path, tiles=True)
     assert o.js("document.documentElement.getAttribute('data-lg-datum')") == "gcj02"
     row = findings.iloc[0]
     lat, lon = _inside_wgs84(row.geometry)
@@ -432,4 +458,189 @@ def test_screenshot_of_a_village_map(open_page, site, tmp_path):
     if not ignore.exists():
         ignore.write_text("*\n", encoding="utf-8")
     shutil.copyfile(shot, ARTIFACTS / "village.png")
+    o.assert_clean()
+
+
+# --------------------------------------------------------------------------------------------------
+# phone and desktop (issue 16)
+# --------------------------------------------------------------------------------------------------
+def _save(o: Opened, name: str) -> Path:
+    """A screenshot of the page in tests/maps/_artifacts (kept with the test output)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    ignore = ARTIFACTS / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("*\n", encoding="utf-8")
+    out = ARTIFACTS / name
+    o.page.screenshot(path=str(out), full_page=False)
+    return out
+
+
+def _rect(o: Opened, selector: str) -> dict:
+    return o.js("""(sel) => { const r = document.querySelector(sel).getBoundingClientRect();
+        return {left: r.left, top: r.top, right: r.right, bottom: r.bottom, width: r.width, height: r.height}; }""",
+                selector)
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return a["left"] < b["right"] and b["left"] < a["right"] and a["top"] < b["bottom"] and b["top"] < a["bottom"]
+
+
+def _settled(o: Opened):
+    """Wait until the map has stopped moving (autoPan of a popup is animated)."""
+    o.page.wait_for_function("""() => { const m = LandguardMap.state.map;
+        return !m._panAnim || !m._panAnim._inProgress; }""", timeout=5000)
+    o.page.wait_for_timeout(350)
+
+
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_legend_never_covers_the_findings_list(open_page, site, size):
+    path, layers, findings, village = site["a"]
+    vp = SIZES[size]
+    o = open_page(path, viewport=vp)
+    panel, legend = ".lg-panel", ".lg-legend"
+    folded = "lg-folded" in o.page.locator(legend).get_attribute("class")
+    assert folded == (size == "phone")  # the legend starts folded on a phone
+    if size == "phone":
+        # a bottom sheet across the whole width, folded to its header
+        r = _rect(o, panel)
+        assert r["left"] == 0 and r["right"] == vp["width"] and abs(r["bottom"] - vp["height"]) < 1
+        assert r["height"] < 120
+        assert o.page.locator(".lg-panel button[data-case]").first.is_hidden()
+        # thumb-sized: the fold button and the zoom buttons at least 40 px
+        for sel in (".lg-panel button.lg-toggle", ".leaflet-control-zoom-in", ".lg-legend button.lg-ltoggle"):
+            b = _rect(o, sel)
+            assert b["height"] >= 36 and b["width"] >= 40, (sel, b)
+    else:
+        r = _rect(o, panel)
+        assert r["right"] <= vp["width"] and r["top"] < 200 and r["width"] < 400  # the side panel
+    assert not _overlap(_rect(o, panel), _rect(o, legend))
+    # unfold both: still apart
+    if "lg-collapsed" in o.page.locator(panel).get_attribute("class"):
+        o.page.locator(".lg-panel button.lg-toggle").click()
+    if "lg-folded" in o.page.locator(legend).get_attribute("class"):
+        o.page.locator(".lg-legend button.lg-ltoggle").click()
+    assert o.page.locator(".lg-panel button[data-case]").first.is_visible()
+    assert o.page.locator(".lg-legend .lg-lbody").is_visible()
+    assert not _overlap(_rect(o, panel), _rect(o, legend)), (_rect(o, panel), _rect(o, legend))
+    legend_box = _rect(o, legend)
+    assert legend_box["top"] >= 0 and legend_box["bottom"] <= vp["height"]
+    _save(o, f"village-{size}-open.png")
+    o.assert_clean()
+
+
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_selected_finding_popup_is_inside_the_viewport_and_on_top(open_page, site, size):
+    path, layers, findings, village = site["a"]
+    vp = SIZES[size]
+    o = open_page(path, viewport=vp)
+    _save(o, f"village-{size}.png")
+    for k, row in enumerate(findings.itertuples()):
+        if "lg-collapsed" in o.page.locator(".lg-panel").get_attribute("class"):
+            o.page.locator(".lg-panel button.lg-toggle").click()
+        o.page.locator(f'.lg-panel button[data-case="{row.case_id}"]').click()
+        text = _popup_text(o)
+        assert row.case_id in text
+        _settled(o)
+        if size == "phone":  # the sheet folds out of the way
+            assert "lg-collapsed" in o.page.locator(".lg-panel").get_attribute("class")
+        box = _rect(o, ".leaflet-popup-content-wrapper")
+        assert box["left"] >= 0 and box["top"] >= 0, box
+        assert box["right"] <= vp["width"] and box["bottom"] <= vp["height"], box
+        bar, sheet = _rect(o, ".lg-bar"), _rect(o, ".lg-panel")
+        assert not _overlap(box, bar) and not _overlap(box, sheet), (box, bar, sheet)
+        top = o.js("""([x, y]) => { const e = document.elementFromPoint(x, y);
+            return !!(e && e.closest('.leaflet-popup')); }""",
+                   [(box["left"] + box["right"]) / 2, (box["top"] + box["bottom"]) / 2])
+        assert top, (row.case_id, box)
+        # the finding itself is on the screen, not hidden under the sheet
+        inside = o.js("""(id) => { const m = LandguardMap.state.map, l = LandguardMap.state.byCase[id];
+            const c = l.getBounds ? l.getBounds().getCenter() : l.getLatLng();
+            const p = m.latLngToContainerPoint(c), r = m.getContainer().getBoundingClientRect();
+            const y = r.top + p.y, sheet = document.querySelector('.lg-panel').getBoundingClientRect();
+            return p.x >= 0 && p.x <= r.width && p.y >= 0 && (LandguardMap.narrow() ? y < sheet.top : p.y <= r.height);
+        }""", row.case_id)
+        assert inside, row.case_id
+        if k == 0:
+            _save(o, f"village-{size}-popup.png")
+    o.assert_clean()
+
+
+def test_title_bar_shows_project_date_and_village(open_page, site):
+    path, layers, findings, village = site["a"]
+    o = open_page(path, viewport=PHONE)
+    bar = o.page.locator(".lg-bar").inner_text()
+    assert "平谷区 2026 年第三季度核查" in bar and "2026-09-30" in bar and "东村" in bar and "平谷镇" in bar
+    # the map starts below the bar
+    assert _rect(o, ".folium-map")["top"] >= _rect(o, ".lg-bar")["bottom"] - 1
+    o.assert_clean()
+
+
+def test_village_highlighted_and_neighbours_dimmed(open_page, site):
+    path, layers, findings, village = site["a"]
+    o = open_page(path)
+    styles = o.js("""() => { const out = {};
+        LandguardMap.state.layers.forEach(l => l.eachLayer(f => { const p = f.feature.properties;
+            if (p.o !== undefined) { out[p.v[0]] = [f.options.weight, f.options.fillOpacity, f.options.fill]; } }));
+        return out; }""")
+    own, other = styles["东村"], styles["北村"]
+    assert own[0] > other[0] and not own[2]        # bold outline, no fill
+    assert other[2] and other[1] > 0.2             # neighbour greyed out
+    o.assert_clean()
+
+
+def test_search_finds_a_case_by_case_id_subject_or_owner(open_page, site):
+    path, layers, findings, village = site["a"]
+    o = open_page(path, viewport=PHONE)
+    box = o.page.locator(".lg-search")
+    o.page.locator(".lg-panel button.lg-toggle").click()
+    target = findings.loc[findings["rule_id"] == "HOME-MULTI"].iloc[0]  # subject 001P0000, owner 张0*
+    for query in (target.subject_id, "张0*", target.case_id.lower()):
+        box.fill(query)
+        visible = o.page.locator(".lg-panel button[data-case]:visible")
+        assert visible.count() >= 1
+        assert target.case_id in visible.evaluate_all("bs => bs.map(b => b.getAttribute('data-case'))"), query
+    box.fill("no-such-case")
+    assert o.page.locator(".lg-panel button[data-case]:visible").count() == 0
+    assert "未找到" in o.page.locator(".lg-hits").inner_text()
+    box.fill(target.case_id)
+    assert o.page.locator(".lg-panel button[data-case]:visible").count() == 1
+    box.press("Enter")
+    assert target.case_id in _popup_text(o)
+    o.assert_clean()
+
+
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_failed_tiles_fall_back_to_the_offline_background_with_every_layer(open_page, site, size):
+    path, layers, findings, village = site["c"]
+    o = open_page(path, viewport=SIZES[size])
+    o.page.wait_for_selector("html[data-lg-offline='1']", state="attached", timeout=10000)
+    note = o.page.locator(".lg-notice")
+    assert note.is_visible() and "离线底图" in note.inner_text()
+    o.page.hover(".leaflet-control-layers")
+    checked = o.page.locator(".leaflet-control-layers-base input:checked").locator("xpath=..").inner_text().strip()
+    assert checked == "离线底图（无需网络）"
+    assert o.page.locator("path.lg-ctx").count() == sum(len(f) for f in layers.values())
+    assert o.page.locator("path[data-case]").count() == len(findings)
+    assert o.page.locator(".leaflet-tile-pane img").count() == 0
+    o.page.mouse.move(5, 400)
+    _save(o, f"village-{size}-offline.png")
+    o.assert_clean()
+
+
+def test_print_puts_the_list_below_the_map(open_page, site):
+    path, layers, findings, village = site["a"]
+    o = open_page(path, viewport=DESKTOP)
+    o.page.emulate_media(media="print")
+    o.js("LandguardMap.printing(true)")
+    m, panel = _rect(o, ".folium-map"), _rect(o, ".lg-panel")
+    assert panel["top"] >= m["bottom"] - 1
+    assert o.page.locator(".lg-panel button[data-case]").first.is_visible()
+    assert o.page.locator(".leaflet-control-layers").is_hidden()
+    pdf = ARTIFACTS / "village-print.pdf"
+    ARTIFACTS.mkdir(exist_ok=True)
+    o.page.pdf(path=str(pdf), format="A4", landscape=True)
+    assert pdf.stat().st_size > 10_000
+    o.js("LandguardMap.printing(false)")
+    o.page.emulate_media(media="screen")
+    assert o.page.locator(".leaflet-control-container .lg-panel").count() == 1
     o.assert_clean()

@@ -172,7 +172,7 @@ def test_missing_layers_and_no_findings(tmp_path, village_factory):
     page = render_village_map(only, findings, village, tmp_path / "v.html").read_text(encoding="utf-8")
     assert [o["popup"]["title"] for _, o in geo_layers(page)] == ["行政村"]
     assert "本村未发现问题" in call_arg(page, "panel")
-    # fitted to the village polygon
+    # no findings: fitted to the village polygon
     fit = call_arg(page, "ready")
     bounds = layers["villages"].to_crs(4326).total_bounds
     assert np.ravel(fit) == pytest.approx([bounds[1], bounds[0], bounds[3], bounds[2]], abs=1e-6)
@@ -198,8 +198,8 @@ def test_rewrite_replaces_the_file_atomically(tmp_path, village_factory):
 
 def test_basemaps_tianditu_needs_a_key(tmp_path, village_factory, monkeypatch):
     monkeypatch.delenv("TIANDITU_TK", raising=False)
-    assert [b.layer_name for b in basemap_layers()] == ["Esri 影像", "OpenStreetMap", "高德地图（GCJ-02）",
-                                                        "空白底图（离线）"]
+    assert [b.layer_name for b in basemap_layers()] == ["离线底图（无需网络）", "Esri 影像", "OpenStreetMap",
+                                                        "高德地图（GCJ-02）"]
     assert resolve_tianditu_tk("${TIANDITU_TK}") is None
     layers, findings, village = village_factory(n_parcels=3)
     page = render_village_map(layers, findings, village, tmp_path / "a.html").read_text(encoding="utf-8")
@@ -212,20 +212,24 @@ def test_basemaps_tianditu_needs_a_key(tmp_path, village_factory, monkeypatch):
     page = render_village_map(layers, findings, village, tmp_path / "c.html", basemaps=["gaode", "osm"],
                               tianditu_tk="abc").read_text(encoding="utf-8")
     assert "tianditu" not in page and '"gcj02":true' not in page  # flag is passed as an argument
-    assert re.search(r"LandguardMap\.base\(\[[^\]]*autonavi[^\]]*\], true\)", page)
+    assert re.search(r"LandguardMap\.base\(\[[^\]]*autonavi[^\]]*\], true, false\)", page)
     with pytest.raises(ConfigError, match="unknown basemap 'bing'"):
         basemap_layers(["bing"])
     assert BASEMAPS["gaode"].gcj02 and not BASEMAPS["osm"].gcj02
 
 
-def test_gcj02_basemap_is_first_shown(tmp_path, village_factory):
+def test_offline_background_is_shown_first_unless_online_is_asked(tmp_path, village_factory):
     layers, findings, village = village_factory(n_parcels=3)
-    page = render_village_map(layers, findings, village, tmp_path / "v.html",
-                              basemaps=("gaode", "osm")).read_text(encoding="utf-8")
-    base_vars = re.findall(r"var (\w+) = LandguardMap\.base\(", page)
-    assert len(base_vars) == 3
-    added = [v for v in base_vars if re.search(rf"\b{v}\.addTo\(", page)]
-    assert added == base_vars[:1]  # only the first base layer (Gaode) is on the map at start
+    for online in (False, True):
+        page = render_village_map(layers, findings, village, tmp_path / "v.html", basemaps=("gaode", "osm"),
+                                  start_online=online).read_text(encoding="utf-8")
+        calls = re.findall(r"var (\w+) = LandguardMap\.base\((\[[^\]]*\]), (true|false), (true|false)\)", page)
+        assert len(calls) == 3
+        assert [c[1] == "[]" for c in calls] == [True, False, False]  # the tile-less offline one first
+        assert [c[3] for c in calls] == ["true", "false", "false"]    # flagged as the fallback
+        added = [c[0] for c in calls if re.search(rf"\b{c[0]}\.addTo\(", page)]
+        # only one base layer on the map at start: offline, or the first online one (Gaode) when asked
+        assert added == [calls[1][0] if online else calls[0][0]]
 
 
 def _write_ortho(path, crs, transform, width, height, count=3, dtype="uint8", nodata=None):
@@ -361,3 +365,33 @@ def test_gcj02_used_for_display_matches_runtime_formula():
     assert "6378245.0" in js and "0.00669342162296594323" in js
     lon, lat = wgs84_to_gcj02(117.1, 40.14)
     assert gcj02_to_wgs84(lon, lat) == pytest.approx((117.1, 40.14), abs=1e-9)
+
+
+def test_first_view_frames_the_findings_and_the_bar_names_project_and_date(tmp_path, village_factory):
+    layers, findings, village = village_factory(n_parcels=60)
+    page = render_village_map(layers, findings, village, tmp_path / "v.html", project="{{ 7*7 }}<b>项目</b>",
+                              run_date=pd.Timestamp("2026-09-30").date()).read_text(encoding="utf-8")
+    fit = np.ravel(call_arg(page, "ready"))
+    w, s_, e, n = findings.to_crs(4326).total_bounds
+    assert fit == pytest.approx([s_, w, n, e], abs=2e-7)
+    vw, vs, ve, vn = layers["villages"].to_crs(4326).total_bounds
+    assert (fit[3] - fit[1]) < (ve - vw)  # tighter than the village
+    bar = call_arg(page, "bar")
+    assert "{{ 7*7 }}&lt;b&gt;项目&lt;/b&gt;" in bar and "2026-09-30" in bar and "东村" in bar
+    assert "<b>" not in bar
+
+
+def test_neighbours_flagged_and_search_keys_hold_masked_owner(tmp_path, village_factory):
+    layers, findings, village = village_factory(n_parcels=10)
+    own = layers["villages"]
+    other = own.assign(village_id="110117001009", name="邻村", geometry=own.geometry.translate(0, 400))
+    layers["villages"] = pd.concat([own, other], ignore_index=True)
+    page = render_village_map(layers, findings, village, tmp_path / "v.html").read_text(encoding="utf-8")
+    data, opts = context_layer(page, "行政村")
+    assert [f["properties"]["o"] for f in data["features"]] == [1, 0]
+    assert opts["own"]["weight"] > opts["other"]["weight"] and opts["other"]["fill"] is True
+    panel = call_arg(page, "panel")
+    multi = findings.loc[findings["rule_id"] == "HOME-MULTI"].iloc[0]
+    owner = layers["parcels"].set_index("parcel_id").loc[multi.subject_id, "owner_name"]
+    assert f'data-q="{multi.case_id.lower()} {multi.subject_id.lower()} {owner.lower()}"' in panel
+    assert 'class="lg-search"' in panel

@@ -32,8 +32,50 @@
   var state = {
     map: null, gcj: false, paneCount: 0,
     layers: [], images: [], bases: [],
-    byCase: {}, groupOf: {}, panel: null, active: null
+    byCase: {}, groupOf: {}, panel: null, active: null,
+    legend: null, bar: null, offline: null, fellBack: false
   };
+
+  /* Phones and narrow windows: the list is a bottom sheet (see landguard.css, same 700 px limit). */
+  function narrow() {
+    return window.matchMedia ? window.matchMedia("(max-width: 700px)").matches : window.innerWidth <= 700;
+  }
+
+  /* Height of the bottom sheet (0 on a wide screen) and of the title bar, in pixels. */
+  function sheetHeight() {
+    return state.panel && narrow() ? state.panel.offsetHeight : 0;
+  }
+
+  function barHeight() {
+    return state.bar ? state.bar.offsetHeight : 0;
+  }
+
+  /* Keep the bottom controls (legend, scale, attribution) above the sheet: they never cover the list. */
+  function placeBottom() {
+    if (!state.map) { return; }
+    var corners = state.map.getContainer().querySelectorAll(".leaflet-bottom");
+    var h = sheetHeight();
+    for (var i = 0; i < corners.length; i++) { corners[i].style.bottom = h ? (h + 4) + "px" : ""; }
+    if (state.legend) {
+      var room = state.map.getSize().y - h - 110;
+      state.legend.style.maxHeight = Math.max(120, room) + "px";
+    }
+  }
+
+  /* Popup options for the current screen: fully inside the viewport, clear of the bar and the sheet. */
+  function popupOptions() {
+    var w = window.innerWidth, h = window.innerHeight;
+    var small = narrow();
+    return {
+      maxWidth: small ? Math.max(200, w - 40) : 420,
+      minWidth: small ? Math.min(240, w - 60) : 240,
+      maxHeight: small ? Math.max(160, h - 260) : Math.max(200, h - 160),
+      className: "lg-popup",
+      autoPan: true,
+      autoPanPaddingTopLeft: L.point(12, 12),
+      autoPanPaddingBottomRight: L.point(12, 12)
+    };
+  }
 
   function toLatLng(c) {
     if (state.gcj) {
@@ -89,6 +131,9 @@
       var s = L.extend({}, base);
       var p = (feature && feature.properties) || {};
       if (opts.weights && p.s && opts.weights[p.s]) { s.weight = opts.weights[p.s]; }
+      // the village of the map is highlighted, its neighbours dimmed
+      if (p.o === 1 && opts.own) { L.extend(s, opts.own); }
+      if (p.o === 0 && opts.other) { L.extend(s, opts.other); }
       return s;
     };
     var layer = L.geoJSON(null, {
@@ -100,7 +145,7 @@
       },
       onEachFeature: function (feature, sub) {
         var p = feature.properties || {};
-        var popupOpts = {maxWidth: 420, minWidth: 240, className: "lg-popup"};
+        var popupOpts = popupOptions();
         if (p.p) { sub.bindPopup(p.p, popupOpts); }
         else if (p.v && opts.popup) { sub.bindPopup(function () { return tablePopup(opts.popup, p.v); }, popupOpts); }
         if (p.t) { sub.bindTooltip(p.t, {sticky: true, className: "lg-tip"}); }
@@ -130,11 +175,52 @@
     return img;
   }
 
-  /* A base layer: tile layers grouped, flagged gcj02 when drawn in GCJ-02. */
-  function base(tiles, gcj) {
-    var group = L.layerGroup(tiles.map(function (t) { return L.tileLayer(t.url, t.options); }), {gcj02: !!gcj});
+  /* A base layer: tile layers grouped, flagged gcj02 when drawn in GCJ-02. The tile-less one is the
+     offline background; when an online basemap's tiles fail before any has loaded, the map switches to
+     it and says so. */
+  function base(tiles, gcj, offline) {
+    var group = L.layerGroup([], {gcj02: !!gcj, offline: !!offline});
+    var loaded = 0;
+    tiles.forEach(function (t) {
+      var layer = L.tileLayer(t.url, t.options);
+      layer.on("tileload", function () { loaded += 1; });
+      layer.on("tileerror", function () {
+        if (loaded === 0 && state.map && state.map.hasLayer(group)) { fallBack(group); }
+      });
+      group.addLayer(layer);
+    });
+    if (offline) { state.offline = group; }
     state.bases.push(group);
     return group;
+  }
+
+  function fallBack(group) {
+    var map = state.map;
+    if (!state.offline || group === state.offline) { return; }
+    map.removeLayer(group);
+    if (!map.hasLayer(state.offline)) { map.addLayer(state.offline); }
+    setDatum(false, true);
+    state.fellBack = true;
+    document.documentElement.setAttribute("data-lg-offline", "1");
+    notice(map, "在线底图无法加载，已切换到离线底图（图层不受影响）。Online tiles failed: offline background.");
+  }
+
+  function notice(map, text) {
+    var div = map.getContainer().querySelector(".lg-notice");
+    if (!div) {
+      div = L.DomUtil.create("div", "lg-notice", map.getContainer());
+      div.setAttribute("role", "status");
+      var close = L.DomUtil.create("button", "lg-notice-x", div);
+      close.type = "button";
+      close.textContent = "×";
+      close.setAttribute("aria-label", "关闭");
+      L.DomUtil.create("span", "lg-notice-t", div);
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.on(close, "click", function () { div.style.display = "none"; });
+    }
+    div.querySelector(".lg-notice-t").textContent = text;
+    div.style.display = "";
+    div.style.top = "10px";
   }
 
   function setDatum(gcj, keepView) {
@@ -166,8 +252,12 @@
     if (!sub || !state.map) { return false; }
     var group = state.groupOf[id];
     if (group && !state.map.hasLayer(group)) { state.map.addLayer(group); }
+    if (narrow()) { fold(true); }
     var bounds = sub.getBounds ? sub.getBounds() : L.latLngBounds([sub.getLatLng(), sub.getLatLng()]);
-    state.map.fitBounds(bounds, {maxZoom: 19, padding: [60, 60], animate: false});
+    var size = state.map.getSize();
+    var pad = narrow() ? {paddingTopLeft: [30, Math.round(size.y * 0.45)], paddingBottomRight: [30, 30]}
+                       : {paddingTopLeft: [60, 260], paddingBottomRight: [60 + panelWidth(), 60]};
+    state.map.fitBounds(bounds, L.extend({maxZoom: 19, animate: false}, pad));
     sub.openPopup();
     setActive(id);
     return true;
@@ -189,15 +279,68 @@
     return ctl.getContainer();
   }
 
+  function panelWidth() {
+    return state.panel && !narrow() && !L.DomUtil.hasClass(state.panel, "lg-collapsed") ? state.panel.offsetWidth : 0;
+  }
+
+  /* Fold (true) or unfold (false) the findings list; on a phone it is the bottom sheet. */
+  function fold(folded) {
+    var div = state.panel;
+    if (!div) { return; }
+    if (folded) { L.DomUtil.addClass(div, "lg-collapsed"); } else { L.DomUtil.removeClass(div, "lg-collapsed"); }
+    var btn = div.querySelector("[data-lg-toggle]");
+    if (btn) {
+      btn.textContent = folded ? "展开" : "收起";
+      btn.setAttribute("aria-expanded", folded ? "false" : "true");
+    }
+    placeBottom();
+  }
+
+  /* The search box: keeps the list entries whose case id, subject id or (masked) owner contain the text. */
+  function search(text) {
+    var q = String(text || "").trim().toLowerCase();
+    var items = state.panel.querySelectorAll("li[data-q]");
+    var first = null, n = 0;
+    for (var i = 0; i < items.length; i++) {
+      var hit = !q || items[i].getAttribute("data-q").indexOf(q) >= 0;
+      items[i].style.display = hit ? "" : "none";
+      if (hit) {
+        n += 1;
+        if (!first) { first = items[i].querySelector("[data-case]"); }
+      }
+    }
+    var heads = state.panel.querySelectorAll("[data-lg-group]");
+    for (var k = 0; k < heads.length; k++) {
+      var any = heads[k].querySelectorAll('li[data-q]:not([style*="none"])').length > 0;
+      heads[k].style.display = any ? "" : "none";
+    }
+    var out = state.panel.querySelector(".lg-hits");
+    if (out) { out.textContent = q ? (n ? "找到 " + n + " 处" : "未找到") : ""; }
+    return first;
+  }
+
   function panel(map, html) {
     var div = control(map, html, "topright", "lg-panel");
     state.panel = div;
-    if (map.getSize().x < 700) {
-      // phones: start with the list folded so the map is visible
-      L.DomUtil.addClass(div, "lg-collapsed");
-      var btn = div.querySelector("[data-lg-toggle]");
-      if (btn) { btn.textContent = "展开"; }
+    if (narrow()) {
+      // phones: the list is a bottom sheet, folded so the map is visible
+      fold(true);
     }
+    var box = div.querySelector(".lg-search");
+    if (box) {
+      L.DomEvent.on(box, "input", function () {
+        if (L.DomUtil.hasClass(div, "lg-collapsed")) { fold(false); }
+        search(box.value);
+      });
+      L.DomEvent.on(box, "keydown", function (e) {
+        if (e.key === "Enter") {
+          L.DomEvent.preventDefault(e);
+          var first = search(box.value);
+          if (first) { focus(first.getAttribute("data-case")); }
+        }
+      });
+    }
+    map.on("resize", placeBottom);
     L.DomEvent.on(div, "click", function (e) {
       var t = e.target;
       while (t && t !== div) {
@@ -208,13 +351,7 @@
         }
         if (t.getAttribute && t.getAttribute("data-lg-toggle") !== null) {
           L.DomEvent.preventDefault(e);
-          if (L.DomUtil.hasClass(div, "lg-collapsed")) {
-            L.DomUtil.removeClass(div, "lg-collapsed");
-            t.textContent = "收起";
-          } else {
-            L.DomUtil.addClass(div, "lg-collapsed");
-            t.textContent = "展开";
-          }
+          fold(!L.DomUtil.hasClass(div, "lg-collapsed"));
           return;
         }
         t = t.parentNode;
@@ -223,8 +360,58 @@
     return div;
   }
 
+  /* The legend: folded on a phone (a small 图例 button), kept above the bottom sheet. */
   function legend(map, html) {
-    return control(map, html, "bottomright", "lg-legend");
+    var div = control(map, html, "bottomright", "lg-legend");
+    state.legend = div;
+    var btn = div.querySelector("[data-lg-legend]");
+    function set(folded) {
+      if (folded) { L.DomUtil.addClass(div, "lg-folded"); } else { L.DomUtil.removeClass(div, "lg-folded"); }
+      if (btn) { btn.setAttribute("aria-expanded", folded ? "false" : "true"); }
+    }
+    set(narrow());
+    if (btn) {
+      L.DomEvent.on(btn, "click", function (e) {
+        L.DomEvent.preventDefault(e);
+        set(!L.DomUtil.hasClass(div, "lg-folded"));
+      });
+    }
+    placeBottom();
+    return div;
+  }
+
+  /* The title bar above the map: project, run date, village (HTML escaped in Python). */
+  function bar(map, html) {
+    var container = map.getContainer();
+    var div = document.createElement("header");
+    div.className = "lg-bar";
+    div.innerHTML = html;
+    container.parentNode.insertBefore(div, container);
+    state.bar = div;
+    // the map sits below the bar and ends at the bottom of the window
+    container.style.top = div.offsetHeight + "px";
+    container.style.height = "calc(100% - " + div.offsetHeight + "px)";
+    map.invalidateSize({animate: false});
+    return div;
+  }
+
+  /* Printing: the list goes below the map, unfolded, on the same page. */
+  function printing(on) {
+    var div = state.panel, map = state.map;
+    if (!div || !map || !!on === !!state.printing) { return; }
+    state.printing = !!on;
+    if (on) {
+      state.printFolded = L.DomUtil.hasClass(div, "lg-collapsed");
+      state.panelHome = div.parentNode;
+      L.DomUtil.removeClass(div, "lg-collapsed");
+      document.body.appendChild(div);
+      L.DomUtil.addClass(div, "lg-print-list");
+    } else if (state.panelHome) {
+      L.DomUtil.removeClass(div, "lg-print-list");
+      state.panelHome.appendChild(div);
+      if (state.printFolded) { fold(true); }
+    }
+    map.invalidateSize({animate: false});
   }
 
   /* Called right after the map is created. */
@@ -240,6 +427,8 @@
       setDatum(e.layer && e.layer.options && e.layer.options.gcj02, true);
     });
     document.documentElement.setAttribute("data-lg-datum", "wgs84");
+    window.addEventListener("beforeprint", function () { printing(true); });
+    window.addEventListener("afterprint", function () { printing(false); });
   }
 
   /* Called last: pick the datum of the visible base layer and fit the village. */
@@ -247,15 +436,16 @@
     var active = null;
     state.bases.forEach(function (b) { if (map.hasLayer(b)) { active = b; } });
     if (active && active.options.gcj02) { setDatum(true, false); }
-    var fit = {padding: [20, 20], animate: false};
-    if (state.panel && !L.DomUtil.hasClass(state.panel, "lg-collapsed")) {
-      // keep the village clear of the findings panel when the screen is wide enough
-      var width = state.panel.offsetWidth;
-      if (map.getSize().x > 2.5 * width) {
-        fit = {paddingTopLeft: [20, 20], paddingBottomRight: [width + 30, 20], animate: false};
-      }
+    // the first view frames the village's findings (else the village), clear of the panel or the sheet
+    var fit = {padding: [30, 30], animate: false, maxZoom: 19};
+    var width = panelWidth();
+    if (width && map.getSize().x > 2.5 * width) {
+      fit = {paddingTopLeft: [30, 30], paddingBottomRight: [width + 40, 30], animate: false, maxZoom: 19};
+    } else if (narrow()) {
+      fit = {paddingTopLeft: [24, 24], paddingBottomRight: [24, sheetHeight() + 24], animate: false, maxZoom: 19};
     }
     map.fitBounds(shiftBounds(bounds), fit);
+    placeBottom();
     document.documentElement.setAttribute("data-lg-ready", "1");
   }
 
@@ -269,6 +459,7 @@
 
   root.LandguardMap = {
     gcj02: gcj02, setup: setup, ready: ready, geoLayer: geoLayer, image: image, base: base,
-    panel: panel, legend: legend, focus: focus, setDatum: setDatum, count: count, state: state
+    panel: panel, legend: legend, bar: bar, focus: focus, fold: fold, search: search, printing: printing,
+    setDatum: setDatum, count: count, narrow: narrow, state: state
   };
 })(window);
