@@ -14,7 +14,8 @@ from pathlib import Path
 
 from .base import build_base
 from .model import Plant, Sample
-from .plant_farmland import plant_farm_build, plant_farm_rules, plant_landcover_changes
+from .plant_farmland import (plant_farm_build, plant_farm_rules, plant_landcover_changes, plant_monitoring_patches,
+                             plant_survey_history)
 from .plant_homestead import plant_home_multi, plant_home_rules, plant_roof_consequences
 from .plant_setback import plant_set_drip, plant_set_outside, plant_set_redline, plant_site_cemetery, plant_site_rules
 from .write import write_sample
@@ -23,7 +24,8 @@ __all__ = ["PLANTERS", "build_sample", "generate_sample"]
 
 #: Planters run in this order after the base geography.
 PLANTERS = (plant_farm_build, plant_home_multi, plant_set_outside, plant_landcover_changes, plant_home_rules,
-            plant_farm_rules, plant_set_drip, plant_set_redline, plant_site_cemetery, plant_site_rules, plant_roof_consequences)
+            plant_farm_rules, plant_set_drip, plant_set_redline, plant_site_cemetery, plant_site_rules,
+            plant_survey_history, plant_monitoring_patches, plant_roof_consequences)
 
 
 def build_sample(seed: int = 0) -> Sample:
@@ -72,6 +74,6 @@ def generate_sample(out_dir: str | os.PathLike, seed: int = 0) -> Path:
     >>> import tempfile
     >>> toml = generate_sample(tempfile.mkdtemp(), seed=0)
     >>> sorted(p.name for p in toml.parent.iterdir())
-    ['district.gpkg', 'landguard.toml', 'rasters', 'shp', 'truth.csv']
+    ['district.gpkg', 'landguard.toml', 'rasters', 'shp', 'truth.csv', 'truth_fields.csv']
     """
     return write_sample(build_sample(seed), out_dir)

@@ -17,7 +17,7 @@ import shapely
 
 from .people import People
 
-__all__ = ["WORKING_EPSG", "AS_OF", "ORIGIN", "SIZE", "ID_COLUMNS", "TruthRow", "LandcoverChange", "Plant",
+__all__ = ["WORKING_EPSG", "AS_OF", "ORIGIN", "SIZE", "ID_COLUMNS", "TruthRow", "FieldTruth", "LandcoverChange", "Plant",
            "Site", "Sample", "frame", "building_rows", "updated_rows", "BUILDING_DEFAULTS"]
 
 #: CRS everything is built in.
@@ -35,6 +35,7 @@ ID_COLUMNS = {
     "landuse_baseline": "tbbh", "pbf": "pbf_id", "eco_redline": "name", "nature_reserves": "name",
     "roads": "road_id", "waters": "name", "approvals": "approval_id", "protected_zones": "name",
     "cemeteries": "cemetery_id", "graves": "grave_id", "farmland_protection": "space_id",
+    "monitoring_patches": "patch_id", "landuse_history": "_hid",
 }
 
 
@@ -51,6 +52,18 @@ class TruthRow:
     def __post_init__(self) -> None:
         if self.expect not in ("violation", "near_miss"):
             raise ValueError(f"expect must be 'violation' or 'near_miss', not {self.expect!r}")
+
+
+@dataclass(frozen=True)
+class FieldTruth:
+    """The expected value of one column of a planted finding (``truth_fields.csv``): e.g. the ``status``
+    and ``dated_by`` the survey series gives it, or a monitoring patch's ``judgement``."""
+
+    rule_id: str
+    subject_id: str
+    column: str
+    value: str
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -74,11 +87,13 @@ class Plant:
         replaces the base row; any other row is added.
     truth : list of TruthRow
     landcover_changes : list of LandcoverChange
+    fields : list of FieldTruth
     """
 
     features: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
     truth: list[TruthRow] = field(default_factory=list)
     landcover_changes: list[LandcoverChange] = field(default_factory=list)
+    fields: list[FieldTruth] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -121,6 +136,8 @@ class Sample:
         self.villages: dict[str, dict] = {}
         self.sites: list[Site] = []
         self.truth: list[TruthRow] = []
+        #: expected column values of planted findings (truth_fields.csv)
+        self.fields: list[FieldTruth] = []
         self.landcover_changes: list[LandcoverChange] = []
         #: IDs written with a deliberately wrong check digit (for tests)
         self.intended_invalid_ids: list[str] = []
@@ -229,6 +246,7 @@ class Sample:
             self.layers[layer] = gpd.GeoDataFrame(merged, geometry="geometry", crs=WORKING_EPSG)
         self.truth.extend(plant.truth)
         self.landcover_changes.extend(plant.landcover_changes)
+        self.fields.extend(plant.fields)
 
 
 def frame(records: list[dict], crs: int = WORKING_EPSG) -> gpd.GeoDataFrame:

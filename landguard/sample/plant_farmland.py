@@ -28,10 +28,11 @@ from layers.landcover import patch_ids
 from layers.landuse import class_name, is_farmland
 from layers.limits import Limits
 from .base import DLMC
-from .model import AS_OF, ORIGIN, LandcoverChange, Plant, Sample, TruthRow, building_rows, frame
+from .model import AS_OF, ORIGIN, FieldTruth, LandcoverChange, Plant, Sample, TruthRow, building_rows, frame
 from .rasters import AFTER_YEAR, BEFORE_YEAR, burn_landcover, landcover_class
 
-__all__ = ["plant_farm_build", "plant_landcover_changes", "plant_farm_rules", "rs_cases"]
+__all__ = ["plant_farm_build", "plant_landcover_changes", "plant_farm_rules", "rs_cases", "plant_survey_history",
+           "plant_monitoring_patches", "HISTORY_YEARS"]
 
 #: Change kinds of FARM-RS by the ``landcover_after`` class (the generated landguard.toml's [landcover]).
 _RS_KINDS = {5: "built-up", 2: "forest", 4: "water"}
@@ -637,3 +638,225 @@ def plant_farm_rules(sample: Sample) -> Plant:
                 "buildings": buildings, "approvals": frame(cases.approvals), "pbf": frame(cases.pbf),
                 "waters": frame(cases.waters)}
     return Plant(features={k: v for k, v in features.items() if v is not None and len(v)}, truth=truth)
+
+
+# --------------------------------------------------------------------------------------------------
+# the survey series (landuse_history) and the monitoring batch (monitoring_patches): issue 15
+# --------------------------------------------------------------------------------------------------
+#: The vintages of the sample's survey series (二调 2009, 变更调查 2010/2018/2020, 2022).
+HISTORY_YEARS = (2009, 2010, 2018, 2020, 2022)
+#: The batch, image dates and id prefix of the sample's monitoring patches (as the bureau's shapefile has them).
+PATCH_BATCH, PATCH_BEFORE, PATCH_AFTER = "2026Q3", "2026-03-18", "20260715"
+_PATCH_AFTER_ISO = "2026-07-15"
+
+
+def _vintage(base: gpd.GeoDataFrame, year: int, carves: list[tuple[shapely.Geometry, str, int]]) -> gpd.GeoDataFrame:
+    """One vintage: the baseline survey as it was in ``year`` (``carves`` = (geometry, code, from year))."""
+    f = base[["dlbm", "dlmc", "tbbh", "geometry"]].copy()
+    for geom, code, since in carves:
+        if year < since:
+            continue
+        hit = f.intersects(geom).to_numpy()
+        f.loc[hit, "geometry"] = shapely.difference(f.geometry.to_numpy()[hit], geom)
+        f = pd.concat([f, frame([{"dlbm": code, "dlmc": DLMC.get(code) or class_name([code]).iloc[0],
+                                  "tbbh": f"H{since}{len(f):05d}", "geometry": geom}])], ignore_index=True)
+    f = f[shapely.area(f.geometry.to_numpy()) > 0.01].copy()
+    f["survey_year"] = year
+    return gpd.GeoDataFrame(f, geometry="geometry", crs=base.crs)
+
+
+def plant_survey_history(sample: Sample) -> Plant:
+    """The survey series ``landuse_history`` (five vintages) and houses it dates in every campaign class.
+
+    Every vintage is the baseline survey, except under six houses built on PBF without approval (each a
+    ``FARM-BUILD`` case, ``built_year`` unknown so that only the series can date it): the land under each
+    (the house plus 3 m) turns ``0702`` from one vintage on — already in 2009 (``historic``), in 2010
+    (``existing``: the near miss of the window's start, one vintage later than the 2009 house), 2018
+    (``existing``), 2020 (``new``: the interval 2018-2020 straddles 2020-09-10, the later class applies),
+    2022 (``new``), and never (farmland in 2022: ``new``). The expected ``status`` and ``dated_by`` of each
+    finding go to ``truth_fields.csv``.
+
+    Examples
+    --------
+    >>> from landguard.sample.base import build_base
+    >>> plant = plant_survey_history(build_base(0))
+    >>> sorted(set(plant.features["landuse_history"]["survey_year"]))
+    [2009, 2010, 2018, 2020, 2022]
+    >>> sorted({f.value for f in plant.fields if f.column == "status"})
+    ['existing', 'historic', 'new']
+    """
+    s = sample
+    cases = ((2009, "historic", "2009年度变更调查已为建设用地（此前的调查中未见耕地）",
+              "built by the 2009 vintage (二调): historic"),
+             (2010, "existing", "2009年度变更调查为耕地，2010年度变更调查为建设用地（跨越时间节点，按较晚的类别认定）",
+              "farmland in 2009, built in the 2010 vintage: existing (near miss of the 2009 house)"),
+             (2018, "existing", "2010年度变更调查为耕地，2018年度变更调查为建设用地",
+              "farmland in 2010, built by 2018: existing"),
+             (2020, "new", "2018年度变更调查为耕地，2020年度变更调查为建设用地（跨越时间节点，按较晚的类别认定）",
+              "farmland in 2018, built by 2020: straddles 2020-09-10, new"),
+             (2022, "new", "2020年度变更调查为耕地，2022年度变更调查为建设用地", "farmland in 2020, built by 2022: new"),
+             (None, "new", "2022年度变更调查仍为耕地", "still farmland in the last vintage (2022): new"))
+    items, truth, fields, carves = [], [], [], []
+    for since, status, dated_by, note in cases:
+        site = s.take_site("field", pbf=True)
+        x0, y0 = site.geometry.bounds[:2]
+        geom = _offset_box(x0, y0, 29, 26, 41, 35)
+        bid = s.new_building_id()
+        items.append((geom, {"building_id": bid, "built_year": None, "owner_id": s.people.new(born=(1950, 1990)).id18}))
+        where = f"{s.villages[site.village_id]['name']} site {site.site_id} ({site.dlbm}, PBF)"
+        truth.append(TruthRow("FARM-BUILD", "buildings", bid, "violation",
+                              f"108 m² house on PBF, built year unknown, dated by the survey series: {note}; {where}"))
+        fields += [FieldTruth("FARM-BUILD", bid, "status", status, note),
+                   FieldTruth("FARM-BUILD", bid, "dated_by", dated_by, note)]
+        if since is not None:
+            carves.append((_offset_box(x0, y0, 26, 23, 44, 38), "0702", since))
+    base = s.layers["landuse_baseline"]
+    history = pd.concat([_vintage(base, y, carves) for y in HISTORY_YEARS], ignore_index=True)
+    history["_hid"] = np.arange(len(history))
+    history = gpd.GeoDataFrame(history, geometry="geometry", crs=base.crs)
+    return Plant(features={"buildings": building_rows(s, items), "landuse_history": history}, truth=truth,
+                 fields=fields)
+
+
+def _straddle_box(s: Sample, size: tuple[float, float] = (30.0, 20.0)) -> tuple[shapely.Polygon, str, str]:
+    """A box on farmland across the boundary of two villages, clear of every site, feature and road.
+
+    Returns the box and the ids of the villages holding its larger and its smaller part.
+    """
+    v = s.layers["villages"]
+    lu, lub = s.layers["landuse"], s.layers["landuse_baseline"]
+    farm_now = lu.geometry[is_farmland(lu["dlbm"])].to_numpy()
+    farm_then = lub.geometry[is_farmland(lub["dlbm"])].to_numpy()
+    blockers = np.concatenate([s.layers[k].geometry.to_numpy() for k in ("buildings", "approvals", "parcels", "waters")
+                               if k in s.layers]
+                              + [shapely.buffer(s.layers["roads"].geometry.to_numpy(), 15.0),
+                                 shapely.buffer(np.asarray([x.geometry for x in s.sites], dtype=object), 5.0)])
+    tree, now_tree, then_tree = shapely.STRtree(blockers), shapely.STRtree(farm_now), shapely.STRtree(farm_then)
+    geoms, ids = v.geometry.to_numpy(), v["village_id"].to_numpy(dtype=object)
+    w, h = size
+    for i in range(len(v)):
+        for j in range(i + 1, len(v)):
+            line = shapely.intersection(shapely.boundary(geoms[i]), shapely.boundary(geoms[j]))
+            if line.length < 100:
+                continue
+            for d in np.arange(20.0, line.length - 20.0, 10.0):
+                p = shapely.line_interpolate_point(line, d)
+                # offset 3 m so that one village holds the larger part
+                box = shapely.box(round(p.x - w / 2 + 3, 2), round(p.y - h / 2 + 3, 2), round(p.x + w / 2 + 3, 2),
+                                  round(p.y + h / 2 + 3, 2))
+                if len(tree.query(box, predicate="intersects")):
+                    continue
+                ok = all(shapely.area(shapely.intersection(box, shapely.union_all(g[t.query(box)]))) >= box.area - 0.01
+                         for g, t in ((farm_now, now_tree), (farm_then, then_tree)))
+                if not ok:
+                    continue
+                share = shapely.area(shapely.intersection(box, geoms[[i, j]]))
+                if share.min() < 0.2 * box.area or abs(share[0] - share[1]) < 0.1 * box.area:
+                    continue
+                order = np.argsort(-share)
+                return box, str(ids[[i, j]][order[0]]), str(ids[[i, j]][order[1]])
+    raise LookupError("no farmland across a village boundary clear of every feature")
+
+
+def plant_monitoring_patches(sample: Sample) -> Plant:
+    """A batch of official monitoring patches (执法卫片 ``2026Q3``) for ``FARM-PATCH`` and ``FARM-DIG``.
+
+    Every patch gets a ``FARM-PATCH`` finding (its truth row) and an expected ``judgement`` in
+    ``truth_fields.csv``:
+
+    * ``合法``: a patch wholly inside construction approval ``JS2025-0311``; one 96 % inside ``JS2025-0312``
+      (≥ 95 %: legal, the near miss of the next); a 堆放 patch inside temporary approval ``LS2026-0105``
+      valid until 2027-03-31 (a ``FARM-DIG`` near miss: approved);
+    * ``违法``: one 94 % inside ``JS2025-0313`` (12.8 m² of farmland outside); a 750 m² 建/构筑物 patch on
+      farmland (severity medium); a 900 m² one on PBF (high); a 推堆土 patch on farmland and a 取土 one on
+      PBF (``FARM-DIG`` cases, medium and high); one straddling two villages (in the village holding its
+      larger part);
+    * ``其他``: a 硬化 patch and a 推堆土 one on the settlement's 0702 strip (non-farmland to non-farmland; the
+      latter a ``FARM-DIG`` near miss).
+
+    Nothing else in the sample changes (the batch is later than the surveys and the imagery).
+
+    Examples
+    --------
+    >>> from landguard.sample.base import build_base
+    >>> plant = plant_monitoring_patches(build_base(0))
+    >>> sorted({f.value for f in plant.fields if f.column == "judgement"})
+    ['其他', '合法', '违法']
+    """
+    s = sample
+    rows, truth, fields, approvals = [], [], [], []
+
+    def patch(geom, change_type: str, judgement: str, village_id: str, note: str, **expected) -> str:
+        pid = f"110117{PATCH_BATCH}{len(rows) + 1:04d}"
+        rows.append({"patch_id": pid, "change_type": change_type, "before_date": PATCH_BEFORE,
+                     "after_date": PATCH_AFTER, "batch": PATCH_BATCH, "patch_area_m2": round(geom.area, 2),
+                     "geometry": geom})
+        truth.append(TruthRow("FARM-PATCH", "monitoring_patches", pid, "violation",
+                              f"{change_type} patch, pre-judged {judgement}: {note}"))
+        fields.append(FieldTruth("FARM-PATCH", pid, "judgement", judgement, note))
+        fields.append(FieldTruth("FARM-PATCH", pid, "village_id", village_id, note))
+        for column, value in expected.items():
+            fields.append(FieldTruth("FARM-PATCH", pid, column, value, note))
+        return pid
+
+    def approval(approval_id, kind, geom, valid_until=None):
+        approvals.append({"approval_id": approval_id, "kind": kind, "valid_until": valid_until,
+                          "approved_area_m2": round(geom.area, 1), "geometry": geom})
+
+    # an edge site: three construction approvals (no building yet) and the 0702 strip north of the farmland
+    site = s.take_site("edge", pbf=False)
+    x0, y0 = site.geometry.bounds[:2]
+    box = lambda a, b, c, d: _offset_box(x0, y0, a, b, c, d)  # noqa: E731
+    vid, where = site.village_id, f"{s.villages[site.village_id]['name']} site {site.site_id} ({site.dlbm}, not PBF)"
+    approval("JS2025-0311", "construction", box(5, 5, 25, 25))
+    approval("JS2025-0312", "construction", box(30, 5, 50, 25))
+    approval("JS2025-0313", "construction", box(55, 5, 65, 25))
+    patch(box(6, 6, 24, 24), "建/构筑物", "合法", vid, f"wholly inside construction approval JS2025-0311; {where}",
+          related_ids="JS2025-0311", severity="low")
+    patch(box(30, 5, 50.83, 25), "建/构筑物", "合法", vid,
+          f"400 of 416.6 m² (96.0 %) inside JS2025-0312, ≥ 95 %: legal; {where}", related_ids="JS2025-0312")
+    patch(box(55, 5, 65.64, 25), "硬化", "违法", vid,
+          f"200 of 212.8 m² (94.0 %) inside JS2025-0313, < 95 %: 12.8 m² of farmland without approval; {where}",
+          severity="medium")
+    strip = site.edge_y - y0
+    patch(box(10, strip + 2, 30, strip + 10), "硬化", "其他", vid, f"160 m² on the settlement's 0702 strip; {where}",
+          severity="low")
+    pid = patch(box(40, strip + 2, 60, strip + 10), "推堆土", "其他", vid,
+                f"spoil heaped on the settlement's 0702 strip (not farmland); {where}")
+    truth.append(TruthRow("FARM-DIG", "monitoring_patches", pid, "near_miss",
+                          f"推堆土 patch on 0702 (not farmland): no FARM-DIG; {where}"))
+
+    # an edge site: building and dumping on farmland, dumping under a temporary approval
+    site = s.take_site("edge", pbf=False)
+    x0, y0 = site.geometry.bounds[:2]
+    vid, where = site.village_id, f"{s.villages[site.village_id]['name']} site {site.site_id} ({site.dlbm}, not PBF)"
+    patch(box(5, 5, 35, 30), "建/构筑物", "违法", vid, f"750 m² on farmland, no approval; {where}", severity="medium")
+    pid = patch(box(40, 5, 65, 30), "推堆土", "违法", vid, f"625 m² of spoil on farmland; {where}",
+                status="new", dated_by=f"2022年度变更调查仍为耕地，卫片后时相{_PATCH_AFTER_ISO}")
+    truth.append(TruthRow("FARM-DIG", "monitoring_patches", pid, "violation",
+                          f"推堆土 patch, 625 m² on farmland (not PBF): medium; {where}"))
+    fields += [FieldTruth("FARM-DIG", pid, "severity", "medium", "not PBF"),
+               FieldTruth("FARM-DIG", pid, "status", "new", "farmland in every vintage, image of 2026-07-15"),
+               FieldTruth("FARM-DIG", pid, "dated_by", f"2022年度变更调查仍为耕地，卫片后时相{_PATCH_AFTER_ISO}",
+                          "farmland in every vintage, image of 2026-07-15")]
+    approval("LS2026-0105", "temporary", box(40, 33, 66, 48), valid_until="2027-03-31")
+    pid = patch(box(42, 35, 64, 46), "临时堆放压占", "合法", vid,
+                f"materials stored inside temporary approval LS2026-0105 valid until 2027-03-31; {where}",
+                related_ids="LS2026-0105")
+    truth.append(TruthRow("FARM-DIG", "monitoring_patches", pid, "near_miss",
+                          f"堆放 patch inside a temporary approval valid at the image date: no FARM-DIG; {where}"))
+
+    # a PBF field site: a building and a pit
+    site = s.take_site("field", pbf=True)
+    x0, y0 = site.geometry.bounds[:2]
+    vid, where = site.village_id, f"{s.villages[site.village_id]['name']} site {site.site_id} ({site.dlbm}, PBF)"
+    patch(box(5, 10, 35, 40), "建/构筑物", "违法", vid, f"900 m² on PBF, no approval: high; {where}", severity="high",
+          status="new", dated_by=f"2022年度变更调查仍为耕地，卫片后时相{_PATCH_AFTER_ISO}")
+    pid = patch(box(40, 10, 65, 40), "取土", "违法", vid, f"750 m² pit dug in PBF; {where}", severity="high")
+    truth.append(TruthRow("FARM-DIG", "monitoring_patches", pid, "violation", f"取土 patch, 750 m² on PBF: high; {where}"))
+    fields.append(FieldTruth("FARM-DIG", pid, "severity", "high", "on PBF"))
+
+    # across two villages
+    geom, big, small = _straddle_box(s)
+    patch(geom, "硬化", "违法", big, f"600 m² on farmland across the boundary of villages {big} (larger part) and {small}")
+    return Plant(features={"monitoring_patches": frame(rows), "approvals": frame(approvals)}, truth=truth, fields=fields)

@@ -30,7 +30,7 @@ from landguard.sample.people import id_check_digit
 
 AS_OF = "2026-11-22"
 METRIC = {"parcels", "buildings", "landuse", "landuse_baseline", "roads", "eco_redline", "cemeteries",
-          "farmland_protection"}
+          "farmland_protection", "landuse_history"}
 LONLAT = {"villages", "pbf", "nature_reserves", "approvals", "waters", "graves"}
 GPKG_ROLES = METRIC | LONLAT
 
@@ -67,6 +67,8 @@ def layers(out) -> dict[str, gpd.GeoDataFrame]:
     """Every gpkg layer as written, plus the shapefile (read as GBK)."""
     frames = {name: pyogrio.read_dataframe(out / "district.gpkg", layer=name) for name in sorted(GPKG_ROLES)}
     frames["protected_zones"] = pyogrio.read_dataframe(out / "shp" / "protected_zones.shp", encoding="gbk")
+    patches = pyogrio.read_dataframe(out / "shp" / "monitoring_patches.shp", encoding="gbk")
+    frames["monitoring_patches"] = patches.rename(columns={"JCBH": "patch_id", "TBLX": "change_type"})
     return frames
 
 
@@ -116,7 +118,8 @@ def _changed(base, sample, layer: str) -> set[str]:
 def test_all_files_exist(out):
     for rel in ("district.gpkg", "landguard.toml", "truth.csv", "shp/protected_zones.shp", "shp/protected_zones.shx",
                 "shp/protected_zones.dbf", "shp/protected_zones.prj", "rasters/ndsm.tif", "rasters/ortho.tif",
-                "rasters/landcover_before.tif", "rasters/landcover_after.tif"):
+                "rasters/landcover_before.tif", "rasters/landcover_after.tif", "truth_fields.csv",
+                "shp/monitoring_patches.shp", "shp/monitoring_patches.dbf", "shp/monitoring_patches.prj"):
         assert (out / rel).is_file(), rel
     total = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     assert total < 15 * 1024 * 1024
@@ -126,14 +129,16 @@ def test_toml_points_at_every_layer_and_raster(out):
     cfg = tomllib.loads((out / "landguard.toml").read_text(encoding="utf-8"))
     assert cfg["project"] == {"name": "平谷区 样例区县", "as_of": AS_OF, "working_crs": "auto"}
     gpkg_layers = set(pyogrio.list_layers(out / "district.gpkg")[:, 0])
-    # every role the sample has data for, and only those (the survey series, monitoring patches, village plan
-    # and field grids are not in the sample yet: issues 14 and 15)
-    assert set(cfg["layers"]) == (gpkg_layers | {"protected_zones"}) & set(ROLES)
-    assert set(ROLES) - set(cfg["layers"]) <= {"landuse_history", "monitoring_patches", "village_plan", "field_grids"}
+    # every role the sample has data for, and only those (the village plan and field grids are not in the sample yet)
+    assert set(cfg["layers"]) == (gpkg_layers | {"protected_zones", "monitoring_patches"}) & set(ROLES)
+    assert {"landuse_history", "monitoring_patches"} <= set(cfg["layers"])
+    assert set(ROLES) - set(cfg["layers"]) <= {"village_plan", "field_grids"}
     for role, table in cfg["layers"].items():
         assert (out / table["path"]).is_file(), role
         if role == "protected_zones":
             assert table == {"path": "shp/protected_zones.shp", "encoding": "gbk"}
+        elif role == "monitoring_patches":
+            assert table == {"path": "shp/monitoring_patches.shp", "encoding": "gbk"}
         else:
             assert table["layer"] == role and role in gpkg_layers
     assert set(cfg["rasters"]) == {"ndsm", "ortho", "landcover_before", "landcover_after"}
@@ -274,6 +279,35 @@ def test_protected_zones_are_gbk_without_cpg(out, layers):
             raw.decode("utf-8")
     assert layers["protected_zones"].crs.to_epsg() == 4548
     assert "金海湖水源保护区" in set(layers["protected_zones"]["name"])
+
+
+def test_monitoring_patches_are_a_bureau_batch(out):
+    # GBK without .cpg, CGCS2000 lon/lat, the ministry's field names; read back through the reader's aliases
+    shp = out / "shp" / "monitoring_patches.shp"
+    assert not shp.with_suffix(".cpg").exists()
+    info = pyogrio.read_info(shp, encoding="gbk")
+    assert info["crs"] == "EPSG:4490"
+    assert {"JCBH", "TBLX", "QSX", "HSX", "PC", "TBMJ"} <= set(info["fields"])
+    types = [raw.decode("gbk") for raw in _dbf_text_fields(shp.with_suffix(".dbf"))["TBLX"]]
+    assert {"建/构筑物", "推堆土", "取土", "硬化"} <= set(types)
+    from layers.config import load_config
+    from layers.readers import read_layer
+
+    frame, _ = read_layer("monitoring_patches", load_config(out / "landguard.toml").layers["monitoring_patches"])
+    assert frame["patch_id"].is_unique and frame["batch"].eq("2026Q3").all()
+    assert str(pd.to_datetime(frame["after_date"]).iloc[0].date()) == "2026-07-15"
+
+
+def test_survey_series_has_five_vintages_each_covering_the_district(metric, base, sample):
+    h = metric["landuse_history"]
+    assert sorted(set(h["survey_year"])) == [2009, 2010, 2018, 2020, 2022]
+    district = shapely.union_all(metric["villages"].geometry.values).area
+    for year, g in h.groupby("survey_year"):
+        assert g.area.sum() == pytest.approx(district, rel=1e-6), year
+    # the vintages differ from the baseline only under the houses the series dates (0702 from their year on)
+    built = h[h["tbbh"].str.startswith("H")]
+    assert set(built["dlbm"]) == {"0702"} and sorted(set(built.groupby("tbbh")["survey_year"].min())) == \
+        [2009, 2010, 2018, 2020, 2022]
 
 
 # --- rasters ---------------------------------------------------------------------------------------------
