@@ -46,7 +46,7 @@ __all__ = [
 VERIFICATION_COLUMNS: tuple[str, ...] = ("verified", "verified_by", "verified_on", "remark", "photo")
 
 #: Allowed values of ``verified``.
-VERDICTS: tuple[str, str, str] = ("违法", "合法", "无法核实")
+VERDICTS: tuple[str, ...] = ("合法", "违法", "已整改", "无法核实", "误报")  # spec/WORKFLOW.md §2
 
 #: Chinese labels of ``severity`` and ``status`` values.
 SEVERITY_LABELS: dict[str, str] = {"high": "高", "medium": "中", "low": "低"}

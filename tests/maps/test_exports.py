@@ -229,7 +229,8 @@ def test_empty_findings_give_a_valid_empty_collection(tmp_path, findings):
 
 def test_gpkg_opens_with_pyogrio_and_fiona_with_verification_columns(tmp_path, findings, parcels, buildings):
     path = export_gpkg(findings, tmp_path / "v.gpkg", parcels=parcels, buildings=buildings)
-    assert sorted(pyogrio.list_layers(path)[:, 0]) == ["buildings", "findings", "parcels"]
+    # layer_styles: the QGIS default form (photo as an attachment field), read by QGIS, QField, Mergin Maps
+    assert sorted(pyogrio.list_layers(path)[:, 0]) == ["buildings", "findings", "layer_styles", "parcels"]
     f = pyogrio.read_dataframe(path, layer="findings")
     assert f.crs.to_epsg() == 4326 and len(f) == len(findings)
     assert f["case_id"].tolist() == findings["case_id"].tolist()
@@ -349,3 +350,26 @@ def test_a_failed_write_keeps_the_previous_file_and_leaves_no_half_file(tmp_path
         export_gpkg(findings, path, parcels=broken)  # fails after the findings layer was written
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["v.gpkg"]
+
+
+def test_gpkg_photo_is_an_attachment_field_in_the_qgis_form(tmp_path, findings):
+    """QField and Mergin Maps take the form from the layer's default QGIS style: photo is an ExternalResource
+    (attachment) widget storing paths relative to the project, verified a value list of the five verdicts."""
+    import sqlite3
+    import xml.etree.ElementTree as ET
+
+    path = export_gpkg(findings, tmp_path / "v.gpkg")
+    con = sqlite3.connect(path)
+    qml, default = con.execute("SELECT styleQML, useAsDefault FROM layer_styles WHERE f_table_name = 'findings'").fetchone()
+    mime = con.execute("SELECT mime_type FROM gpkg_data_columns WHERE table_name = 'findings' AND column_name = 'photo'"
+                       ).fetchone()[0]
+    con.close()
+    assert default == 1 and mime == "image/jpeg"
+    root = ET.fromstring(qml.split(">", 1)[1])
+    photo = root.find("./fieldConfiguration/field[@name='photo']/editWidget")
+    assert photo.get("type") == "ExternalResource"
+    opts = {o.get("name"): o.get("value") for o in photo.iter("Option") if o.get("name")}
+    assert opts["RelativeStorage"] == "1" and opts["DocumentViewer"] == "1"
+    verdicts = [o.get("value") for o in root.find("./fieldConfiguration/field[@name='verified']").iter("Option")
+                if o.get("type") == "QString"]
+    assert verdicts == list(VERDICTS) and set(VERDICTS) == {"合法", "违法", "已整改", "无法核实", "误报"}
