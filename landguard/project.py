@@ -41,7 +41,7 @@ from spatial.atomic import atomic_path, remove_stale_temporaries
 from spatial.errors import LayerError, OutputError
 
 __all__ = ["Project", "project_lock", "check_project", "verify_project", "VerifyReport", "PROJECT_MARK_URI",
-           "stamp_project", "RUN_NAME", "LOCK_NAME"]
+           "stamp_project", "RUN_NAME", "LOCK_NAME", "register_for_ledger"]
 
 #: ``gpkg_metadata`` URI of the row naming the project a field file was exported from.
 PROJECT_MARK_URI = "urn:landguard:project"
@@ -597,3 +597,29 @@ def _flag(info, geom, crs, first_seen, limit: float) -> str:
     if info.taken is not None and isinstance(first_seen, str) and info.taken.date().isoformat() < first_seen:
         flags.append(PHOTO_FLAG_EARLY)
     return "、".join(flags)
+
+
+def register_for_ledger(project_dir, findings: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
+    """The register rows a ledger of the latest run lists: cases that run found or saw go, and every case still open.
+
+    The register's columns are kept (``progress``, ``overdue``, ``first_seen``, ``photo_count``, ``photo_flags``
+    …); the verification columns are also given under the ledger's names (``remark`` = ``note``, ``photo`` =
+    ``photos``). Without a register, ``findings`` is returned unchanged.
+
+    Examples
+    --------
+    >>> # frame = register_for_ledger("runs/平谷2026"); write_ledger(frame, "台账.xlsx")
+    """
+    project = Project(Path(project_dir))
+    reg = read_register(project.register)
+    if reg is None:
+        if findings is None:
+            raise LayerError(f"--project {project.root}: 没有案件库 cases.gpkg (no case register yet)")
+        return findings
+    from analyses.register import PROGRESS_OPEN, PROGRESS_WORKING
+
+    keep = reg["change"].notna() | reg["progress"].isin([PROGRESS_OPEN, PROGRESS_WORKING])
+    out = reg[keep.to_numpy()].copy()
+    out["remark"] = out["note"]
+    out["photo"] = out["photos"]
+    return out.reset_index(drop=True)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from .options import config_opt, data_opt, findings_opt, full_names_opt, out_opt, village_opt
+from .options import config_opt, data_opt, findings_opt, full_names_opt, village_opt
+from .options import project_inputs, project_opt
 
 #: File name stem of findings that have no village.
 UNASSIGNED = "unassigned"
@@ -14,12 +17,14 @@ UNASSIGNED = "unassigned"
 @findings_opt
 @data_opt
 @config_opt
-@out_opt
+@click.option("--out", "out", default=None, type=click.Path(path_type=Path),
+              help="Output folder (with --project: runs/<latest>/exports).")
+@project_opt
 @village_opt
 @full_names_opt
 @click.option("--crs", "crs", type=click.Choice(["wgs84", "working"]), default="wgs84", show_default=True,
               help="CRS of the GeoPackage (GeoJSON and KML are always WGS84 lon/lat).")
-def command(findings, data, config, out, villages, full_names, crs):
+def command(findings, data, config, out, project, villages, full_names, crs):
     """Field files per village: 外业核查文件 <village_id>.geojson / .gpkg / .kml.
 
     With --data (and --config) the GeoPackage also carries the village's parcels and buildings.
@@ -30,6 +35,7 @@ def command(findings, data, config, out, villages, full_names, crs):
     from maps.filenames import check_unique_stems
     from spatial.errors import LayerError
 
+    findings, out = project_inputs(project, findings, out, "exports")
     frame = read_findings(findings)
     parcels = buildings = known = None
     if data is not None or config is not None:
@@ -59,6 +65,10 @@ def command(findings, data, config, out, villages, full_names, crs):
     for vid in chosen:
         files = export_village(frame, out, vid, parcels=parcels, buildings=buildings, full_names=full_names, crs=crs,
                                name=names.get(vid))
+        if project is not None:  # `verify --project` refuses a file returned from another project
+            from ..project import Project, stamp_project
+
+            stamp_project(files["gpkg"], Project(Path(project)).ensure_meta()["id"])
         count = int((frame["village_id"] == vid).sum())
         total += count
         name = names.get(vid)

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from .options import findings_opt
+from .options import project_inputs, project_opt
 
 #: File name of the ledger when --out is a folder.
 LEDGER_NAME = "ledger.xlsx"
@@ -29,11 +30,12 @@ def _ledger_path(out: Path) -> Path:
 
 @click.command("ledger")
 @findings_opt
-@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
-              help=f"Ledger file (.xlsx), or a folder to write {LEDGER_NAME} into.")
+@click.option("--out", "out", default=None, type=click.Path(path_type=Path),
+              help=f"Ledger file (.xlsx), or a folder to write {LEDGER_NAME} into (with --project: runs/<latest>/台账.xlsx).")
+@project_opt
 @click.option("--previous", "previous", type=click.Path(exists=True, path_type=Path), default=None,
               help="findings.gpkg of the previous run (or its folder): mark cases 新增 / 持续 / 已整改.")
-def command(findings, out, previous):
+def command(findings, out, project, previous):
     """The ledger 台账: a summary by township and village and one sheet per rule family.
 
     Cases are marked 新增 / 持续 / 已整改 against --previous, or, without it, as `landguard check
@@ -42,8 +44,13 @@ def command(findings, out, previous):
     from analyses.compare import CHANGES, compare_runs, read_changes, read_findings  # late: fast --help
     from analyses.ledger import write_ledger
 
+    findings, out = project_inputs(project, findings, out, "台账.xlsx")
     frame = read_findings(findings)
-    if previous is not None:
+    if project is not None and previous is None:
+        from ..project import register_for_ledger
+
+        frame = register_for_ledger(project, frame)
+    elif previous is not None:
         frame = compare_runs(frame, read_findings(previous))
     elif (changes := read_changes(findings)) is not None:
         frame = changes

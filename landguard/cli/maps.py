@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from .options import config_opt, data_opt, findings_opt, full_names_opt, overwrite_opt, quiet_opt, village_opt
+from .options import project_inputs, project_opt
 from .progress import progress_reporter
 
 
@@ -12,12 +15,14 @@ from .progress import progress_reporter
 @findings_opt
 @data_opt
 @config_opt
-@click.option("--out", "out", required=True, type=click.Path(), help="Folder for index.html and the village maps.")
+@click.option("--out", "out", default=None, type=click.Path(path_type=Path),
+              help="Folder for index.html and the village maps (with --project: runs/<latest>/maps).")
+@project_opt
 @village_opt
 @full_names_opt
 @overwrite_opt
 @quiet_opt
-def command(findings, data, config, out, villages, full_names, overwrite, quiet):
+def command(findings, data, config, out, project, villages, full_names, overwrite, quiet):
     """Inspector maps: 每个行政村一个可离线打开的交互地图 (HTML) and index.html."""
     from analyses.compare import read_findings
     from layers.district import load_district
@@ -25,6 +30,7 @@ def command(findings, data, config, out, villages, full_names, overwrite, quiet)
     from ..outputs import prepare_out_dir
     from ..pipeline import write_maps
 
+    findings, out = project_inputs(project, findings, out, "maps")
     out_dir = prepare_out_dir(out, overwrite)
     found = read_findings(findings)
     with progress_reporter(quiet) as step:

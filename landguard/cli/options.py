@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 __all__ = ["data_opt", "config_opt", "out_opt", "findings_opt", "village_opt", "as_of_opt", "overwrite_opt",
-           "jobs_opt", "seed_opt", "full_names_opt", "fail_fast_opt", "quiet_opt", "project_opt"]
+           "jobs_opt", "seed_opt", "full_names_opt", "fail_fast_opt", "quiet_opt", "project_opt",
+           "project_inputs"]
 
 
 def _date(ctx, param, value):
@@ -30,8 +31,8 @@ config_opt = click.option(
 )
 out_opt = click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Output folder.")
 findings_opt = click.option(
-    "--findings", "findings", required=True, type=click.Path(exists=True, path_type=Path),
-    help="findings.gpkg written by `landguard check` (or its output folder).",
+    "--findings", "findings", default=None, type=click.Path(exists=True, path_type=Path),
+    help="findings.gpkg written by `landguard check` (or its output folder); with --project, default the latest run's.",
 )
 village_opt = click.option("--village", "villages", multiple=True, help="Only this village (village_id); repeatable.")
 as_of_opt = click.option(
@@ -48,3 +49,24 @@ project_opt = click.option(
     "--project", "project", type=click.Path(file_okay=False, path_type=Path), default=None,
     help="Project folder (spec/WORKFLOW.md §1): dated runs in runs/<date>/, the case register cases.gpkg, photos/.",
 )
+
+
+def project_inputs(project: Path | None, findings: Path | None, out: Path | None, name: str) -> tuple[Path, Path]:
+    """``(findings, out)`` of maps / export / ledger: given, or with ``--project`` the latest run's
+    ``findings.gpkg`` and ``runs/<date>/<name>``.
+
+    Examples
+    --------
+    >>> project_inputs(None, Path("f.gpkg"), Path("out"), "maps")
+    (PosixPath('f.gpkg'), PosixPath('out'))
+    """
+    if project is None:
+        if findings is None:
+            raise click.UsageError("give --findings (findings.gpkg of a run) or --project DIR (its latest run)")
+        if out is None:
+            raise click.UsageError("give --out, or --project DIR to write into its latest run's folder")
+        return findings, out
+    from ..project import Project
+
+    run = Project(Path(project)).latest_run()
+    return (findings or run / "findings.gpkg"), (out or run / name)

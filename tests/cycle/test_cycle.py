@@ -146,3 +146,24 @@ def test_same_date_needs_overwrite_and_older_dates_are_refused(tmp_path):
     assert res.exit_code == 0, res.output
     reg = read_register(project / "cases.gpkg")
     assert set(reg["runs_seen"]) == {1} and set(reg["change"]) == {"新增"}
+
+
+def test_maps_export_ledger_with_project_use_the_latest_run(tmp_path):
+    project = tmp_path / "p"
+    d1 = district_with(tmp_path / "d1", ON_FARMLAND)
+    assert _check(d1, project, RUN1).exit_code == 0
+    run = project / "runs" / RUN1
+    res = CliRunner().invoke(cli, ["export", "--project", str(project)])
+    assert res.exit_code == 0, res.output
+    (gpkg,) = (run / "exports").glob(f"{VILLAGE_B}*.gpkg")
+    from landguard.project import _project_of
+
+    assert _project_of(gpkg) == Project(project).meta()["id"]
+    res = CliRunner().invoke(cli, ["ledger", "--project", str(project)])
+    assert res.exit_code == 0, res.output
+    assert (run / "台账.xlsx").is_file()
+    res = CliRunner().invoke(cli, ["maps", "--project", str(project), "--data", str(d1), "-q"])
+    assert res.exit_code == 0, res.output
+    assert (run / "maps" / "index.html").is_file()
+    res = CliRunner().invoke(cli, ["ledger"])
+    assert res.exit_code == 2 and "--project" in res.output
