@@ -40,6 +40,7 @@ __all__ = [
     "VERIFICATION_COLUMNS", "VERDICTS", "SEVERITY_LABELS", "STATUS_LABELS", "FAMILY_SHEETS", "UNIT_LABELS",
     "COLUMN_LABELS", "RECTIFICATION_COLUMNS", "ASSESSMENT_SHEET", "RECTIFICATION_SHEET", "VerifyResult",
     "write_ledger", "read_ledger", "apply_verification", "print_setup", "round_mu",
+    "PATCH_SHEET", "PATCH_COLUMNS",
 ]
 
 #: Columns the field team fills in: verdict, who, when, remark, photo path.
@@ -108,6 +109,12 @@ RECTIFICATION_COLUMNS: list[str] = ["案件编号", "规则", "乡镇", "村", "
                                     "照片核验", "销号日期"]
 #: The township assessment sheet (乡镇考核).
 ASSESSMENT_SHEET = "乡镇考核"
+#: The monitoring-patch sheet (卫片核查, spec/WORKFLOW.md §3): one row per patch of the batches, as a bureau returns it.
+PATCH_SHEET = "卫片核查"
+PATCH_COLUMNS: list[str] = ["批次", "监测编号", "乡镇", "村", "变化类型", "前时相", "后时相", "图斑面积(平方米)", "图斑面积(亩)",
+                            "耕地面积(亩)", "永久基本农田面积(亩)", "生态保护红线面积(亩)", "批准用地面积(亩)", "预判结论", "依据",
+                            "涉及批文", "关联案件", "案件编号", "核查结论", "核查人", "核查日期", "备注"]
+_NOT_JUDGED = "未预判（不在行政村范围内）"
 _RECENT_DAYS = 31  # a case closed within a month of the run stays in 整改台账
 _DONE = ("已整改", "已销号")
 
@@ -510,8 +517,78 @@ def _assessment_rows(frame: pd.DataFrame, townships: pd.DataFrame | None) -> tup
     return headers, [[None if (isinstance(v, float) and np.isnan(v)) else v for v in r] for r in rows]
 
 
+def _date_text(values: pd.Series) -> pd.Series:
+    """Dates (any text form the reader accepts, or dates) as ``YYYY-MM-DD``; what cannot be read stays as given."""
+    parsed = pd.to_datetime(values.astype(object), errors="coerce", format="mixed")
+    text = pd.Series(parsed.dt.strftime("%Y-%m-%d").to_numpy(dtype=object), index=values.index, dtype=object)
+    raw = values.astype(object)
+    return text.where(parsed.notna().to_numpy(), raw.where(raw.notna(), None))
+
+
+def _patch_rows(frame: pd.DataFrame, patches: pd.DataFrame | None) -> list[list]:
+    """The rows of the 卫片核查 sheet: one per patch of ``patches`` (else per ``FARM-PATCH`` finding)."""
+    f = frame[frame["rule_id"].astype(object) == "FARM-PATCH"] if "rule_id" in frame.columns else frame.iloc[:0]
+    f = f.drop_duplicates("subject_id")
+    by_id = f.set_index(f["subject_id"].astype(str))
+    if patches is not None:
+        p = pd.DataFrame(patches.drop(columns="geometry", errors="ignore")).copy()
+        ids = p["patch_id"].astype(str)
+    else:
+        p = pd.DataFrame(index=f.index)
+        ids = f["subject_id"].astype(str)
+    p.index = ids.to_numpy()
+    n = len(p)
+
+    def col(frame_: pd.DataFrame, name: str) -> pd.Series:
+        if name in frame_.columns:
+            return frame_[name].astype(object).reindex(p.index)
+        return pd.Series([None] * n, index=p.index, dtype=object)
+
+    found = col(by_id, "case_id")
+    area = pd.to_numeric(col(p, "area") if "area" in p.columns else col(by_id, "area_m2"), errors="coerce")
+    mu = {k: round_mu(m2_to_mu(pd.to_numeric(col(p, k), errors="coerce").to_numpy(dtype=float)))
+          for k in ("farm", "pbf", "red", "approved")}
+    judgement = col(by_id, "judgement").where(found.notna(), _NOT_JUDGED)
+    related = col(by_id, "related_ids")
+    # related_ids = the approvals that cover the patch, then the case ids of the findings it overlaps
+    known = set(frame["case_id"].astype(str)) if "case_id" in frame.columns else set()
+    parts = [r.split(";") if isinstance(r, str) else [] for r in related]
+    cases = [";".join(x for x in r if x in known) or None for r in parts]
+    approvals = col(p, "approval_ids")
+    approvals = pd.Series([a if isinstance(a, str) else (";".join(x for x in r if x not in known) or None)
+                           for a, r in zip(approvals, parts)], index=p.index, dtype=object)
+    share = np.where(area.to_numpy(dtype=float) > 0, pd.to_numeric(col(p, "approved"), errors="coerce").to_numpy(
+        dtype=float) / area.to_numpy(dtype=float), np.nan)
+    reason = []
+    for j, s_, fm, pm, rm in zip(judgement, share, mu["farm"], mu["pbf"], mu["red"]):
+        if j == "合法":
+            reason.append(f"有效批准范围覆盖{s_:.1%}" if not np.isnan(s_) else "有效批准范围覆盖图斑")
+        elif j == "违法":
+            parts = [f"{k}{v:g}亩" for k, v in (("耕地", fm), ("永久基本农田", pm), ("生态保护红线", rm))
+                     if not np.isnan(v) and v > 0]
+            reason.append("未经批准占用" + ("、".join(parts) if parts else "耕地或生态保护红线"))
+        elif j == "其他":
+            reason.append("未占用耕地、生态保护红线（非耕地间变化）")
+        else:
+            reason.append(None if j == _NOT_JUDGED else "数据不足，待核查")
+    columns = [col(p, "batch"), pd.Series(p.index, index=p.index, dtype=object), col(by_id, "township"),
+               col(by_id, "village"), col(p, "change_type"), _date_text(col(p, "before_date")),
+               _date_text(col(p, "after_date")), _rounded(area, 2, p.index),
+               _rounded(pd.Series(m2_to_mu(area.to_numpy(dtype=float)), index=p.index), None, p.index)]
+    columns += [pd.Series(mu[k], index=p.index, dtype=object).where(~np.isnan(mu[k]), None)
+                for k in ("farm", "pbf", "red", "approved")]
+    columns += [judgement, pd.Series(reason, index=p.index, dtype=object), approvals,
+                pd.Series(cases, index=p.index, dtype=object), found]
+    columns += [col(by_id, c) for c in ("verified", "verified_by", "verified_on", "remark")]
+    table = pd.concat([c.reset_index(drop=True) for c in columns], axis=1)
+    order = np.lexsort((table[1].astype(str).to_numpy(), table[0].fillna("").astype(str).to_numpy()))
+    table = table.iloc[order]
+    return table.astype(object).where(table.notna(), None).values.tolist()
+
+
 def write_ledger(findings: pd.DataFrame, path: str | Path, *, previous: pd.DataFrame | None = None,
-                 as_of: _dt.date | None = None, townships: pd.DataFrame | None = None) -> Path:
+                 as_of: _dt.date | None = None, townships: pd.DataFrame | None = None,
+                 patches: pd.DataFrame | None = None) -> Path:
     """Write the ledger: a summary sheet and one sheet per rule family.
 
     Parameters
@@ -530,6 +607,14 @@ def write_ledger(findings: pd.DataFrame, path: str | Path, *, previous: pd.DataF
     townships : DataFrame, optional
         Per ``township``: ``farmland_base_mu``, ``farmland_now_mu``, ``pbf_base_mu``, ``pbf_now_mu``
         for the 乡镇考核 sheet's baseline and current areas (left out when not given).
+    patches : DataFrame, optional
+        The monitoring batch (role ``monitoring_patches``: ``patch_id``, ``batch``, ``change_type``,
+        ``before_date``, ``after_date``), optionally with each patch's figures in m² as
+        :func:`analyses.farmland_patches.patch_figures` computes them (``area``, ``farm``, ``pbf``, ``red``,
+        ``approved``) and ``approval_ids``. When given (or when the findings hold ``FARM-PATCH`` rows) the
+        ``卫片核查`` sheet lists one row per patch: its figures in 亩, the ``FARM-PATCH`` pre-judgement and why,
+        the approvals and the other cases it touches, and the field team's verification columns; a patch
+        without a finding (outside every village) is listed as 未预判.
 
     Returns
     -------
@@ -587,6 +672,18 @@ def write_ledger(findings: pd.DataFrame, path: str | Path, *, previous: pd.DataF
     _table(ws, headers, rows, text={0, len(headers) - 1},
            formats={i: ("0.00%" if h == "整改率" else _AREA_FORMAT) for i, h in enumerate(headers) if "亩" in h or h == "整改率"})
     print_setup(ws)
+    has_patches = patches is not None or ("rule_id" in frame.columns and (frame["rule_id"] == "FARM-PATCH").any())
+    if has_patches:
+        ws = wb.create_sheet(PATCH_SHEET)
+        numeric = {"图斑面积(平方米)", "图斑面积(亩)", "耕地面积(亩)", "永久基本农田面积(亩)", "生态保护红线面积(亩)",
+                   "批准用地面积(亩)", "核查日期"}
+        _table(ws, PATCH_COLUMNS, _patch_rows(frame, patches),
+               text={i for i, c in enumerate(PATCH_COLUMNS) if c not in numeric},
+               formats={i: _AREA_FORMAT for i, c in enumerate(PATCH_COLUMNS) if "面积" in c})
+        for i, c in enumerate(PATCH_COLUMNS):
+            if "亩" in c:
+                _mu_formats(ws, i + 1)
+        print_setup(ws)
     with atomic_path(path) as tmp:
         wb.save(tmp)
     return path
