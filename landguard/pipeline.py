@@ -312,7 +312,9 @@ def write_maps(district: District, findings: gpd.GeoDataFrame, out_dir: str | os
     table = table[table["village_id"].isin(ids)].copy()
     table["href"] = [quote(f"{stems[v]}.html", safe="") for v in table["village_id"].astype(str)]
     table = mask_frame(table.drop(columns="href")).assign(href=table["href"])  # names shown in the index
-    paths["index"] = render_index(table, out_dir / "index.html")
+    shapes = district.villages[district.villages["village_id"].astype(str).isin([str(v) for v in ids])]
+    paths["index"] = render_index(table, out_dir / "index.html", geometries=shapes[["village_id", shapes.geometry.name]],
+                                  project=district.config.project.name, run_date=district.as_of)
     return paths
 
 

@@ -109,7 +109,9 @@ def site(tmp_path_factory, village_factory):
         return row
 
     table = pd.DataFrame([counts(village_b, findings_b), counts(village_a, findings_a)])
-    index = render_index(table, out / "index.html")
+    shapes = pd.concat([layers_a["villages"].iloc[:1], layers_b["villages"]], ignore_index=True)
+    index = render_index(table, out / "index.html", geometries=shapes, project="平谷区 2026 年第三季度核查",
+                         run_date="2026-09-30")
     return {"index": index, "a": (path_a, layers_a, findings_a, village_a),
             "b": (path_b, layers_b, findings_b, village_b), "c": (path_c, layers_b, findings_b, village_b)}
 
@@ -236,7 +238,7 @@ def test_index_lists_sorts_and_links(open_page, site):
     o.page.locator("th", has_text="行政村").click()  # text: pinyin order, dōng before xī
     assert [rows.nth(i).locator("td").nth(1).inner_text() for i in range(2)] == ["东村", "西村"]
     o.assert_clean()
-    o.page.locator("tr", has_text="东村").get_by_text("打开地图").click()
+    o.page.locator("tr", has_text="东村").get_by_role("link", name="东村").click()
     o.page.wait_for_selector("html[data-lg-ready='1']", state="attached", timeout=15000)
     assert o.page.title() == "平谷镇 东村（110117001001）问题核查图"
     o.assert_clean()
@@ -643,4 +645,38 @@ def test_print_puts_the_list_below_the_map(open_page, site):
     o.js("LandguardMap.printing(false)")
     o.page.emulate_media(media="screen")
     assert o.page.locator(".leaflet-control-container .lg-panel").count() == 1
+    o.assert_clean()
+
+
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_index_overview_map_has_no_sideways_scroll_and_links_every_village(open_page, site, size):
+    vp = SIZES[size]
+    o = open_page(site["index"], viewport=vp)  # waits for the overview map
+    assert o.js("document.documentElement.scrollWidth") <= vp["width"]
+    assert o.js("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    assert "平谷区 2026 年第三季度核查" in o.page.locator("p.lg-sub").inner_text()
+    names = o.page.locator("#lg-villages tbody tr td:nth-child(2) a")
+    assert names.count() == 2
+    assert sorted(names.all_inner_texts()) == ["东村", "西村"]
+    # coloured by cases: 东村 has 5, 西村 3 -> the 3-9 class for both; the map and the table side by side
+    colours = o.js("""() => { const out = {}; LandguardIndex.layer.eachLayer(l => {
+        out[l.feature.properties.id] = l.options.fillColor; }); return out; }""")
+    assert colours == {"110117001001": "#fdbb84", "110117002003": "#fdbb84"}
+    m, t = _rect(o, "#lg-overview"), _rect(o, "#lg-villages")
+    # the whole table shows without scrolling sideways inside its box either
+    assert o.js("(() => { const b = document.querySelector('.lg-tablebox'); return b.scrollWidth <= b.clientWidth; })()")
+    if size == "desktop":
+        assert m["right"] <= t["left"] and m["height"] > 500 and m["width"] > 400
+    else:
+        assert m["bottom"] <= t["top"] and m["right"] <= vp["width"]
+    _save(o, f"index-{size}.png")
+    # a click on a village opens its map
+    x, y = o.js("""(id) => { let c; LandguardIndex.layer.eachLayer(l => { if (l.feature.properties.id === id) {
+        c = LandguardIndex.map.latLngToContainerPoint(l.getBounds().getCenter()); } });
+        const r = document.getElementById('lg-overview').getBoundingClientRect(); return [r.left + c.x, r.top + c.y]; }""",
+                "110117002003")
+    o.page.mouse.click(x, y)
+    o.page.wait_for_url("**/villages/110117002003.html", timeout=15000)
+    o.page.wait_for_selector("html[data-lg-ready='1']", state="attached", timeout=15000)
+    assert o.page.title() == "王辛庄镇 西村（110117002003）问题核查图"
     o.assert_clean()

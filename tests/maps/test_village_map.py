@@ -347,7 +347,7 @@ def test_index_lists_villages_with_counts_and_links(tmp_path):
     assert "&lt;b&gt;西村&lt;/b&gt;" in page and "<b>西村" not in page
     assert 'href="villages/%E8%A5%BF%E6%9D%91.html"' in page
     assert page.count("打开地图</a>") == 3
-    totals = [re.findall(r'data-v="(\d+)"', row)[-1] for row in re.findall(r"<tr>(.*?)</tr>", page)[1:4]]
+    totals = [re.findall(r'data-v="(\d+)"', row)[-1] for row in re.findall(r"<tr[^>]*>(.*?)</tr>", page)[1:4]]
     assert totals == ["6", "1", "1"]  # per village
     assert "共 3 个行政村，问题 8 处" in page
     assert not re.search(r"<script[^>]*\bsrc|<link[^>]*stylesheet", page)
@@ -395,3 +395,28 @@ def test_neighbours_flagged_and_search_keys_hold_masked_owner(tmp_path, village_
     owner = layers["parcels"].set_index("parcel_id").loc[multi.subject_id, "owner_name"]
     assert f'data-q="{multi.case_id.lower()} {multi.subject_id.lower()} {owner.lower()}"' in panel
     assert 'class="lg-search"' in panel
+
+
+def test_index_overview_map_data_is_escaped_and_coloured_by_cases(tmp_path):
+    box = shapely.box(508000, 4443000, 508600, 4443400)
+    df = pd.DataFrame({"village_id": ["110117001001", "110117001002", "110117001003"],
+                       "village": ["东村", "</script><script>alert(1)</script>", "{{ 7*7 }}"],
+                       "township": ["平谷镇"] * 3, "href": ["a.html", "b.html", "c.html"],
+                       "farmland": [0, 2, 40]})
+    shapes = gpd.GeoDataFrame({"village_id": df["village_id"]},
+                              geometry=[box, shapely.affinity.translate(box, 700), shapely.affinity.translate(box, 1400)],
+                              crs=4548)
+    page = render_index(df, tmp_path / "index.html", geometries=shapes, project="项目<甲>",
+                        run_date="2026-09-30").read_text(encoding="utf-8")
+    m = re.search(r'<script type="application/json" id="lg-overview-data">(.*?)</script>', page, re.S)
+    data = json.loads(m.group(1))
+    props = {f["properties"]["id"]: f["properties"] for f in data["villages"]["features"]}
+    assert [props[v]["c"] for v in df["village_id"]] == ["#e8f3e8", "#fee8c8", "#990000"]  # 0, 1-2, >= 30
+    assert "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in props["110117001002"]["t"]
+    assert "{{ 7*7 }}" in props["110117001003"]["t"] and "49" not in props["110117001003"]["t"]
+    assert props["110117001001"]["h"] == "a.html"
+    assert "项目：项目&lt;甲&gt;" in page and "检查日期：2026-09-30" in page
+    assert page.count("<script>alert(1)") == 0
+    # every village name is a link to its map
+    assert re.findall(r'<td data-v="[^"]*"><a href="([^"]+)">', page) == ["a.html", "b.html", "c.html"]
+    assert not re.search(r"<script[^>]*\bsrc|<link[^>]*stylesheet|https?://", page.split("</style>", 2)[-1])
