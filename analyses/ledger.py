@@ -39,7 +39,7 @@ from .compare import CHANGE_GONE, CHANGE_NEW, CHANGE_ONGOING, compare_runs
 __all__ = [
     "VERIFICATION_COLUMNS", "VERDICTS", "SEVERITY_LABELS", "STATUS_LABELS", "FAMILY_SHEETS", "UNIT_LABELS",
     "COLUMN_LABELS", "RECTIFICATION_COLUMNS", "ASSESSMENT_SHEET", "RECTIFICATION_SHEET", "VerifyResult",
-    "write_ledger", "read_ledger", "apply_verification", "print_setup", "round_mu",
+    "write_ledger", "read_ledger", "apply_verification", "print_setup", "round_mu", "township_assessment",
     "PATCH_SHEET", "PATCH_COLUMNS",
 ]
 
@@ -515,6 +515,20 @@ def _assessment_rows(frame: pd.DataFrame, townships: pd.DataFrame | None) -> tup
     table = pd.DataFrame(cols, index=g.index).iloc[np.argsort(rank)]
     rows = table.reset_index().astype(object).values.tolist()
     return headers, [[None if (isinstance(v, float) and np.isnan(v)) else v for v in r] for r in rows]
+
+
+def township_assessment(frame: pd.DataFrame, townships: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The 乡镇考核 table as a DataFrame (columns as the sheet's headers), best-ranked township first.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"township": ["甲镇", "乙镇"], "family": "farmland", "area_mu": [1.0, 2.0],
+    ...                   "change": ["新增", "已整改"], "case_id": ["a", "b"]})
+    >>> township_assessment(f)[["乡镇", "整改率", "排名"]].values.tolist()
+    [['乙镇', 1.0, 1], ['甲镇', 0.0, 2]]
+    """
+    headers, rows = _assessment_rows(frame, townships)
+    return pd.DataFrame(rows, columns=headers)
 
 
 def _date_text(values: pd.Series) -> pd.Series:
