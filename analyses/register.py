@@ -367,7 +367,7 @@ def merge_run(register: gpd.GeoDataFrame | None, findings: gpd.GeoDataFrame, run
     cur["runs_seen"] = pd.to_numeric(cur["runs_seen"], errors="coerce").fillna(0).astype("int64") + 1
     change = np.where(was_found & ~reopen, CHANGE_ONGOING, CHANGE_NEW).astype(object)
     cur["change"] = change
-    events = pd.Series([f"{run}:{c}" for c in change], index=cur.index, dtype=object)
+    events = (f"{run}:" + pd.Series(change, index=cur.index, dtype=object).astype(str)).astype(object)
     events[reopen] = f"{run}:重新发现(reopened)"
     cur["history"] = _append(cur["history"], np.ones(len(cur), bool), events)
     for c in ("verified", "verified_on", "verified_by", "note"):

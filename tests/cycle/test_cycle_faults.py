@@ -178,3 +178,33 @@ def test_unknown_ids_other_villages_conflicts_and_invalid_verdicts_are_reported(
     reg = read_register(project / "cases.gpkg").set_index("case_id")
     assert reg.loc[ids[1], "verified"] is None and reg.loc[ids[2], "verified"] is None
     assert reg.loc[ids[3], "verified"] is None
+
+
+def test_photo_taken_before_first_detection_and_a_zip_slip_member(tmp_path):
+    import datetime as dt
+    import zipfile
+
+    from tests.cycle.helpers import jpeg, lonlat_of
+
+    project = tmp_path / "p"
+    small = district_with(tmp_path / "small", ON_FARMLAND)
+    assert _check(small, project, RUN1).exit_code == 0
+    gpkg, findings = _field_file(tmp_path, project, "back")
+    cid = findings["case_id"].iloc[0]
+    geom = findings.geometry.iloc[0]
+    jpeg(gpkg.parent / "DCIM" / "old.jpg", lonlat=lonlat_of(geom, findings.crs), taken=dt.datetime(2025, 12, 1, 8))
+    fill_returned(gpkg, {cid: {"verified": "违法", "verified_on": "2026-01-20", "photo": "DCIM/old.jpg"}})
+    res = _verify(project, gpkg.parent)
+    assert res.exit_code == 0, res.output
+    row = read_register(project / "cases.gpkg").set_index("case_id").loc[cid]
+    assert row["photo_flags"] == "拍摄时间早于发现" and row["photo_count"] == 1
+    # a zip whose member climbs out of the folder is refused whole; nothing changes
+    before = (project / "cases.gpkg").read_bytes()
+    z = tmp_path / "evil.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.write(gpkg, gpkg.name)
+        zf.writestr("../../outside.jpg", b"x")
+    res = _verify(project, z)
+    assert res.exit_code == 2 and "压缩包之外" in res.output and len(res.output.strip().splitlines()) == 1
+    assert (project / "cases.gpkg").read_bytes() == before
+    assert not (tmp_path / "outside.jpg").exists() and not list(project.glob(".verify-*"))
