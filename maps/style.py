@@ -14,6 +14,7 @@ from layers.roles import ROLES
 
 __all__ = [
     "FAMILY_COLOURS",
+    "JUDGEMENT_COLOURS",
     "FAMILY_LABELS",
     "HIDDEN_COLUMNS",
     "SEVERITY_WEIGHTS",
@@ -33,6 +34,14 @@ FAMILY_COLOURS: Mapping[str, str] = MappingProxyType({
     "homestead": "#ff7f00",  # orange
     "setback": "#6a3d9a",    # purple
     "siting": "#b15928",     # brown
+})
+
+#: Monitoring patches (FARM-PATCH) are drawn by their pre-judgement instead of their family's colour.
+JUDGEMENT_COLOURS: Mapping[str, str] = MappingProxyType({
+    "违法": "#d7301f",    # dark red
+    "待核查": "#fdae61",  # amber
+    "其他": "#878787",    # grey
+    "合法": "#1a9850",    # green
 })
 
 #: Chinese name of each family (from the rule registry).

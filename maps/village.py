@@ -45,7 +45,7 @@ from spatial.units import M2_PER_MU
 
 from .basemaps import DEFAULT_BASEMAPS, basemap_layers
 from .offline import ASSETS_DIR, asset_text, inline_assets, inline_script, inline_style, script_json, write_text_atomic
-from .style import (CONTEXT_ORDER, FAMILY_COLOURS, FAMILY_LABELS, SEVERITY_LABELS, SEVERITY_WEIGHTS,
+from .style import (CONTEXT_ORDER, FAMILY_COLOURS, FAMILY_LABELS, JUDGEMENT_COLOURS, SEVERITY_LABELS, SEVERITY_WEIGHTS,
                     STATUS_LABELS, column_label, context_style, layer_label, popup_columns, unit_label)
 
 __all__ = ["render_village_map", "SIMPLIFY_TOLERANCE_M", "COORD_DECIMALS"]
@@ -358,12 +358,14 @@ def _finding_rows(f: pd.DataFrame) -> dict[str, list]:
 
     return {k: col(k) for k in ("case_id", "rule_id", "rule_name", "family", "severity", "subject_layer",
                                  "subject_id", "related_ids", "measured", "limit", "unit", "area_m2",
-                                 "area_mu", "status", "basis", "message")}
+                                 "area_mu", "status", "basis", "message", "judgement")}
 
 
 def _finding_popup(c: dict, i: int) -> str:
     family = _text(c["family"][i])
-    colour = FAMILY_COLOURS.get(family, _OTHER_COLOUR)
+    judgement = c["judgement"][i]
+    colour = JUDGEMENT_COLOURS.get(str(judgement), FAMILY_COLOURS.get(family, _OTHER_COLOUR)) \
+        if not _missing(judgement) else FAMILY_COLOURS.get(family, _OTHER_COLOUR)
     sev = _severity(c["severity"][i])
     unit = unit_label(c["unit"][i])
     unit_sfx = f" {unit}" if unit else ""
@@ -393,6 +395,8 @@ def _finding_popup(c: dict, i: int) -> str:
         ("状态", e(status_text)),
         ("案件编号", _esc(c["case_id"][i])),
     ]
+    if not _missing(judgement):  # a monitoring patch: its pre-judgement first (its figures are in the message)
+        rows.insert(0, ("预判结论", _esc(judgement)))
     message = c["message"][i]
     msg = "" if _missing(message) else f'<p class="lg-msg">{_esc(message)}</p>'
     return (f'<div class="lg-pop lg-pop-finding"><h4 style="border-color:{colour}">{_esc(c["rule_name"][i])} '
@@ -670,18 +674,24 @@ def _finding_layers(findings: gpd.GeoDataFrame, drawn: np.ndarray, slots: _Slots
         if b is not None:
             bounds.append(b)
     families = _family_order(fam)
+    # monitoring patches (FARM-PATCH) get one overlay per pre-judgement, coloured by it
+    judged = np.isin(cols["judgement"].astype(str), list(JUDGEMENT_COLOURS)) & pd.notna(cols["judgement"])
+    group = np.where(judged, np.array(["判:" + str(v) for v in cols["judgement"]], dtype=object), fam)
+    keys = families + ["判:" + j for j in JUDGEMENT_COLOURS if ("判:" + j) in set(group[judged])]
     out: list[_GeoLayer] = []
-    for j, family in enumerate(families):
-        idx = np.flatnonzero((fam == family) & drawn)
+    for j, family in enumerate(keys):
+        idx = np.flatnonzero((group == family) & drawn)
         if len(idx) == 0:
             continue
         props = [{"p": _finding_popup(cols, i), "id": _text(cols["case_id"][i]), "s": _severity(cols["severity"][i]),
                   "t": f'{_esc(cols["rule_name"][i])} {_esc(cols["subject_id"][i])}'} for i in idx]
-        colour = FAMILY_COLOURS.get(family, _OTHER_COLOUR)
+        patch = family.startswith("判:")
+        colour = JUDGEMENT_COLOURS[family[2:]] if patch else FAMILY_COLOURS.get(family, _OTHER_COLOUR)
         style = {"color": colour, "weight": SEVERITY_WEIGHTS["medium"], "opacity": 0.95,
                  "fillColor": colour, "fillOpacity": 0.3, "className": "lg-finding"}
+        name = f"执法卫片图斑·{family[2:]}" if patch else f"{FAMILY_LABELS.get(family, family)}问题"
         label = (f'<span class="lg-sw" style="border-color:{colour};background:{_rgba(colour, 0.3)}"></span>'
-                 f"{html.escape(FAMILY_LABELS.get(family, family))}问题（{len(idx)}）")
+                 f"{html.escape(name)}（{len(idx)}）")
         out.append(_GeoLayer(label, _collection(geoms[idx], props),
                              {"style": style, "weights": dict(SEVERITY_WEIGHTS), "kind": "finding",
                               "z": 390 + min(j, 8)}, slots))
