@@ -197,7 +197,7 @@ def _catch_up(project: Project, reg):
 
 
 def check_project(project_dir, data=None, config=None, *, as_of: dt.date | None = None, overwrite: bool = False,
-                  **kwargs):
+                  sink: str | None = None, **kwargs):
     """``landguard check --project DIR``: run into ``DIR/runs/<as_of>``, compare, update ``DIR/cases.gpkg``.
 
     Parameters
@@ -208,6 +208,10 @@ def check_project(project_dir, data=None, config=None, *, as_of: dt.date | None 
         As :func:`landguard.pipeline.check` (``rules``, ``progress``, ``jobs``, ``scheduler``, ``fail_fast``).
     overwrite : bool
         Replace a run of the same date (refused otherwise).
+    sink : str, optional
+        ``postgresql://…?table=findings``: the run's findings, its ``changes`` and the register (table
+        ``<table>_cases``) are also written there, in one transaction, before the run folder and the register
+        are renamed into place (a failure there leaves the project as it was).
 
     Returns
     -------
@@ -223,6 +227,10 @@ def check_project(project_dir, data=None, config=None, *, as_of: dt.date | None 
     from .pipeline import check
 
     project = Project(Path(project_dir))
+    if sink is not None:
+        from .sinks import check_postgis_target
+
+        check_postgis_target(sink)  # reachable, PostGIS, tables ours: before the work, not after
     cfg = config_for_data(data, config)
     run_date = as_of or cfg.project.as_of or dt.date.today()
     with project_lock(project.root, "check"):
@@ -254,6 +262,14 @@ def check_project(project_dir, data=None, config=None, *, as_of: dt.date | None 
                 new_reg = merge_run(base, result.findings, result.district.as_of,
                                     previous_run=previous[0] if previous else None)
                 write_register(new_reg, reg_tmp)
+                if sink is not None:
+                    from .pipeline import summary_text
+                    from .sinks import write_findings_postgis
+
+                    extra = {"changes": result.changes, "cases": new_reg}
+                    result.tables = write_findings_postgis(
+                        result.findings, sink, extra={k: v for k, v in extra.items() if v is not None},
+                        summary=result.summary, summary_text=summary_text(result))
             result.paths = {k: target / Path(v).name for k, v in result.paths.items()}
     return result, new_reg
 

@@ -48,9 +48,13 @@ def command(data, config, out, project, as_of, rules, previous, jobs, scheduler,
         folder = load_config(config).project.folder  # [project] folder = "..." in the configuration
         if folder:
             project = (Path(config).resolve().parent / folder)
+    sink = None
+    if project is not None and out is not None and str(out).startswith(("postgresql://", "postgres://")):
+        sink, out = str(out), None  # --project DIR --out postgresql://...: the run and the register there too
     if (project is None) == (out is None):
         raise click.UsageError("give --project DIR (the monthly cycle: dated runs and the case register) "
-                               "or --out DIR (a one-off run), not both")
+                               "or --out DIR (a one-off run), not both (--project DIR --out postgresql://... "
+                               "also writes the run and the register to PostGIS)")
     register = None
     with progress_reporter(quiet, total=None) as step:
         if project is not None:
@@ -60,7 +64,7 @@ def command(data, config, out, project, as_of, rules, previous, jobs, scheduler,
 
             result, register = check_project(project, data, config, as_of=as_of, rules=rules or None,
                                              overwrite=overwrite, progress=step, jobs=jobs, scheduler=scheduler,
-                                             fail_fast=fail_fast)
+                                             fail_fast=fail_fast, sink=sink)
         else:
             result = run_check(data, config, out, as_of=as_of, rules=rules or None, previous=previous,
                                 overwrite=overwrite, progress=step, jobs=jobs, scheduler=scheduler, fail_fast=fail_fast)
