@@ -16,6 +16,8 @@ Layout (metres from the south-west corner ``ORIGIN``, district 9 km x 6 km aroun
   national road x = 3000, provincial road y = 3200 (5 m woodland belts), county road x = 6000 (3 m
   belts), township roads x = 1500/4500/7500, village roads from each settlement; 泃河 (y ≈ 2700, 10 m
   woodland belts), 东干渠 canal (y = 900);
+* village plans (``village_plan``): each settlement is construction land, the rest of the village
+  agricultural space (ecological above the mountain line);
 * free farmland *sites* kept for planters: four ``field`` sites (70 m x 60 m, two on PBF) and four ``edge``
   sites (70 m x 50 m against the settlement's south edge, one on PBF) per village.
 
@@ -346,6 +348,23 @@ def _protected_zones(s: Sample) -> gpd.GeoDataFrame:
     ])
 
 
+def _village_plan(s: Sample) -> gpd.GeoDataFrame:
+    """The village plans 村庄规划: each settlement is construction land (so every base parcel is in it), the
+    rest of the village agricultural space, and in the north villages the mountains ecological space."""
+    rows = []
+    mountains = _box(0, _MOUNTAIN_Y, W, H)
+    for vid in s.village_ids():
+        info = s.villages[vid]
+        settlement, village = info["settlement"], info["geometry"]
+        rest = village.difference(settlement)
+        eco = rest.intersection(mountains)
+        rows.append({"name": f"{info['name']}村庄建设用地", "kind": "construction", "geometry": settlement})
+        rows.append({"name": f"{info['name']}农业空间", "kind": "farmland", "geometry": rest.difference(mountains)})
+        if eco.area > 0:
+            rows.append({"name": f"{info['name']}生态空间", "kind": "ecological", "geometry": eco})
+    return frame(rows)
+
+
 # --------------------------------------------------------------------------------------------------
 # land use
 # --------------------------------------------------------------------------------------------------
@@ -522,6 +541,7 @@ def build_base(seed: int = 0) -> Sample:
     s.layers["nature_reserves"] = _nature_reserves()
     s.layers["waters"] = _waters()
     s.layers["protected_zones"] = _protected_zones(s)
+    s.layers["village_plan"] = _village_plan(s)
     s.layers["cemeteries"] = frame([
         {"cemetery_id": "GM001", "name": "峪口镇胡家营村公益性公墓", "geometry": cemetery_boxes[0]},
         {"cemetery_id": "GM002", "name": "峪口镇坨头寺村集中埋葬点", "geometry": cemetery_boxes[1]},

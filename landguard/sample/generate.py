@@ -4,7 +4,8 @@
 and returns a :class:`Plant`. To plant cases of another rule, add ``plant_<rule>`` to the module of its
 family (``plant_farmland``, ``plant_homestead``, ``plant_setback``, or a new ``plant_siting``) as the
 module docstrings describe, and append it here. Appending keeps every earlier case (and its ids)
-unchanged only if the new planter draws from ``sample.rng`` after the others, so append, don't insert.
+unchanged only if the new planter draws from ``sample.rng`` after the others, so append, don't insert
+(but keep ``plant_roof_consequences`` last: it reads the final heights and draws nothing).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from .base import build_base
 from .model import Plant, Sample
 from .plant_farmland import (plant_farm_build, plant_farm_rules, plant_landcover_changes, plant_monitoring_patches,
                              plant_survey_history)
-from .plant_homestead import plant_home_multi, plant_home_rules, plant_roof_consequences
+from .plant_homestead import plant_home_multi, plant_home_rules, plant_home_second, plant_roof_consequences
 from .plant_setback import plant_set_drip, plant_set_outside, plant_set_redline, plant_site_cemetery, plant_site_rules
 from .write import write_sample
 
@@ -25,7 +26,7 @@ __all__ = ["PLANTERS", "build_sample", "generate_sample"]
 #: Planters run in this order after the base geography.
 PLANTERS = (plant_farm_build, plant_home_multi, plant_set_outside, plant_landcover_changes, plant_home_rules,
             plant_farm_rules, plant_set_drip, plant_set_redline, plant_site_cemetery, plant_site_rules,
-            plant_survey_history, plant_monitoring_patches, plant_roof_consequences)
+            plant_home_second, plant_survey_history, plant_monitoring_patches, plant_roof_consequences)
 
 
 def build_sample(seed: int = 0) -> Sample:
@@ -36,7 +37,7 @@ def build_sample(seed: int = 0) -> Sample:
     >>> s = build_sample(0)
     >>> rules = sorted({t.rule_id for t in s.truth})
     >>> len(rules), rules[:3], rules[-3:]
-    (27, ['FARM-BUILD', 'FARM-CORRIDOR', 'FARM-CRIMINAL'], ['SET-OUTSIDE', 'SET-REDLINE', 'SITE-CEMETERY'])
+    (40, ['FARM-BUILD', 'FARM-CORRIDOR', 'FARM-CRIMINAL'], ['SITE-GREEN', 'SITE-LAND', 'SITE-LEVEL'])
     >>> sorted({t.expect for t in s.truth})
     ['near_miss', 'violation']
     """

@@ -36,6 +36,7 @@ ID_COLUMNS = {
     "roads": "road_id", "waters": "name", "approvals": "approval_id", "protected_zones": "name",
     "cemeteries": "cemetery_id", "graves": "grave_id", "farmland_protection": "space_id",
     "monitoring_patches": "patch_id", "landuse_history": "_hid",
+    "village_plan": "name",
 }
 
 
@@ -159,7 +160,8 @@ class Sample:
 
     # ---- taking base features for planting ----------------------------------------------------
     def take_parcel(self, village_id: str | None = None, *, row: str | None = None, min_width: float = 0.0,
-                    east_neighbour: bool = False, side_building: bool | None = False) -> str:
+                    east_neighbour: bool = False, side_building: bool | None = False,
+                    among=None) -> str:
         """Reserve a base parcel no planter has used yet and return its parcel_id.
 
         Parameters
@@ -175,6 +177,8 @@ class Sample:
         side_building : bool or None
             True: only parcels with a second (side) building; False (default): only parcels without
             one; None: either.
+        among : collection of str, optional
+            Only these parcel_ids (e.g. the parcels along the settlement's edge).
         """
         m = self.parcel_meta
         ok = ~m.index.isin(list(self._taken)) & ((m["x1"] - m["x0"]) >= min_width)
@@ -186,6 +190,8 @@ class Sample:
             ok &= m["east"].notna()
         if side_building is not None:
             ok &= m["side_building"].notna() == side_building
+        if among is not None:
+            ok &= m.index.isin(list(among))
         candidates = m.index[ok]
         if len(candidates) == 0:
             raise LookupError(f"no free parcel with village={village_id} row={row} min_width={min_width}")

@@ -25,7 +25,9 @@ from .model import AS_OF, Plant, Sample, TruthRow, frame, updated_rows
 from .people import to_15_digits, to_fullwidth, with_wrong_check_digit
 
 __all__ = ["plant_home_multi", "plant_home_rules", "plant_home_multi_mixed", "plant_home_old", "plant_home_area",
-           "plant_home_cover", "plant_home_floors", "plant_home_height", "plant_home_merge", "plant_home_pbf"]
+           "plant_home_cover", "plant_home_floors", "plant_home_height", "plant_home_merge", "plant_home_pbf",
+           "plant_home_approved", "plant_home_plan", "plant_home_relic", "plant_home_stair", "plant_home_second",
+           "plant_roof_consequences"]
 
 
 def plant_home_multi(sample: Sample) -> Plant:
@@ -529,3 +531,248 @@ def plant_roof_consequences(sample: Sample) -> Plant:
                       f"consequence of planted heights: roof slope {s:.1f}° outside 26–30°")
              for i, s in zip(b["building_id"].to_numpy(dtype=object)[steep], slope[steep])]
     return Plant(truth=truth)
+
+
+# --------------------------------------------------------------------------------------------------
+# second edition: approval, village plan, heritage zones, stairwells
+# --------------------------------------------------------------------------------------------------
+def _approved_parcels(s: Sample) -> list[str]:
+    """Base parcels that carry an approved area (and date)."""
+    p = s.layers["parcels"]
+    return p.loc[pd.to_numeric(p["approved_area_m2"], errors="coerce").notna(), "parcel_id"].astype(str).tolist()
+
+
+def plant_home_approved(sample: Sample) -> Plant:
+    """``HOME-APPROVED`` 未按批准面积使用宅基地: parcels larger than their ``approved_area_m2``.
+
+    The tolerance is max(5 %, 10 m²): 10 m² for every parcel of the sample (all under 200 m²). Violations:
+    parcels 10.1 m² (just over), 16.4 m² and 25.0 m² over their approved area. Near misses: exactly
+    10 m² over (the tolerance itself) and 9.9 m² over. Only parcels that already carry an approval are
+    taken; their ``approved_date`` stays.
+
+    Examples
+    --------
+    >>> from landguard.sample.base import build_base
+    >>> sorted(t.expect for t in plant_home_approved(build_base(0)).truth)
+    ['near_miss', 'near_miss', 'violation', 'violation', 'violation']
+    """
+    s = sample
+    south, north = s.village_ids("south"), s.village_ids("north")
+    approved = _approved_parcels(s)
+    changes: dict[str, dict] = {}
+    truth: list[TruthRow] = []
+    for vid, excess, digits, expect, what in (
+            (south[1], 10.1, 2, "violation", "just over the 10 m² tolerance"),
+            (north[0], 16.4, 2, "violation", "over the 10 m² tolerance"),
+            (south[5], 25.0, 2, "violation", "well over the 10 m² tolerance"),
+            (north[3], 10.0, 4, "near_miss", "exactly the 10 m² tolerance"),
+            (south[0], 9.9, 2, "near_miss", "under the 10 m² tolerance")):
+        pid = s.take_parcel(vid, among=approved)
+        area = float(s.row_of("parcels", pid).geometry.area)
+        value = round(area - excess, digits)
+        changes[pid] = {"approved_area_m2": value}
+        truth.append(TruthRow("HOME-APPROVED", "parcels", pid, expect,
+                              f"parcel {area:.2f} m², approved {value} m²: {area - value:.2f} m² over ({what}); "
+                              f"{_village_name(s, pid)}"))
+    return Plant(features={"parcels": updated_rows(s, "parcels", changes)}, truth=truth)
+
+
+def plant_home_plan(sample: Sample) -> Plant:
+    """``HOME-PLAN`` 不符合村庄规划的宅基地: the village plan's construction land cut back, and reduction areas.
+
+    The base plan makes each settlement construction land. Violations: the construction boundary moved
+    3 m into a parcel of the settlement's top row (about 35 m² outside) and 4 m into a parcel of its west
+    edge (about 50 m²); a 减量腾退区 covering a whole parcel. Near misses: the boundary 0.05 m into a
+    top-row parcel and the reduction area 0.05 m into the next parcel east (both under 1 m²). Parcels other
+    planters put (partly) outside the settlements (``HOME-PBF``'s) are listed as consequences: a
+    violation from 1 m² outside, a near miss below.
+
+    Examples
+    --------
+    >>> from landguard.sample.base import build_base
+    >>> sorted(t.expect for t in plant_home_plan(build_base(0)).truth)
+    ['near_miss', 'near_miss', 'violation', 'violation', 'violation']
+    """
+    s = sample
+    south, north = s.village_ids("south"), s.village_ids("north")
+    m = s.parcel_meta
+    top = m.index[(m["row"] == "north") & (m["y1"] == m.groupby("village_id")["y1"].transform("max"))]
+    west = m.index[m["x0"] == m.groupby("village_id")["x0"].transform("min")]
+    plan = s.layers["village_plan"]
+    construction = {vid: plan.loc[plan["name"] == f"{s.villages[vid]['name']}村庄建设用地"].geometry.iloc[0]
+                    for vid in s.village_ids()}
+    cut: dict[str, list] = {}
+    truth: list[TruthRow] = []
+    mine: set[str] = set()
+
+    def case(pid: str, expect: str, note: str) -> None:
+        mine.add(pid)
+        truth.append(TruthRow("HOME-PLAN", "parcels", pid, expect, f"{note}; {_village_name(s, pid)}"))
+
+    for vid, depth, expect in ((north[1], 3.0, "violation"), (south[3], 0.05, "near_miss")):
+        pid = s.take_parcel(vid, among=top)
+        x0, _, x1, y1 = _parcel_box(s, pid)
+        top_y = s.villages[vid]["settlement"].bounds[3]
+        cut.setdefault(vid, []).append(shapely.box(x0, y1 - depth, x1, top_y))
+        case(pid, expect, f"construction land ends {depth} m inside the parcel's north side "
+                          f"({depth * (x1 - x0):.2f} m² outside)")
+    vid = south[2]
+    pid = s.take_parcel(vid, among=west)
+    x0, y0, _, y1 = _parcel_box(s, pid)
+    cut.setdefault(vid, []).append(shapely.box(s.villages[vid]["settlement"].bounds[0], y0, x0 + 4.0, y1))
+    case(pid, "violation", f"construction land ends 4 m inside the parcel's west side ({4.0 * (y1 - y0):.2f} m² outside)")
+
+    vid = north[4]
+    pid = s.take_parcel(vid, east_neighbour=True)
+    east = str(m.at[pid, "east"])
+    x0, y0, x1, y1 = _parcel_box(s, pid)
+    reduction = shapely.box(x0, y0, x1 + 0.05, y1)
+    name = f"{s.villages[vid]['name']}减量腾退区"
+    case(pid, "violation", f"inside the planned reduction area {name} ({(x1 - x0) * (y1 - y0):.2f} m²)")
+    case(east, "near_miss", f"the reduction area {name} reaches 0.05 m into the parcel "
+                            f"({0.05 * (y1 - y0):.2f} m²)")
+
+    rows = []
+    for vid, pieces in cut.items():
+        geom = construction[vid].difference(shapely.union_all(pieces))
+        construction[vid] = geom
+        rows.append({"name": f"{s.villages[vid]['name']}村庄建设用地", "kind": "construction", "geometry": geom})
+    rows.append({"name": name, "kind": "reduction", "geometry": reduction})
+
+    # consequences: parcels other planters put outside the construction land
+    p = s.layers["parcels"]
+    others = p[~p["parcel_id"].isin(list(mine))]
+    outside = shapely.area(shapely.difference(others.geometry.to_numpy(),
+                                              shapely.union_all(list(construction.values()))))
+    for pid, area in zip(others["parcel_id"].astype(str), outside):
+        if area >= 0.05:
+            truth.append(TruthRow("HOME-PLAN", "parcels", pid, "violation" if area >= 1.0 else "near_miss",
+                                  f"consequence of another planted case: {area:.2f} m² of the parcel outside the "
+                                  f"settlement's construction land"))
+    return Plant(features={"village_plan": frame(rows)}, truth=truth)
+
+
+def plant_home_relic(sample: Sample) -> Plant:
+    """``HOME-RELIC`` 宅基地涉及文物保护范围: heritage zones (``protected_zones``, kind ``relic``) over parcels.
+
+    Each zone covers (part of) ``north``-row parcels and 5–6 m of the street or margin north of them.
+    Violations: a 关帝庙 zone over two neighbouring parcels; a 古戏台 zone over the north half of a parcel.
+    Near misses: a parcel wholly in a 古宅 zone with an approval of kind ``relic`` (文物部门审批) covering
+    it; a 古井 zone reaching 0.05 m into a parcel (under 1 m²).
+
+    Examples
+    --------
+    >>> from landguard.sample.base import build_base
+    >>> sorted(t.expect for t in plant_home_relic(build_base(0)).truth)
+    ['near_miss', 'near_miss', 'violation', 'violation', 'violation']
+    """
+    s = sample
+    south, north = s.village_ids("south"), s.village_ids("north")
+    m = s.parcel_meta
+    zones: list[dict] = []
+    approvals: list[dict] = []
+    truth: list[TruthRow] = []
+
+    def zone(vid: str, what: str, geom: shapely.Polygon) -> str:
+        name = f"{s.villages[vid]['name']}{what}文物保护范围及建设控制地带"
+        zones.append({"name": name, "kind": "relic", "geometry": geom})
+        return name
+
+    vid = south[4]
+    a = s.take_parcel(vid, row="north", east_neighbour=True)
+    b = str(m.at[a, "east"])
+    x0, y0, _, y1 = _parcel_box(s, a)
+    x1 = _parcel_box(s, b)[2]
+    name = zone(vid, "关帝庙", shapely.box(x0, y0, x1, y1 + 5.0))
+    for pid in (a, b):
+        truth.append(TruthRow("HOME-RELIC", "parcels", pid, "violation",
+                              f"wholly inside {name}, no relic approval; {_village_name(s, pid)}"))
+
+    vid = north[2]
+    pid = s.take_parcel(vid, row="north")
+    x0, y0, x1, y1 = _parcel_box(s, pid)
+    name = zone(vid, "古戏台", shapely.box(x0, (y0 + y1) / 2, x1, y1 + 5.0))
+    truth.append(TruthRow("HOME-RELIC", "parcels", pid, "violation",
+                          f"north half ({(x1 - x0) * (y1 - y0) / 2:.2f} m²) inside {name}, no relic approval; "
+                          f"{_village_name(s, pid)}"))
+
+    vid = north[5]
+    pid = s.take_parcel(vid, row="north")
+    x0, y0, x1, y1 = _parcel_box(s, pid)
+    name = zone(vid, "古宅", shapely.box(x0, y0, x1, y1 + 5.0))
+    approval_id = f"WW2023-{s.next_number('relic_approval'):04d}"
+    approvals.append({"approval_id": approval_id, "kind": "relic", "approved_area_m2": round((x1 - x0) * (y1 - y0), 1),
+                      "valid_until": None, "geometry": shapely.box(x0, y0, x1, y1)})
+    truth.append(TruthRow("HOME-RELIC", "parcels", pid, "near_miss",
+                          f"wholly inside {name}, covered by the heritage department's approval {approval_id} "
+                          f"(kind relic); {_village_name(s, pid)}"))
+
+    vid = south[1]
+    pid = s.take_parcel(vid, row="north")
+    x0, _, x1, y1 = _parcel_box(s, pid)
+    name = zone(vid, "古井", shapely.box(x0, y1 - 0.05, x1, y1 + 6.0))
+    truth.append(TruthRow("HOME-RELIC", "parcels", pid, "near_miss",
+                          f"{name} reaches 0.05 m into the parcel ({0.05 * (x1 - x0):.2f} m² < 1 m²); "
+                          f"{_village_name(s, pid)}"))
+    return Plant(features={"protected_zones": frame(zones), "approvals": frame(approvals)}, truth=truth)
+
+
+def plant_home_stair(sample: Sample) -> Plant:
+    """``HOME-STAIR`` 楼梯间超标 / 局部三层: roof stairwells of two-floor flat-roofed houses (attributes).
+
+    Violations: 9.5 m² and 2.6 m (too large); 5.6 m² and 3.0 m (too tall); 6.3 m² and 2.8 m (both just
+    over). Near misses: exactly 6.0 m² and 2.7 m; 5.2 m² and 2.65 m. Houses are taken from villages
+    without nDSM coverage and keep their heights (the attributes decide).
+
+    Examples
+    --------
+    >>> from landguard.sample.base import build_base
+    >>> sorted(t.expect for t in plant_home_stair(build_base(0)).truth)
+    ['near_miss', 'near_miss', 'violation', 'violation', 'violation']
+    """
+    s = sample
+    m = s.parcel_meta
+    b = s.layers["buildings"].set_index("building_id")
+    main = m["main_building"].astype(str)
+    flat2 = ((b.loc[main, "floors"].to_numpy() == 2) & (b.loc[main, "roof"].to_numpy() == "flat")
+             & ~m["village_id"].isin(s.raster_villages).to_numpy())
+    candidates = m.index[flat2]
+    vids = [v for v in s.village_ids() if v not in s.raster_villages]
+    stairs: dict[str, tuple[float, float]] = {}
+    truth: list[TruthRow] = []
+    for k, (area, height, expect, what) in enumerate((
+            (9.5, 2.6, "violation", "area over 6 m²"), (5.6, 3.0, "violation", "storey over 2.7 m"),
+            (6.3, 2.8, "violation", "area and storey just over"), (6.0, 2.7, "near_miss", "exactly at both limits"),
+            (5.2, 2.65, "near_miss", "under both limits"))):
+        vid = vids[(3 * k + 1) % len(vids)]
+        pid = s.take_parcel(vid, among=candidates, side_building=None)
+        bid, _ = _house(s, pid)
+        stairs[bid] = (area, height)
+        truth.append(TruthRow("HOME-STAIR", "buildings", bid, expect,
+                              f"two floors, flat roof, stairwell {area} m² and {height} m ({what}); parcel {pid} "
+                              f"({_village_name(s, pid)})"))
+    rows = updated_rows(s, "buildings", {bid: {} for bid in stairs})
+    rows["stair_area_m2"] = rows["building_id"].map({i: a for i, (a, _) in stairs.items()}).astype(float)
+    rows["stair_height_m"] = rows["building_id"].map({i: h for i, (_, h) in stairs.items()}).astype(float)
+    return Plant(features={"buildings": rows}, truth=truth)
+
+
+def plant_home_second(sample: Sample) -> Plant:
+    """The second edition's homestead cases as one plant (one entry of ``PLANTERS``, before the roof consequences).
+
+    Runs :func:`plant_home_approved`, :func:`plant_home_plan`, :func:`plant_home_relic` and
+    :func:`plant_home_stair` in this order (each takes its own parcels).
+
+    Examples
+    --------
+    >>> from landguard.sample.base import build_base
+    >>> sorted({t.rule_id for t in plant_home_second(build_base(0)).truth})
+    ['HOME-APPROVED', 'HOME-PLAN', 'HOME-RELIC', 'HOME-STAIR']
+    """
+    plants = [f(sample) for f in (plant_home_approved, plant_home_plan, plant_home_relic, plant_home_stair)]
+    features: dict[str, gpd.GeoDataFrame] = {}
+    for plant in plants:
+        for layer, rows in plant.features.items():
+            features[layer] = rows if layer not in features else gpd.GeoDataFrame(
+                pd.concat([features[layer], rows], ignore_index=True), geometry="geometry", crs=rows.crs)
+    return Plant(features=features, truth=[t for p in plants for t in p.truth])

@@ -30,7 +30,7 @@ from landguard.sample.people import id_check_digit
 
 AS_OF = "2026-11-22"
 METRIC = {"parcels", "buildings", "landuse", "landuse_baseline", "roads", "eco_redline", "cemeteries",
-          "farmland_protection", "landuse_history"}
+          "farmland_protection", "village_plan", "landuse_history"}
 LONLAT = {"villages", "pbf", "nature_reserves", "approvals", "waters", "graves"}
 GPKG_ROLES = METRIC | LONLAT
 
@@ -129,10 +129,11 @@ def test_toml_points_at_every_layer_and_raster(out):
     cfg = tomllib.loads((out / "landguard.toml").read_text(encoding="utf-8"))
     assert cfg["project"] == {"name": "平谷区 样例区县", "as_of": AS_OF, "working_crs": "auto"}
     gpkg_layers = set(pyogrio.list_layers(out / "district.gpkg")[:, 0])
-    # every role the sample has data for, and only those (the village plan and field grids are not in the sample yet)
+    # every role the sample has data for, and only those (the field grids are not in the sample yet)
     assert set(cfg["layers"]) == (gpkg_layers | {"protected_zones", "monitoring_patches"}) & set(ROLES)
+    assert "village_plan" in cfg["layers"]
     assert {"landuse_history", "monitoring_patches"} <= set(cfg["layers"])
-    assert set(ROLES) - set(cfg["layers"]) <= {"village_plan", "field_grids"}
+    assert set(ROLES) - set(cfg["layers"]) <= {"field_grids"}
     for role, table in cfg["layers"].items():
         assert (out / table["path"]).is_file(), role
         if role == "protected_zones":
@@ -152,7 +153,7 @@ def test_truth_csv_columns_and_rules(truth, out):
     assert (out / "truth.csv").read_bytes().decode("utf-8")
     assert set(truth["expect"]) == {"violation", "near_miss"}
     counts = truth.groupby(["rule_id", "expect"]).size()
-    for rule in ("FARM-BUILD", "HOME-MULTI", "SET-OUTSIDE"):
+    for rule in ("FARM-BUILD", "HOME-MULTI", "SET-OUTSIDE", "HOME-APPROVED", "HOME-PLAN", "HOME-RELIC", "HOME-STAIR"):
         assert counts[(rule, "violation")] >= 3 and counts[(rule, "near_miss")] >= 2
     assert not truth.duplicated(["rule_id", "subject_id"]).any()
 
@@ -199,7 +200,7 @@ def test_district_shape(layers, metric):
     assert set(layers["waters"]["kind"]) == {"river", "canal", "reservoir"}
     approvals = layers["approvals"]
     assert set(approvals["kind"]) == {"construction", "homestead", "temporary", "facility_agri", "reforestation",
-                                      "cemetery"}
+                                      "cemetery", "relic"}
     temp = approvals[approvals["kind"] == "temporary"]
     assert temp["valid_until"].notna().all()
     assert (temp["valid_until"] < AS_OF).any() and (temp["valid_until"] >= AS_OF).any()
@@ -212,6 +213,37 @@ def test_district_shape(layers, metric):
         assert metric[name].area.sum() == pytest.approx(district, rel=1e-6)
     base, now = layers["landuse_baseline"], layers["landuse"]
     assert set(base["survey_year"]) == {2019} and set(now["survey_year"]) == {2024}
+
+
+def test_base_village_plan_makes_every_settlement_construction_land(base):
+    # the base breaks no HOME-PLAN: every base parcel lies in its village's construction land, no reduction area
+    plan = base.layers["village_plan"]
+    assert set(plan["kind"]) == {"construction", "farmland", "ecological"}
+    land = shapely.union_all(plan.geometry[plan["kind"] == "construction"].values)
+    parcels = base.layers["parcels"].geometry.values
+    assert shapely.area(shapely.difference(parcels, land)).max() < 1e-6
+    assert (plan["kind"] == "construction").sum() == len(base.villages)
+    # and the plan's spaces tile the villages
+    villages = shapely.union_all(base.layers["villages"].geometry.values)
+    assert plan.area.sum() == pytest.approx(villages.area, rel=1e-9)
+
+
+def test_planted_plan_and_relic_cases_are_where_the_truth_says(sample, truth):
+    plan = sample.layers["village_plan"]
+    land = shapely.union_all(plan.geometry[plan["kind"] == "construction"].values)
+    reduction = shapely.union_all(plan.geometry[plan["kind"] == "reduction"].values)
+    p = sample.layers["parcels"].set_index("parcel_id")
+    t = truth[truth["rule_id"] == "HOME-PLAN"]
+    geoms = p.loc[t["subject_id"]].geometry.values
+    off = shapely.area(shapely.difference(geoms, land)) + shapely.area(shapely.intersection(geoms, reduction))
+    assert ((off >= 1.0) == (t["expect"] == "violation").to_numpy()).all() and (off > 0.1).all()
+    zones = sample.layers["protected_zones"]
+    relic = shapely.union_all(zones.geometry[zones["kind"] == "relic"].values)
+    t = truth[truth["rule_id"] == "HOME-RELIC"]
+    inside = shapely.area(shapely.intersection(p.loc[t["subject_id"]].geometry.values, relic))
+    assert (inside > 0.1).all()
+    approvals = sample.layers["approvals"]
+    assert (approvals["kind"] == "relic").sum() >= 1
 
 
 def test_surveys_differ_only_where_planted(base, sample, layers, truth):
