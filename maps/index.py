@@ -73,6 +73,7 @@ tr.lg-hot td { background: #fff4cc; }
   th, td { padding: 6px 3px; }
   th { white-space: normal; }
   .lg-code, .lg-maplink { display: none; }
+  #lg-villages tbody td:nth-child(2) { white-space: nowrap; }
   td a { display: inline-block; min-height: 28px; line-height: 28px; }
 }
 @media print {

@@ -93,6 +93,10 @@ def site(tmp_path_factory, village_factory):
         findings_b = findings_b.iloc[:3].reset_index(drop=True)
         path_b = render_village_map(layers_b, findings_b, village_b, out / "villages" / "110117002003.html",
                                     basemaps=("gaode", "osm"), start_online=True)
+        # a long list (40 findings): the side panel and the legend would meet on a desktop
+        findings_d = pd.concat([findings_a.assign(case_id=findings_a["case_id"] + f"-{k}") for k in range(8)],
+                               ignore_index=True)
+        path_d = render_village_map(layers_a, findings_d, village_a, out / "villages" / "long.html")
         # online first, no orthophoto: with the network blocked it must fall back to the offline background
         path_c = render_village_map(layers_b, findings_b, village_b, out / "villages" / "online.html",
                                     basemaps=("esri-imagery", "osm"), start_online=True)
@@ -113,7 +117,8 @@ def site(tmp_path_factory, village_factory):
     index = render_index(table, out / "index.html", geometries=shapes, project="平谷区 2026 年第三季度核查",
                          run_date="2026-09-30")
     return {"index": index, "a": (path_a, layers_a, findings_a, village_a),
-            "b": (path_b, layers_b, findings_b, village_b), "c": (path_c, layers_b, findings_b, village_b)}
+            "b": (path_b, layers_b, findings_b, village_b), "c": (path_c, layers_b, findings_b, village_b),
+            "d": (path_d, layers_a, findings_d, village_a)}
 
 
 class Opened:
@@ -496,7 +501,7 @@ def _settled(o: Opened):
 
 @pytest.mark.parametrize("size", ["phone", "desktop"])
 def test_legend_never_covers_the_findings_list(open_page, site, size):
-    path, layers, findings, village = site["a"]
+    path, layers, findings, village = site["d"]
     vp = SIZES[size]
     o = open_page(path, viewport=vp)
     panel, legend = ".lg-panel", ".lg-legend"

@@ -362,7 +362,8 @@
 
   /* The legend: folded on a phone (a small 图例 button), kept above the bottom sheet. */
   function legend(map, html) {
-    var div = control(map, html, "bottomright", "lg-legend");
+    // bottom left: clear of the side panel (top right) on a desktop, above the sheet on a phone
+    var div = control(map, html, "bottomleft", "lg-legend");
     state.legend = div;
     var btn = div.querySelector("[data-lg-legend]");
     function set(folded) {
