@@ -8,6 +8,7 @@ file where the field team would pick it up.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 import sqlite3
@@ -22,13 +23,13 @@ import pyogrio
 import shapely
 
 from analyses.ledger import COLUMN_LABELS, SEVERITY_LABELS, STATUS_LABELS, VERDICTS, VERIFICATION_COLUMNS
-from analyses.registry import FAMILIES
 from layers.privacy import mask_frame, mask_ids_in_text
 from spatial.atomic import atomic_path
 from spatial.clean import GPKG_DATASET_OPTIONS, GRID_M, MARKER_M, clean_polygons
 from spatial.errors import CRSError, LayerError, OutputError
 
 from .filenames import file_stem, path_in
+from .style import FAMILY_COLOURS, FAMILY_LABELS, SEVERITY_WEIGHTS
 
 __all__ = ["GEOJSON_PROPERTIES", "FAMILY_COLOURS", "export_geojson", "export_gpkg", "export_kml", "export_village"]
 
@@ -37,13 +38,11 @@ GEOJSON_PROPERTIES: list[str] = ["case_id", "rule_name", "severity", "measured",
                                  "area_m2", "area_mu", "subject_id", "basis", "status", "message",
                                  "remedy", "lead_unit", "deadline", "grid_id"]
 
-#: Colour (``#rrggbb``) of each rule family in KML.
-FAMILY_COLOURS: dict[str, str] = {"farmland": "#d7301f", "homestead": "#fd8d3c", "setback": "#756bb1",
-                                  "siting": "#31a354"}
 
 _DECIMALS = 7  # RFC 7946 §11.2: about 1 cm
 _ROUND = {"area_m2": 2, "area_mu": 4, "measured": 3, "limit": 3}
 _KML_NS = "http://www.opengis.net/kml/2.2"
+_KML_FIELDS = [c for c in GEOJSON_PROPERTIES if c != "message"]  # the message is the description
 
 
 # -- shared helpers --------------------------------------------------------------------------------
@@ -295,7 +294,8 @@ def _kml_colour(hex_rgb: str, alpha: int) -> str:
 
 
 def _kml_coords(geom) -> str:
-    return " ".join(f"{x!r},{y!r}" for x, y in shapely.get_coordinates(geom).tolist())
+    xy = np.round(shapely.get_coordinates(geom), _DECIMALS)
+    return " ".join(f"{x!r},{y!r}" for x, y in xy.tolist())
 
 
 def _kml_geometry(parent: ET.Element, geom) -> None:
@@ -312,17 +312,43 @@ def _kml_geometry(parent: ET.Element, geom) -> None:
         rings += [("innerBoundaryIs", shapely.get_interior_ring(geom, i)) for i in holes]
         for tag, ring in rings:
             ET.SubElement(ET.SubElement(ET.SubElement(poly, tag), "LinearRing"), "coordinates").text = _kml_coords(ring)
+    elif kind == 6 and shapely.get_num_geometries(geom) == 1:  # one part: no MultiGeometry wrapper
+        _kml_geometry(parent, shapely.get_geometry(geom, 0))
     else:  # multi-part and collections
         multi = ET.SubElement(parent, "MultiGeometry")
         for part in shapely.get_parts(geom):
             _kml_geometry(multi, part)
 
 
-def export_kml(findings: gpd.GeoDataFrame, path: str | Path) -> Path:
+def _kml_style_id(family, severity) -> str | None:
+    if family not in FAMILY_COLOURS:
+        return None
+    return f"{family}-{severity if severity in SEVERITY_WEIGHTS else 'medium'}"
+
+
+def _kml_title(findings: gpd.GeoDataFrame, path: Path, run_date) -> str:
+    """``乡镇 村名 问题图斑 (run date)``, from the findings' own ``township``/``village`` columns."""
+    def first(col):
+        if col not in findings.columns:
+            return ""
+        values = [v for v in findings[col].astype(object) if isinstance(v, str) and v.strip()]
+        return values[0].strip() if values else ""
+
+    place = " ".join(p for p in (first("township"), first("village")) if p) or path.stem
+    when = (run_date or dt.date.today()).isoformat()
+    return mask_ids_in_text(f"{place} 问题图斑 ({when})")
+
+
+def export_kml(findings: gpd.GeoDataFrame, path: str | Path, *, title: str | None = None,
+               run_date: dt.date | None = None) -> Path:
     """Write findings as KML for Ovital (奥维) / Google Earth: one placemark per finding.
 
-    Each placemark is named by rule and subject, styled by rule family (:data:`FAMILY_COLOURS`) and
-    described by the same fields as the GeoJSON under Chinese labels; WGS84, masked.
+    The document is named ``乡镇 村名 问题图斑 (run date)``; each placemark is named by rule and subject
+    (``乱占耕地建房 B1``), drawn with a style shared by its family and severity — the maps' colours
+    (:data:`maps.style.FAMILY_COLOURS`) and outline weights (:data:`maps.style.SEVERITY_WEIGHTS`) —
+    and carries :data:`GEOJSON_PROPERTIES` but the message as typed ``SchemaData`` whose Chinese labels
+    are declared once in the document's ``Schema``; its description is the family and the message (not
+    repeated in the data). WGS84 (7 decimals), masked, not indented: at most 40 % of the old layout.
 
     Parameters
     ----------
@@ -330,6 +356,10 @@ def export_kml(findings: gpd.GeoDataFrame, path: str | Path) -> Path:
         Findings in any CRS.
     path : str or Path
         The ``.kml`` to write (replaced atomically).
+    title : str, optional
+        Document name (default from the findings' township and village and ``run_date``).
+    run_date : datetime.date, optional
+        Date in the document name (default today).
 
     Returns
     -------
@@ -350,37 +380,42 @@ def export_kml(findings: gpd.GeoDataFrame, path: str | Path) -> Path:
     findings = _checked(findings, [*GEOJSON_PROPERTIES, "family"])
     props = _display(mask_frame(findings[GEOJSON_PROPERTIES]))
     families = findings["family"].astype(object).to_numpy()
+    severities = findings["severity"].astype(object).to_numpy()
+    messages = mask_frame(findings[["message"]])["message"].astype(object).to_numpy()
     geoms = _wgs84(findings.geometry)
 
     root = ET.Element("kml", xmlns=_KML_NS)
     doc = ET.SubElement(root, "Document")
-    ET.SubElement(doc, "name").text = mask_ids_in_text(path.stem)
-    for fam, colour in FAMILY_COLOURS.items():
-        style = ET.SubElement(doc, "Style", id=fam)
+    ET.SubElement(doc, "name").text = mask_ids_in_text(title) if title else _kml_title(findings, path, run_date)
+    schema = ET.SubElement(doc, "Schema", name="finding", id="finding")
+    for c in _KML_FIELDS:
+        field = ET.SubElement(schema, "SimpleField", name=c, type="double" if c in _ROUND else "string")
+        ET.SubElement(field, "displayName").text = COLUMN_LABELS[c]
+    used = dict.fromkeys(s for s in map(_kml_style_id, families, severities) if s)
+    for sid in used:  # one shared style per family and severity, only those used
+        fam, sev = sid.split("-", 1)
+        style = ET.SubElement(doc, "Style", id=sid)
         line = ET.SubElement(style, "LineStyle")
-        ET.SubElement(line, "color").text = _kml_colour(colour, 0xFF)
-        ET.SubElement(line, "width").text = "2"
-        ET.SubElement(ET.SubElement(style, "PolyStyle"), "color").text = _kml_colour(colour, 0x66)
+        ET.SubElement(line, "color").text = _kml_colour(FAMILY_COLOURS[fam], 0xFF)
+        ET.SubElement(line, "width").text = f"{SEVERITY_WEIGHTS[sev]:g}"
+        ET.SubElement(ET.SubElement(style, "PolyStyle"), "color").text = _kml_colour(FAMILY_COLOURS[fam], 0x59)
     folder = ET.SubElement(doc, "Folder")  # one folder: GDAL reads it as one layer, even when empty
     ET.SubElement(folder, "name").text = "问题图斑"
-    for record, fam, geom in zip(props.to_dict("records"), families, geoms):
+    for record, fam, sev, message, geom in zip(props.to_dict("records"), families, severities, messages, geoms):
         mark = ET.SubElement(folder, "Placemark")
         ET.SubElement(mark, "name").text = " ".join(str(record[c]) for c in ("rule_name", "subject_id") if record[c])
-        text = {c: "" if record[c] is None else str(record[c]) for c in GEOJSON_PROPERTIES}
-        rows = "".join(f"<tr><th>{html.escape(COLUMN_LABELS[c])}</th><td>{html.escape(v)}</td></tr>"
-                       for c, v in text.items())
-        family = FAMILIES.get(fam, fam or "")
-        ET.SubElement(mark, "description").text = f"<b>{html.escape(str(family))}</b><table>{rows}</table>"
-        if fam in FAMILY_COLOURS:
-            ET.SubElement(mark, "styleUrl").text = f"#{fam}"
-        data = ET.SubElement(mark, "ExtendedData")
-        for c in GEOJSON_PROPERTIES:
-            item = ET.SubElement(data, "Data", name=c)
-            ET.SubElement(item, "displayName").text = COLUMN_LABELS[c]
-            ET.SubElement(item, "value").text = "" if record[c] is None else str(record[c])
+        label = FAMILY_LABELS.get(fam, fam or "")
+        text = message if isinstance(message, str) else ""
+        ET.SubElement(mark, "description").text = f"<b>{html.escape(str(label))}</b> {html.escape(text)}"
+        sid = _kml_style_id(fam, sev)
+        if sid:
+            ET.SubElement(mark, "styleUrl").text = f"#{sid}"
+        data = ET.SubElement(ET.SubElement(mark, "ExtendedData"), "SchemaData", schemaUrl="#finding")
+        for c in _KML_FIELDS:
+            if record[c] is not None and record[c] != "":
+                ET.SubElement(data, "SimpleData", name=c).text = str(record[c])
         if geom is not None:
             _kml_geometry(mark, geom)
-    ET.indent(root)
     with atomic_path(path) as tmp:
         ET.ElementTree(root).write(tmp, encoding="utf-8", xml_declaration=True)
     return path
@@ -400,11 +435,13 @@ def _of_village(frame: gpd.GeoDataFrame | None, village_id: str, name: str) -> g
 def export_village(findings: gpd.GeoDataFrame, out_dir: str | Path, village_id: str, *,
                    parcels: gpd.GeoDataFrame | None = None, buildings: gpd.GeoDataFrame | None = None,
                    full_names: bool = False, crs: Literal["wgs84", "working"] = "wgs84",
-                   name: str | None = None) -> dict[str, Path]:
-    """Write one village's field files: ``<village_id>.geojson``, ``.gpkg`` and ``.kml``.
+                   name: str | None = None, township: str | None = None,
+                   run_date: dt.date | None = None) -> dict[str, Path]:
+    """Write one village's field files: ``<village_id>_<村名>.geojson``, ``.gpkg`` and ``.kml``.
 
     The file names come from :func:`maps.filenames.file_stem` (path separators and characters that
-    Windows or Android refuse become ``_``, long ids are shortened) and always stay inside ``out_dir``.
+    Windows or Android refuse become ``_``, ID numbers are masked, long names are shortened) and always
+    stay inside ``out_dir``. The KML document is named ``乡镇 村名 问题图斑 (run date)``.
 
     Parameters
     ----------
@@ -421,7 +458,12 @@ def export_village(findings: gpd.GeoDataFrame, out_dir: str | Path, village_id: 
     crs : {"wgs84", "working"}
         CRS of the GeoPackage (GeoJSON and KML are always WGS84).
     name : str, optional
-        The village's name (for :data:`maps.filenames.NAME_IN_FILE_NAMES`).
+        The village's name (for :data:`maps.filenames.NAME_IN_FILE_NAMES`); default the findings'
+        ``village`` column.
+    township : str, optional
+        The township, for the KML document name; default the findings' ``township`` column.
+    run_date : datetime.date, optional
+        The run's date, for the KML document name; default today.
 
     Returns
     -------
@@ -438,6 +480,9 @@ def export_village(findings: gpd.GeoDataFrame, out_dir: str | Path, village_id: 
     >>> files = export_village(finalise(CATALOGUE["FARM-BUILD"], p), tempfile.mkdtemp(), "110117001001")
     >>> sorted(p.name for p in files.values())
     ['110117001001.geojson', '110117001001.gpkg', '110117001001.kml']
+    >>> files = export_village(finalise(CATALOGUE["FARM-BUILD"], p), tempfile.mkdtemp(), "110117001001", name="东村")
+    >>> files["kml"].name
+    '110117001001_东村.kml'
     """
     out_dir = Path(out_dir)
     try:
@@ -446,11 +491,22 @@ def export_village(findings: gpd.GeoDataFrame, out_dir: str | Path, village_id: 
         raise OutputError(f"{out_dir}: cannot create the folder ({exc.strerror or exc})") from None
     findings = _checked(findings, ["village_id"])
     own = findings[(findings["village_id"].astype(object) == village_id).to_numpy()]
+
+    def known(value, column):
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+        values = [v for v in own[column].astype(object) if isinstance(v, str) and v.strip()] \
+            if column in own.columns else []
+        return values[0].strip() if values else None
+
+    name, township = known(name, "village"), known(township, "township")
     stem = file_stem(village_id, name)
+    place = " ".join(p for p in (township, name or str(village_id)) if p)
+    title = f"{place} 问题图斑 ({(run_date or dt.date.today()).isoformat()})"
     return {
         "geojson": export_geojson(own, path_in(out_dir, stem, ".geojson")),
         "gpkg": export_gpkg(own, path_in(out_dir, stem, ".gpkg"), parcels=_of_village(parcels, village_id, "parcels"),
                             buildings=_of_village(buildings, village_id, "buildings"), crs=crs,
                             full_names=full_names),
-        "kml": export_kml(own, path_in(out_dir, stem, ".kml")),
+        "kml": export_kml(own, path_in(out_dir, stem, ".kml"), title=title),
     }

@@ -19,6 +19,7 @@ import unicodedata
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from layers.privacy import mask_ids_in_text
 from spatial.errors import LayerError, OutputError
 
 __all__ = ["MAX_STEM_BYTES", "NAME_IN_FILE_NAMES", "file_stem", "path_in", "check_unique_stems"]
@@ -26,9 +27,9 @@ __all__ = ["MAX_STEM_BYTES", "NAME_IN_FILE_NAMES", "file_stem", "path_in", "chec
 #: Longest stem, in UTF-8 bytes (room for a suffix and a temporary name within the usual 255-byte limit).
 MAX_STEM_BYTES: int = 120
 
-#: Whether file names carry the village name after the id (``<village_id>_<村名>``). Callers always pass
-#: the name; this switch alone decides whether it is used.
-NAME_IN_FILE_NAMES: bool = False
+#: Whether file names carry the village name after the id (``<village_id>_<村名>``, names people read).
+#: Callers always pass the name; this switch alone decides whether it is used.
+NAME_IN_FILE_NAMES: bool = True
 
 # one run of: path separators, characters Windows / Android (FAT, exFAT) refuse, control and bidi-control
 # characters, whitespace, two or more dots
@@ -78,15 +79,15 @@ def file_stem(village_id, name=None, *, with_name: bool | None = None) -> str:
     --------
     >>> file_stem("110117001001"), file_stem("../../etc/x"), file_stem("V:1"), file_stem(r"C:\\x")
     ('110117001001', '_etc_x', 'V_1', 'C_x')
-    >>> file_stem("110117001001", "东村", with_name=True)
-    '110117001001_东村'
+    >>> file_stem("110117001001", "东村", with_name=True), file_stem("110117001001", "东村", with_name=False)
+    ('110117001001_东村', '110117001001')
     >>> s = file_stem("村" * 100); len(s.encode("utf-8")) <= MAX_STEM_BYTES, s.startswith("村村")
     (True, True)
     """
     use_name = NAME_IN_FILE_NAMES if with_name is None else with_name
     text = "" if village_id is None else str(village_id)
-    if use_name and name is not None and name == name and str(name).strip():
-        text = f"{text}_{name}"
+    if use_name and name is not None and name == name and str(name).strip() and str(name).strip() != text:
+        text = f"{text}_{mask_ids_in_text(str(name).strip())}"  # an ID number typed as a name stays masked
     stem = _clean(text) or _FALLBACK
     if _RESERVED.match(stem):
         stem = "_" + stem

@@ -44,6 +44,7 @@ def command(findings, data, config, out, project, villages, full_names, crs):
         district = load_district(data=data, config=config)
         parcels, buildings = district.get("parcels"), district.get("buildings")
         known = set(district.villages["village_id"].astype(object))
+        named = dict(zip(district.villages["village_id"].astype(object), district.villages["name"].astype(object)))
     loose = frame["village_id"].isna()
     if loose.any():
         click.echo(f"注意：{int(loose.sum())} 条问题没有行政村，导出为 {UNASSIGNED}.* (findings without a village)")
@@ -56,7 +57,9 @@ def command(findings, data, config, out, project, villages, full_names, crs):
         if unknown:
             raise LayerError(f"--village {unknown[0]}: not a village_id of the findings or of the villages layer "
                              f"(e.g. {', '.join(sorted(known)[:3])})")
-    names = frame.drop_duplicates("village_id").set_index("village_id")["village"].astype(object)
+    names = frame.drop_duplicates("village_id").set_index("village_id")["village"].astype(object).to_dict()
+    if known is not None:  # file names <village_id>_<村名>: the villages layer's names, for villages without findings too
+        names.update({k: v for k, v in named.items() if isinstance(v, str) and v.strip()})
     # two villages with one file name would overwrite each other: refused before anything is written
     every = list(dict.fromkeys([*present, *sorted(known or (), key=str)]))
     check_unique_stems(every, [names.get(v) for v in every],

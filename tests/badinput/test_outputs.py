@@ -193,7 +193,7 @@ def test_export_removes_a_killed_runs_temporaries_and_keeps_a_live_ones(tmp_path
         release.touch()
         live.communicate(timeout=60)
     assert _temporaries(field) == []
-    assert pyogrio.read_dataframe(field / f"{VILLAGE_B}.gpkg", layer="findings")["subject_id"].tolist() == ["B2"]
+    assert pyogrio.read_dataframe(field / f"{VILLAGE_B}_西店村.gpkg", layer="findings")["subject_id"].tolist() == ["B2"]
 
 
 def test_check_removes_a_killed_runs_temporaries(tmp_path, checked):
@@ -218,7 +218,7 @@ def test_export_into_the_data_folder_then_check_finds_the_same(tmp_path, checked
                                    "--village", VILLAGE_A, "--village", VILLAGE_B])
     assert res.exit_code == 0, res.output
     exported = sorted(data.glob("1101*.gpkg"))
-    assert [p.name for p in exported] == [f"{VILLAGE_A}.gpkg", f"{VILLAGE_B}.gpkg"]
+    assert [p.name for p in exported] == [f"{VILLAGE_A}_东店村.gpkg", f"{VILLAGE_B}_西店村.gpkg"]  # <village_id>_<村名>
     for p in exported:  # the field GeoPackages carry parcels and buildings layers: role names
         assert {"parcels", "buildings"} <= {n for n, _ in pyogrio.list_layers(p)}
         assert is_landguard_output(p)

@@ -50,18 +50,18 @@ def test_export_writes_every_village_masked(tmp_path, runs):
     assert code == 0, out
     assert "已导出 2 个村" in out and f"{V1} 甲村：1 条" in out and f"{V2} 乙村：2 条" in out
     names = sorted(p.name for p in (tmp_path / "field").iterdir())
-    assert names == sorted(f"{v}.{ext}" for v in (V1, V2) for ext in ("geojson", "gpkg", "kml"))
+    assert names == sorted(f"{v}_{n}.{ext}" for v, n in ((V1, "甲村"), (V2, "乙村")) for ext in ("geojson", "gpkg", "kml"))
     for path in (tmp_path / "field").iterdir():
         assert ID.encode() not in path.read_bytes()
-    doc = json.loads((tmp_path / "field" / f"{V2}.geojson").read_text(encoding="utf-8"))
+    doc = json.loads((tmp_path / "field" / f"{V2}_乙村.geojson").read_text(encoding="utf-8"))
     assert {f["properties"]["subject_id"] for f in doc["features"]} == {"B3", "P1"}
 
 
 def test_export_one_village_in_the_working_crs(tmp_path, runs):
     code, out = invoke("export", "--findings", runs[1], "--out", tmp_path / "field", "--village", V2, "--crs", "working")
     assert code == 0, out
-    assert sorted(p.name for p in (tmp_path / "field").iterdir()) == [f"{V2}.geojson", f"{V2}.gpkg", f"{V2}.kml"]
-    assert pyogrio.read_info(tmp_path / "field" / f"{V2}.gpkg", layer="findings")["crs"] == "EPSG:4548"
+    assert sorted(p.name for p in (tmp_path / "field").iterdir()) == [f"{V2}_乙村.{e}" for e in ("geojson", "gpkg", "kml")]
+    assert pyogrio.read_info(tmp_path / "field" / f"{V2}_乙村.gpkg", layer="findings")["crs"] == "EPSG:4548"
 
 
 def test_export_of_a_village_without_findings_writes_empty_files(tmp_path, runs):
@@ -81,7 +81,7 @@ def test_ledger_with_previous_and_the_verify_round_trip(tmp_path, runs):
 
     code, out = invoke("export", "--findings", runs[1], "--out", tmp_path / "field", "--village", V1)
     assert code == 0, out
-    returned = pyogrio.read_dataframe(tmp_path / "field" / f"{V1}.gpkg", layer="findings")
+    returned = pyogrio.read_dataframe(tmp_path / "field" / f"{V1}_甲村.gpkg", layer="findings")
     returned["verified"], returned["verified_by"] = "违法", "王五"
     pyogrio.write_dataframe(returned, tmp_path / "returned.gpkg", layer="findings")
 
@@ -137,8 +137,8 @@ def test_export_with_data_carries_the_villages_parcels_and_buildings(tmp_path, r
     args = ["export", "--findings", runs[1], "--data", district_gpkg, "--out", tmp_path / "field"]
     code, out = invoke(*args, *(["--full-names"] if full_names else []))
     assert code == 0, out
-    parcels = pyogrio.read_dataframe(tmp_path / "field" / f"{V2}.gpkg", layer="parcels")
-    buildings = pyogrio.read_dataframe(tmp_path / "field" / f"{V1}.gpkg", layer="buildings")
+    parcels = pyogrio.read_dataframe(tmp_path / "field" / f"{V2}_乙村.gpkg", layer="parcels")
+    buildings = pyogrio.read_dataframe(tmp_path / "field" / f"{V1}_甲村.gpkg", layer="buildings")
     assert parcels["parcel_id"].tolist() == ["P2"] and buildings["building_id"].tolist() == ["B1"]
     assert parcels["owner_id"].tolist() == ["110117********456X"]
     assert parcels["owner_name"].tolist() == (["欧阳娜娜"] if full_names else ["欧阳**"])

@@ -16,6 +16,7 @@ from analyses.findings import concat_findings, finalise
 from analyses.ledger import VERDICTS, VERIFICATION_COLUMNS
 from analyses.registry import CATALOGUE
 from maps.exports import GEOJSON_PROPERTIES, export_geojson, export_gpkg, export_kml, export_village
+from maps.style import FAMILY_COLOURS as MAP_COLOURS, FAMILY_LABELS, SEVERITY_WEIGHTS
 from spatial.errors import CRSError, LayerError, OutputError
 from tests.builders import CRS, X0, Y0, frame, square
 
@@ -288,20 +289,65 @@ def test_kml_opens_with_gdal_one_placemark_per_finding(tmp_path, findings):
     assert back.loc[f"{b2.rule_name} B2"].geometry.area == pytest.approx(b2.geometry.area, rel=1e-3)
 
 
-def test_kml_styles_by_family_and_escapes_text(tmp_path, findings):
+def test_kml_styles_shared_per_family_and_severity_in_the_maps_colours(tmp_path, findings):
     path = export_kml(findings, tmp_path / "f.kml")
     ns = {"k": "http://www.opengis.net/kml/2.2"}
     root = ET.parse(path).getroot()
-    styles = {s.get("id") for s in root.iterfind(".//k:Style", ns)}
-    assert styles == {"farmland", "homestead", "setback", "siting"}
+    styles = {s.get("id"): s for s in root.iterfind(".//k:Style", ns)}
+    expected = {f"{f}-{s}" for f, s in zip(findings["family"], findings["severity"])}
+    assert set(styles) == expected == {"farmland-medium", "homestead-high", "setback-low", "siting-medium"}
+    for sid, style in styles.items():
+        family, severity = sid.split("-")
+        hex_rgb = MAP_COLOURS[family]                               # the maps' colour, KML's aabbggrr
+        assert style.find("k:LineStyle/k:color", ns).text == "ff" + hex_rgb[5:7] + hex_rgb[3:5] + hex_rgb[1:3]
+        assert float(style.find("k:LineStyle/k:width", ns).text) == SEVERITY_WEIGHTS[severity]
+    assert styles["siting-medium"].find("k:LineStyle/k:color", ns).text == "ff2859b1"   # brown, not green
     marks = root.findall(".//k:Placemark", ns)
-    assert [m.find("k:styleUrl", ns).text for m in marks] == ["#" + f for f in findings["family"]]
+    assert [m.find("k:styleUrl", ns).text for m in marks] == [f"#{f}-{s}" for f, s in zip(findings["family"],
+                                                                                           findings["severity"])]
+
+
+def test_kml_escapes_text_and_declares_chinese_labels_once(tmp_path, findings):
+    path = export_kml(findings, tmp_path / "f.kml")
+    ns = {"k": "http://www.opengis.net/kml/2.2"}
+    root = ET.parse(path).getroot()
+    labels = {f.get("name"): f.find("k:displayName", ns).text for f in root.iterfind(".//k:Schema/k:SimpleField", ns)}
+    assert labels["severity"] == "严重程度" and labels["area_mu"] == "面积(亩)"
+    assert list(labels) == [c for c in GEOJSON_PROPERTIES if c != "message"]      # the message is the description
+    marks = root.findall(".//k:Placemark", ns)
     b1 = next(m for m in marks if m.find("k:name", ns).text.endswith(" B1"))
     description = b1.find("k:description", ns).text          # HTML, once unescaped from XML
-    assert "<th>说明</th>" in description and "<th>面积(亩)</th>" in description
-    assert "&amp; &lt;违法&gt; “待核”" in description          # the message's own & < > are HTML-escaped
-    values = {d.get("name"): d.find("k:value", ns).text for d in b1.iterfind(".//k:Data", ns)}
-    assert values["message"] == "权利人110117********1234在耕地上建房 & <违法> “待核”"
+    assert description == (f"<b>{FAMILY_LABELS['farmland']}</b> "
+                           "权利人110117********1234在耕地上建房 &amp; &lt;违法&gt; “待核”")  # & < > HTML-escaped
+    values = {d.get("name"): d.text for d in b1.iterfind(".//k:SimpleData", ns)}
+    assert values["subject_id"] == "B1" and values["status"] == "新增问题" and "message" not in values
+    read = pyogrio.read_dataframe(path)                        # GDAL reads the typed fields back
+    assert read.set_index("Name").loc["乱占耕地建房 B2", "area_m2"] == 200.0
+
+
+def test_kml_document_is_named_by_township_village_and_run_date(tmp_path, findings):
+    import datetime as dt
+
+    mine = findings[findings["village_id"] == VILLAGE]
+    path = export_kml(mine, tmp_path / "f.kml", run_date=dt.date(2026, 11, 30))
+    ns = {"k": "http://www.opengis.net/kml/2.2"}
+    assert ET.parse(path).getroot().find("k:Document/k:name", ns).text == "金海湖镇 测试村 问题图斑 (2026-11-30)"
+    files = export_village(findings, tmp_path / "v", VILLAGE, run_date=dt.date(2026, 11, 30))
+    assert ET.parse(files["kml"]).getroot().find("k:Document/k:name", ns).text == "金海湖镇 测试村 问题图斑 (2026-11-30)"
+
+
+def test_kml_is_small(tmp_path, findings):
+    """One sample village's KML was 1.4 MB for 366 findings. The old layout (indented XML, an HTML table and
+    labelled Data per placemark, MultiGeometry for one part) took 4219 bytes a finding of this fixture; at
+    most 40 % of that is allowed (measured: 1009 bytes; sample village 110117106201: 115719 -> 38094 bytes)."""
+    many = concat_findings([findings] * 60, crs=CRS)
+    path = export_kml(many, tmp_path / "f.kml")
+    size = path.stat().st_size
+    ns = {"k": "http://www.opengis.net/kml/2.2"}
+    root = ET.parse(path).getroot()
+    assert len(root.findall(".//k:Placemark", ns)) == len(many)
+    assert size / len(many) <= 0.4 * 4219, size / len(many)
+    assert b"\n  " not in path.read_bytes()                      # not indented
 
 
 def test_empty_kml_still_opens(tmp_path, findings):
@@ -313,8 +359,13 @@ def test_empty_kml_still_opens(tmp_path, findings):
 
 def test_export_village_writes_three_files_of_that_village(tmp_path, findings, parcels, buildings):
     files = export_village(findings, tmp_path / "out", VILLAGE, parcels=parcels, buildings=buildings)
-    assert {k: p.name for k, p in files.items()} == {"geojson": f"{VILLAGE}.geojson", "gpkg": f"{VILLAGE}.gpkg",
-                                                     "kml": f"{VILLAGE}.kml"}
+    stem = f"{VILLAGE}_测试村"                                   # the village's name from the findings
+    assert {k: p.name for k, p in files.items()} == {"geojson": f"{stem}.geojson", "gpkg": f"{stem}.gpkg",
+                                                     "kml": f"{stem}.kml"}
+    named = export_village(findings, tmp_path / "named", VILLAGE, name="东店村")
+    assert named["kml"].name == f"{VILLAGE}_东店村.kml"
+    masked = export_village(findings, tmp_path / "masked", VILLAGE, name=f"村{ID_A}")   # an ID number as a name
+    assert ID_A not in masked["kml"].name and masked["kml"].name.startswith(f"{VILLAGE}_村110117")
     mine = findings[findings["village_id"] == VILLAGE]
     assert_rfc7946(files["geojson"])
     assert len(pyogrio.read_dataframe(files["kml"])) == len(mine) == 5

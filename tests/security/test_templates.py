@@ -85,8 +85,9 @@ def test_jinja_in_attributes_stays_text_in_maps_and_exports(tmp_path, monkeypatc
     assert res.exit_code == 0, res.output
     assert not marker.exists(), "a value from the data ran as code"
 
-    page = (maps / f"{VILLAGE_B}.html").read_text(encoding="utf-8")     # the finding, B2 and its farmland
-    both = page + (maps / f"{VILLAGE_A}.html").read_text(encoding="utf-8")  # the parcels and their owners
+    # files are named <village_id>_<村名> (the name made safe): found by their id
+    page = next(maps.glob(f"{VILLAGE_B}*.html")).read_text(encoding="utf-8")     # the finding, B2 and its farmland
+    both = page + next(maps.glob(f"{VILLAGE_A}*.html")).read_text(encoding="utf-8")  # the parcels and their owners
     v = _values(p)
     for what, value in v.items():
         assert html.escape(value) in both, f"{what}: {value!r} is not in the maps as text"
@@ -102,7 +103,7 @@ def test_jinja_in_attributes_stays_text_in_maps_and_exports(tmp_path, monkeypatc
     index = (maps / "index.html").read_text(encoding="utf-8")
     assert html.escape(v["village"]) in index and html.escape(v["township"]) in index
 
-    doc = json.loads((exports / f"{VILLAGE_B}.geojson").read_text(encoding="utf-8"))
+    doc = json.loads(next(exports.glob(f"{VILLAGE_B}*.geojson")).read_text(encoding="utf-8"))
     assert [f["properties"]["subject_id"] for f in doc["features"]] == [v["building"]]
 
 
