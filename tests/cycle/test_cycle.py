@@ -167,3 +167,18 @@ def test_maps_export_ledger_with_project_use_the_latest_run(tmp_path):
     assert (run / "maps" / "index.html").is_file()
     res = CliRunner().invoke(cli, ["ledger"])
     assert res.exit_code == 2 and "--project" in res.output
+
+
+def test_project_folder_from_the_configuration(tmp_path):
+    from tests.badinput.helpers import base_layers, write_district
+
+    toml = "\n".join(['[project]', 'folder = "项目"', 'as_of = "2026-01-10"', *[
+        f'[layers.{r}]\npath = "{r}.gpkg"' for r in base_layers()]]) + "\n"
+    data = write_district(tmp_path / "d", toml=toml)
+    res = CliRunner().invoke(cli, ["check", "--config", str(data / "landguard.toml"), "--rule", "FARM-BUILD",
+                                   "--jobs", "1", "-q"])
+    assert res.exit_code == 0, res.output
+    assert (data / "项目" / "runs" / RUN1 / "findings.gpkg").is_file() and (data / "项目" / "cases.gpkg").is_file()
+    res = CliRunner().invoke(cli, ["check", "--config", str(data / "landguard.toml"), "--out", str(tmp_path / "o"),
+                                   "--rule", "FARM-BUILD", "--jobs", "1", "-q"])
+    assert res.exit_code == 0 and (tmp_path / "o" / "findings.gpkg").is_file()  # --out: a one-off run
