@@ -11,7 +11,8 @@ from .options import project_opt
 
 @click.command("verify")
 @project_opt
-@click.option("--in", "returned", required=True, multiple=True,
+@click.argument("positional", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--in", "returned", multiple=True,
               type=click.Path(exists=True, path_type=Path),
               help="What the field returned: the GeoPackage written by `landguard export`, or the folder or zip a "
                    "field app (QField, Mergin Maps) sends back with it and the photos; repeatable.")
@@ -20,10 +21,13 @@ from .options import project_opt
 @click.option("--photo-max-distance", "max_distance", type=float, default=None,
               help="Metres: a photo farther from its case is marked 照片位置存疑 (default the project's "
                    "photo_max_distance_m, 100).")
-def command(project, returned, ledger, max_distance):
+def command(positional, project, returned, ledger, max_distance):
     """Verification results 核查结论 and photos, matched by case_id (--project: into cases.gpkg and photos/)."""
     from layers.privacy import mask_ids_in_text
 
+    returned = (*returned, *positional)  # `verify --project DIR RETURNED` (WORKFLOW.md) or `--in RETURNED`
+    if not returned:
+        raise click.UsageError("give what the field returned: --in FILE|FOLDER|ZIP (or as an argument)")
     if (project is None) == (ledger is None):
         raise click.UsageError("give --project DIR (the case register) or --ledger FILE.xlsx, one of them")
     if project is not None:

@@ -125,7 +125,7 @@ def test_three_runs_with_a_verification_round_trip(tmp_path):
     with zipfile.ZipFile(z, "w") as zf:
         for p in folder2.rglob("*"):
             zf.write(p, p.relative_to(folder2).as_posix())
-    res = CliRunner().invoke(verify_cmd, ["--project", str(project), "--in", str(z)])
+    res = CliRunner().invoke(verify_cmd, ["--project", str(project), str(z)])  # WORKFLOW's positional form
     assert res.exit_code == 0, res.output
     b4 = _case(read_register(project / "cases.gpkg"), "B4")
     assert (b4["progress"], b4["closed_on"]) == ("已销号", "2026-08-05")
