@@ -26,6 +26,7 @@ import shutil
 import socket
 import sqlite3
 import tempfile
+import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,9 +163,12 @@ def project_lock(root: Path, what: str) -> Iterator[None]:
             try:
                 host, pid, other = lock.read_text(encoding="utf-8").split(" ", 2)
                 pid_i = int(pid)
-            except (OSError, ValueError):
+            except (OSError, ValueError):  # empty or unreadable: just created by another command, or left broken
                 host, pid_i, other = _HOST, -1, "?"
-            if host == _HOST and pid_i > 0 and not _alive(pid_i) or pid_i == -1:
+                with contextlib.suppress(OSError):
+                    if time.time() - lock.stat().st_mtime < 10:
+                        pid_i = 0  # being written this instant: held
+            if (host == _HOST and pid_i > 0 and not _alive(pid_i)) or pid_i == -1:
                 with contextlib.suppress(FileNotFoundError):
                     lock.unlink()
                 continue

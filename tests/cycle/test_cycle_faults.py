@@ -208,3 +208,17 @@ def test_photo_taken_before_first_detection_and_a_zip_slip_member(tmp_path):
     assert res.exit_code == 2 and "压缩包之外" in res.output and len(res.output.strip().splitlines()) == 1
     assert (project / "cases.gpkg").read_bytes() == before
     assert not (tmp_path / "outside.jpg").exists() and not list(project.glob(".verify-*"))
+
+
+def test_an_empty_lock_file_is_held_while_fresh_and_taken_over_when_old(tmp_path):
+    project = tmp_path / "p"
+    small = district_with(tmp_path / "small", ON_FARMLAND)
+    assert _check(small, project, RUN1).exit_code == 0
+    lock = project / LOCK_NAME
+    lock.write_text("", encoding="utf-8")          # another command has just created it
+    res = _check(small, project, RUN2)
+    assert res.exit_code == 2 and "正在更新此项目" in res.output
+    old = time.time() - 3600
+    os.utime(lock, (old, old))                     # left broken long ago
+    assert _check(small, project, RUN2).exit_code == 0
+    assert not lock.exists()
