@@ -40,7 +40,7 @@ __all__ = [
     "VERIFICATION_COLUMNS", "VERDICTS", "SEVERITY_LABELS", "STATUS_LABELS", "FAMILY_SHEETS", "UNIT_LABELS",
     "COLUMN_LABELS", "RECTIFICATION_COLUMNS", "ASSESSMENT_SHEET", "RECTIFICATION_SHEET", "VerifyResult",
     "write_ledger", "read_ledger", "apply_verification", "print_setup", "round_mu", "township_assessment",
-    "PATCH_SHEET", "PATCH_COLUMNS",
+    "PATCH_SHEET", "PATCH_COLUMNS", "patch_table",
 ]
 
 #: Columns the field team fills in: verdict, who, when, remark, photo path.
@@ -539,6 +539,42 @@ def _date_text(values: pd.Series) -> pd.Series:
     return text.where(parsed.notna().to_numpy(), raw.where(raw.notna(), None))
 
 
+def patch_table(district) -> pd.DataFrame | None:
+    """The district's monitoring batch with each patch's figures, ready for ``write_ledger(patches=...)``.
+
+    The figures are computed as ``FARM-PATCH`` computes them (the intermediates ``patch_approvals`` and
+    ``patch_figures``, in the working CRS): ``area``, ``farm``, ``pbf``, ``red``, ``approved``, the parts
+    without approval ``free_farm``, ``free_pbf``, ``free_red`` (m²) and ``approval_ids``. None when the district has no ``monitoring_patches``.
+
+    Examples
+    --------
+    >>> # write_ledger(result.findings, "台账.xlsx", patches=patch_table(result.district))
+    """
+    from .context import Context
+    from .registry import INTERMEDIATES
+
+    p = district.get("monitoring_patches")
+    if p is None or len(p) == 0:
+        return None
+    base = Context.of(district)
+    values: dict = {}
+
+    def compute(name: str):
+        if name not in values:
+            item = INTERMEDIATES[name]
+            for dep in item.uses:
+                compute(dep)
+            values[name] = item.func(base.with_values({d: values[d] for d in item.uses}, name))
+        return values[name]
+
+    fig = compute("patch_figures")
+    out = pd.DataFrame(p.drop(columns="geometry")).reset_index(drop=True)
+    for k in ("area", "farm", "pbf", "red", "approved", "free_farm", "free_pbf", "free_red"):
+        out[k] = fig[k].to_numpy(dtype=float)
+    out["approval_ids"] = values["patch_approvals"]["approval_ids"].to_numpy(dtype=object)
+    return out
+
+
 def _patch_rows(frame: pd.DataFrame, patches: pd.DataFrame | None) -> list[list]:
     """The rows of the 卫片核查 sheet: one per patch of ``patches`` (else per ``FARM-PATCH`` finding)."""
     f = frame[frame["rule_id"].astype(object) == "FARM-PATCH"] if "rule_id" in frame.columns else frame.iloc[:0]
@@ -573,8 +609,12 @@ def _patch_rows(frame: pd.DataFrame, patches: pd.DataFrame | None) -> list[list]
                            for a, r in zip(approvals, parts)], index=p.index, dtype=object)
     share = np.where(area.to_numpy(dtype=float) > 0, pd.to_numeric(col(p, "approved"), errors="coerce").to_numpy(
         dtype=float) / area.to_numpy(dtype=float), np.nan)
+    # what lies outside valid approvals (``free_*``; else FARM-PATCH's measured, the unapproved farmland)
+    free = {k: round_mu(m2_to_mu(pd.to_numeric(col(p, "free_" + k) if "free_" + k in p.columns else (
+        col(by_id, "measured") if k == "farm" else col(p, "free_" + k)), errors="coerce").to_numpy(dtype=float)))
+        for k in ("farm", "pbf", "red")}
     reason = []
-    for j, s_, fm, pm, rm in zip(judgement, share, mu["farm"], mu["pbf"], mu["red"]):
+    for j, s_, fm, pm, rm in zip(judgement, share, free["farm"], free["pbf"], free["red"]):
         if j == "合法":
             reason.append(f"有效批准范围覆盖{s_:.1%}" if not np.isnan(s_) else "有效批准范围覆盖图斑")
         elif j == "违法":

@@ -15,7 +15,7 @@ from .progress import progress_reporter
 @quiet_opt
 def command(out, seed, overwrite, quiet):
     """Sample + check + maps + exports + ledger: 生成样例区县并完成检查、地图、外业导出和台账."""
-    from analyses.ledger import write_ledger
+    from analyses.ledger import patch_table, write_ledger
     from landguard.sample import generate_sample
 
     from ..outputs import prepare_out_dir
@@ -33,7 +33,7 @@ def command(out, seed, overwrite, quiet):
         click.echo("4/5 外业导出 (GeoJSON / GeoPackage / KML)")
         exports = write_exports(result.district, result.findings, out_dir / "exports", progress=step)
     click.echo("5/5 台账 (ledger)")
-    ledger = write_ledger(result.findings, out_dir / "台账.xlsx")
+    ledger = write_ledger(result.findings, out_dir / "台账.xlsx", patches=patch_table(result.district))
     if not quiet:
         click.echo(summary_text(result))
     click.echo("完成 / done:")
