@@ -276,6 +276,11 @@ def write_maps(district: District, findings: gpd.GeoDataFrame, out_dir: str | os
     from layers.privacy import mask_frame, mask_ids_in_text
     from maps import render_index, render_village_map
     from maps.filenames import path_in
+    from maps.village import display_columns
+
+    def _shown(role: str, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        cols = display_columns(role, [c for c in frame.columns if c != frame.geometry.name])
+        return frame[[*cols, frame.geometry.name]]
 
     stems = _file_stems(district)  # two villages with one file name: refused before anything is written
     out_dir = Path(out_dir)
@@ -295,8 +300,9 @@ def write_maps(district: District, findings: gpd.GeoDataFrame, out_dir: str | os
 
     def _one_map(vid: str) -> Path:
         layers = village_display_layers(district, vid)
-        # every layer drawn is masked, whatever its role or column: an ID number typed anywhere stays hidden
-        layers = {role: mask_frame(frame, full_names=full_names) if frame is not None else None
+        # every column drawn is masked, whatever its role: an ID number typed anywhere stays hidden; columns
+        # the page never shows are dropped first (masking them was a fifth of the maps' time)
+        layers = {role: mask_frame(_shown(role, frame), full_names=full_names) if frame is not None else None
                   for role, frame in layers.items()}
         own = mask_frame(findings[(findings["village_id"] == vid).to_numpy()], full_names=full_names)
         record = {k: mask_ids_in_text(v) for k, v in _village_record(district, vid).items()}

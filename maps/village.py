@@ -48,7 +48,7 @@ from .offline import ASSETS_DIR, asset_text, inline_assets, inline_script, inlin
 from .style import (CONTEXT_ORDER, FAMILY_COLOURS, FAMILY_LABELS, JUDGEMENT_COLOURS, SEVERITY_LABELS, SEVERITY_WEIGHTS,
                     STATUS_LABELS, column_label, context_style, layer_label, popup_columns, unit_label)
 
-__all__ = ["render_village_map", "SIMPLIFY_TOLERANCE_M", "COORD_DECIMALS"]
+__all__ = ["render_village_map", "display_columns", "SIMPLIFY_TOLERANCE_M", "COORD_DECIMALS", "CLIP_MARGIN_M"]
 
 #: Display simplification tolerance, metres (in the metric working CRS).
 SIMPLIFY_TOLERANCE_M: float = 0.2
@@ -283,9 +283,32 @@ def _metric(frame: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
     return frame.to_crs(gk3_zone_crs((minx + maxx) / 2.0))
 
 
-def _display_geoms(frame: gpd.GeoDataFrame) -> np.ndarray:
-    """Simplify within 0.2 m in the metric CRS, convert to WGS84, drop Z, round to 7 decimals."""
+#: Context features are cut to the village's bounding box plus this margin, metres (a district-wide
+#: red-line polygon would otherwise put its every vertex into each village's page).
+CLIP_MARGIN_M: float = 300.0
+
+
+def _clip(geoms: np.ndarray, box: tuple[float, float, float, float] | None) -> np.ndarray:
+    """``geoms`` cut to ``box`` where they reach beyond it (kept whole when the cut would leave nothing)."""
+    if box is None or len(geoms) == 0:
+        return geoms
+    rect = shapely.box(*box)
+    beyond = ~shapely.contains(rect, geoms)
+    if not beyond.any():
+        return geoms
+    out = geoms.copy()
+    cut = shapely.clip_by_rect(geoms[beyond], *box)
+    empty = shapely.is_empty(cut) | shapely.is_missing(cut)
+    cut[empty] = geoms[beyond][empty]
+    out[beyond] = cut
+    return out
+
+
+def _display_geoms(frame: gpd.GeoDataFrame, clip_box: tuple[float, float, float, float] | None = None
+                   ) -> np.ndarray:
+    """Cut to ``clip_box`` (metric CRS), simplify within 0.2 m, convert to WGS84, drop Z, round to 7 decimals."""
     geoms = shapely.force_2d(np.asarray(frame.geometry.array, dtype=object))
+    geoms = _clip(geoms, clip_box)
     geoms = shapely.simplify(geoms, SIMPLIFY_TOLERANCE_M, preserve_topology=True)
     wgs = gpd.GeoSeries(geoms, crs=frame.crs).to_crs(4326).array
     wgs = np.asarray(wgs, dtype=object)
@@ -426,6 +449,24 @@ def _rgba(hex_colour: str, alpha: float) -> str:
 def _family_order(families) -> list[str]:
     present = [f for f in pd.unique(pd.Series(families, dtype=object).dropna().astype(str))]
     return [f for f in FAMILIES if f in present] + sorted(f for f in present if f not in FAMILIES)
+
+
+def display_columns(role: str, columns) -> list[str]:
+    """The columns of a ``role`` frame that :func:`render_village_map` reads (popups, the search box's
+    owners, the village's id), so a caller masks only what reaches the page.
+
+    Examples
+    --------
+    >>> display_columns("parcels", ["parcel_id", "owner_id", "owner_name", "remark"])
+    ['parcel_id', 'owner_name']
+    """
+    shown = set(popup_columns(role, columns))
+    if "owner_name" in columns:
+        shown.update(c for c in columns if c.endswith("_id") and c not in ("owner_id", "household_id"))
+        shown.add("owner_name")
+    if role == "villages":
+        shown.update(c for c in ("village_id", "name", "township") if c in columns)
+    return [c for c in columns if c in shown]
 
 
 def _owners_of(layers: Mapping[str, gpd.GeoDataFrame], findings: pd.DataFrame) -> np.ndarray:
@@ -626,9 +667,13 @@ _OTHER_VILLAGE = {"color": "#777777", "weight": 1.5, "dashArray": "4 4", "opacit
                   "fillColor": "#9a9a9a", "fillOpacity": 0.35}
 
 
-def _context_layers(layers: Mapping[str, gpd.GeoDataFrame], slots: _Slots, village_id: str | None = None
-                    ) -> tuple[list[tuple[str, _GeoLayer]], list]:
-    """One overlay per non-empty context role, bottom to top, and their WGS84 bounds."""
+def _context_layers(layers: Mapping[str, gpd.GeoDataFrame], slots: _Slots, village_id: str | None = None,
+                    clip: tuple[np.ndarray, object] | None = None) -> tuple[list[tuple[str, _GeoLayer]], list]:
+    """One overlay per non-empty context role, bottom to top, and their WGS84 bounds.
+
+    ``clip`` is the village's (bounds, CRS): features are drawn cut to the bounds plus
+    :data:`CLIP_MARGIN_M` (popups keep the whole feature's figures).
+    """
     roles = [r for r in CONTEXT_ORDER if r in layers] + [r for r in layers if r not in CONTEXT_ORDER]
     out: list[tuple[str, _GeoLayer]] = []
     bounds: list[np.ndarray] = []
@@ -640,7 +685,11 @@ def _context_layers(layers: Mapping[str, gpd.GeoDataFrame], slots: _Slots, villa
         frame = frame[_valid_mask(frame)]
         if frame.empty:
             continue
-        geoms = _display_geoms(frame)
+        box = None
+        if clip is not None and CRS.from_user_input(frame.crs) == CRS.from_user_input(clip[1]):
+            x0, y0, x1, y1 = (float(v) for v in clip[0])
+            box = (x0 - CLIP_MARGIN_M, y0 - CLIP_MARGIN_M, x1 + CLIP_MARGIN_M, y1 + CLIP_MARGIN_M)
+        geoms = _display_geoms(frame, box)
         b = _bounds_wgs(geoms)
         if b is not None:
             bounds.append(b)
@@ -769,12 +818,12 @@ def render_village_map(
     out_path = Path(out_path)
 
     slots = _Slots()  # every piece of data waits here until the template stage is over
-    contexts, context_bounds = _context_layers(layers, slots, str(village["village_id"]))
+    own = _village_bounds_metric(layers, village["village_id"])
+    contexts, context_bounds = _context_layers(layers, slots, str(village["village_id"]), own)
     findings_m = _metric(findings, "findings") if len(findings) else findings
     drawn = _valid_mask(findings_m) if len(findings_m) else np.zeros(0, dtype=bool)
     finding_layers, families, finding_bounds = _finding_layers(findings_m, drawn, slots)
 
-    own = _village_bounds_metric(layers, village["village_id"])
     if own is not None:
         fit = gpd.GeoSeries([shapely.box(*own[0])], crs=own[1]).to_crs(4326).total_bounds
     elif context_bounds or finding_bounds:

@@ -420,3 +420,35 @@ def test_index_overview_map_data_is_escaped_and_coloured_by_cases(tmp_path):
     # every village name is a link to its map
     assert re.findall(r'<td data-v="[^"]*"><a href="([^"]+)">', page) == ["a.html", "b.html", "c.html"]
     assert not re.search(r"<script[^>]*\bsrc|<link[^>]*stylesheet|https?://", page.split("</style>", 2)[-1])
+
+
+def test_district_wide_polygons_are_cut_to_the_village_for_drawing(tmp_path, village_factory):
+    layers, findings, village = village_factory(n_parcels=10)
+    x0, y0, x1, y1 = layers["villages"].total_bounds
+    # a 20 km red line with a vertex every 2 m of its ring: its whole outline would be ~40 000 points
+    t = np.linspace(0, 2 * np.pi, 40000, endpoint=False)
+    ring = np.c_[x0 + 10000 * np.cos(t), y0 + 10000 * np.sin(t)]
+    layers["eco_redline"] = gpd.GeoDataFrame({"name": ["生态红线"]}, geometry=[shapely.Polygon(ring)], crs=4548)
+    out = render_village_map(layers, findings, village, tmp_path / "v.html")
+    page = out.read_text(encoding="utf-8")
+    data, opts = context_layer(page, "生态保护红线")
+    shown = gpd.GeoSeries([shapely.geometry.shape(data["features"][0]["geometry"])], crs=4326).to_crs(4548)
+    bx0, by0, bx1, by1 = shown.total_bounds
+    from maps.village import CLIP_MARGIN_M
+    m = CLIP_MARGIN_M + 1.0
+    assert bx0 >= x0 - m and by0 >= y0 - m and bx1 <= x1 + m and by1 <= y1 + m
+    assert out.stat().st_size < 600_000
+    # the popup still gives the whole polygon's area
+    area = data["features"][0]["properties"]["v"][-1]
+    assert area.startswith(f"{shapely.Polygon(ring).area:,.1f}".rstrip("0").rstrip(".")[:6])
+
+
+def test_display_columns_keep_what_the_page_reads():
+    from maps.village import display_columns
+
+    cols = ["parcel_id", "village_id", "owner_name", "owner_id", "household_id", "approved_area_m2", "remark_x"]
+    kept = display_columns("parcels", cols)
+    assert "owner_id" not in kept and "remark_x" not in kept
+    assert {"parcel_id", "owner_name", "approved_area_m2"} <= set(kept)
+    assert set(display_columns("villages", ["village_id", "name", "township", "x"])) == {"village_id", "name",
+                                                                                        "township"}
