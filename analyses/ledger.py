@@ -94,6 +94,10 @@ _UNKNOWN = "（未知）"
 _NO_ID = "(无案件编号)"
 _AREA_FORMAT = "0.00"
 _MAX_WIDTH = 60
+# Narrower caps for the long text columns, so that a sheet fitted to the width of an A4 landscape page keeps a
+# legible type size: these columns wrap onto more lines instead.
+_PRINT_CAPS = {"说明": 40, "依据": 24, "关联编号": 16, "规则名称": 16, "规则": 16, "对象编号": 16, "对象": 18,
+               "牵头单位": 16, "处置方式": 10, "时间依据": 20, "来源文件": 20}
 _DATE_FORMAT = "yyyy-mm-dd"
 _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -185,7 +189,8 @@ def print_setup(ws: Worksheet, *, header_rows: int = 1, one_page: bool = False) 
     ws.print_title_rows = f"1:{header_rows}"
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.page_margins.top = ws.page_margins.bottom = 0.75
+    ws.page_margins.header = ws.page_margins.footer = 0.3
     ws.oddHeader.center.text = f"{ws.title}"
     ws.oddFooter.center.text = "第 &P 页，共 &N 页"
 
@@ -297,9 +302,10 @@ def _table(ws: Worksheet, headers: list[str], rows: list[list], *, text: frozens
         widths = np.array([_width(c.value) for c in column], dtype=int)
         body = int(widths[1:].max()) if len(widths) > 1 else 0
         head = int(widths[0]) if len(widths) else 0
-        width = min(max(body, min(head, _HEADER_WIDTH), 4) + 2, _MAX_WIDTH)
+        cap = _PRINT_CAPS.get(headers[idx - 1], _MAX_WIDTH) if idx <= len(headers) else _MAX_WIDTH
+        width = min(max(body, min(head, _HEADER_WIDTH), 4) + 2, cap)
         ws.column_dimensions[get_column_letter(idx)].width = width
-        lines = np.maximum(lines, -(-widths // max(width - 2, 1)))
+        lines = np.maximum(lines, -(-widths // max(width - 4, 1)))  # words wrap whole: a little slack
         for cell in column[1:]:
             cell.alignment = wrap
         if len(column):

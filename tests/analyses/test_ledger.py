@@ -79,9 +79,13 @@ def test_ledger_has_a_summary_and_a_sheet_per_family(tmp_path, findings):
     home = wb["宅基地"]
     message_col = openpyxl.utils.get_column_letter(HEADERS.index("说明") + 1)
     rule_col = openpyxl.utils.get_column_letter(HEADERS.index("规则名称") + 1)
-    assert farm.column_dimensions[rule_col].width >= _display_width("违规占用耕地从事非农建设")
-    assert _display_width(home[f"{message_col}2"].value) > 60      # a long sentence: capped, and wraps
-    assert home.column_dimensions[message_col].width == 60 and home[f"{message_col}2"].alignment.wrap_text
+    assert farm.column_dimensions[rule_col].width == 16                # a long rule name wraps at its print cap
+    nonagri = next(r for r in range(2, farm.max_row + 1) if farm[f"{rule_col}{r}"].value == "违规占用耕地从事非农建设")
+    assert farm.row_dimensions[nonagri].height >= 2 * 15
+    unit_col = openpyxl.utils.get_column_letter(HEADERS.index("面积(平方米)") + 1)
+    assert farm.column_dimensions[unit_col].width >= 12 + 2             # short figures: the header wraps instead
+    assert _display_width(home[f"{message_col}2"].value) > 40      # a long sentence: capped (for print), and wraps
+    assert home.column_dimensions[message_col].width == 40 and home[f"{message_col}2"].alignment.wrap_text
     case_col = openpyxl.utils.get_column_letter(1)
     assert farm.column_dimensions[case_col].width >= len(findings["case_id"].iloc[0])
     # an office document, yet no ID number in clear (issue 12): masked inside the text
