@@ -160,3 +160,21 @@ def test_report_command_writes_into_the_project(tmp_path):
     assert bad.exit_code == 2 and "runs/<date>/findings.gpkg" in bad.output
     both = CliRunner().invoke(cli, ["report"])
     assert both.exit_code == 2 and "--project" in both.output
+
+
+def test_report_reads_the_case_register(tmp_path):
+    import datetime as dt
+
+    from analyses.register import merge_run, write_register
+
+    project = _project(tmp_path)
+    reg = merge_run(None, _findings(RUN1), dt.date(2026, 3, 1))
+    reg = merge_run(reg, _findings(RUN2), dt.date(2026, 6, 1), previous_run="2026-03-01")
+    write_register(reg, project / "cases.gpkg")
+    data = load_report_data(project=project)
+    by = dict(zip(data.cases["subject_id"], data.cases["progress"]))
+    assert len(data.cases) == 5 and by["B2"] not in ("未整改", "整改中")   # the register's gone case
+    assert data.figures["open"] == 4 and data.figures["new"] == 1
+    assert data.figures["overdue"] == int(reg["overdue"].astype(int).sum()) == 1
+    text = _text(write_report(data, tmp_path / "月报.pdf")).replace(" ", "")
+    assert f"未整改问题超期未整改\n1处4处{data.figures['overdue']}处" in text
