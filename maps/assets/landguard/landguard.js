@@ -288,6 +288,8 @@
     var div = state.panel;
     if (!div) { return; }
     if (folded) { L.DomUtil.addClass(div, "lg-collapsed"); } else { L.DomUtil.removeClass(div, "lg-collapsed"); }
+    // on a phone the open sheet and the open legend take turns: neither hides the map's controls
+    if (!folded && narrow() && state.foldLegend) { state.foldLegend(true); }
     var btn = div.querySelector("[data-lg-toggle]");
     if (btn) {
       btn.textContent = folded ? "展开" : "收起";
@@ -369,7 +371,10 @@
     function set(folded) {
       if (folded) { L.DomUtil.addClass(div, "lg-folded"); } else { L.DomUtil.removeClass(div, "lg-folded"); }
       if (btn) { btn.setAttribute("aria-expanded", folded ? "false" : "true"); }
+      if (!folded && narrow() && state.panel && !L.DomUtil.hasClass(state.panel, "lg-collapsed")) { fold(true); }
+      placeBottom();
     }
+    state.foldLegend = set;
     set(narrow());
     if (btn) {
       L.DomEvent.on(btn, "click", function (e) {
