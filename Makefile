@@ -27,6 +27,7 @@ system-test-deps:
 	bash tools/ensure-chromium.sh
 	bash tools/ensure-postgis.sh
 	bash tools/ensure-office.sh
+	bash tools/ensure-qgis.sh
 
 ## make demo: generate the sample district, check it, and write maps, exports and the ledger into ./demo
 demo: install

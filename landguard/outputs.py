@@ -73,6 +73,9 @@ def write_findings(findings: gpd.GeoDataFrame, path: str | os.PathLike, layer: s
                 kind = {"geometry_type": "MultiPolygon"}
             pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", **kind,
                                     dataset_options=GPKG_DATASET_OPTIONS if i == 0 else None)
+        from maps.qgis_style import write_layer_styles
+
+        write_layer_styles(tmp)  # QGIS / QField read the symbology and the form from layer_styles
     return path
 
 

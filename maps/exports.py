@@ -29,6 +29,7 @@ from spatial.clean import GPKG_DATASET_OPTIONS, GRID_M, MARKER_M, clean_polygons
 from spatial.errors import CRSError, LayerError, OutputError
 
 from .filenames import file_stem, path_in
+from .qgis_style import write_layer_styles
 from .style import FAMILY_COLOURS, FAMILY_LABELS, SEVERITY_WEIGHTS
 
 __all__ = ["GEOJSON_PROPERTIES", "FAMILY_COLOURS", "export_geojson", "export_gpkg", "export_kml", "export_village"]
@@ -175,47 +176,8 @@ def _describe_gpkg(path: Path, layer: str) -> None:
                 [(layer, c, c, COLUMN_LABELS[c], "image/jpeg" if c == "photo" else None,
                   "verified_values" if c == "verified" else None)
                  for c in columns if c in COLUMN_LABELS])
-            _field_form(con, layer, columns)
     finally:
         con.close()
-
-
-def _field_form(con: sqlite3.Connection, layer: str, columns: list[str]) -> None:
-    """The layer's default QGIS style (table ``layer_styles``, which QGIS, QField and Mergin Maps load with the
-    layer): ``photo`` is an attachment field (ExternalResource, paths relative to the project, image viewer),
-    ``verified`` a value list, ``verified_on`` a date picker; Chinese aliases on every column."""
-    from xml.sax.saxutils import quoteattr
-
-    def opt(name, kind, value):
-        return f'<Option name={quoteattr(name)} type="{kind}" value={quoteattr(str(value))}/>'
-
-    photo = ('<editWidget type="ExternalResource"><config><Option type="Map">'
-             + opt("DocumentViewer", "int", 1) + opt("FileWidget", "bool", "true")
-             + opt("FileWidgetButton", "bool", "true") + opt("RelativeStorage", "int", 1)
-             + opt("StorageMode", "int", 0) + opt("FileWidgetFilter", "QString", "Images (*.jpg *.jpeg *.png *.heic)")
-             + "</Option></config></editWidget>")
-    verdicts = "".join(f'<Option type="Map">{opt(v, "QString", v)}</Option>' for v in VERDICTS)
-    verified = f'<editWidget type="ValueMap"><config><Option type="Map"><Option name="map" type="List">{verdicts}' \
-               '</Option></Option></config></editWidget>'
-    date = ('<editWidget type="DateTime"><config><Option type="Map">' + opt("field_format", "QString", "yyyy-MM-dd")
-            + opt("display_format", "QString", "yyyy-MM-dd") + opt("calendar_popup", "bool", "true")
-            + "</Option></config></editWidget>")
-    widgets = {"photo": photo, "verified": verified, "verified_on": date}
-    fields = "".join(f"<field name={quoteattr(c)}>{widgets[c]}</field>" for c in columns if c in widgets)
-    aliases = "".join(f"<alias field={quoteattr(c)} name={quoteattr(COLUMN_LABELS[c])}/>"
-                      for c in columns if c in COLUMN_LABELS)
-    qml = ("<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>"
-           f'<qgis version="3.34.0" styleCategories="Fields|Forms"><fieldConfiguration>{fields}</fieldConfiguration>'
-           f"<aliases>{aliases}</aliases></qgis>")
-    con.execute("CREATE TABLE IF NOT EXISTS layer_styles (id INTEGER PRIMARY KEY AUTOINCREMENT, f_table_catalog TEXT, "
-                "f_table_schema TEXT, f_table_name TEXT, f_geometry_column TEXT, styleName TEXT, styleQML TEXT, "
-                "styleSLD TEXT, useAsDefault BOOLEAN, description TEXT, owner TEXT, ui TEXT, "
-                "update_time DATETIME DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))")
-    con.execute("DELETE FROM layer_styles WHERE f_table_name = ?", (layer,))
-    con.execute("INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, styleName, "
-                "styleQML, styleSLD, useAsDefault, description, owner, ui, update_time) "
-                "VALUES ('', '', ?, 'geometry', ?, ?, '', 1, ?, '', NULL, '2026-01-01T00:00:00Z')",
-                (layer, f"{layer} 外业核查表单", qml, "landguard field form: 照片 is an attachment (relative paths)"))
 
 
 def export_gpkg(findings: gpd.GeoDataFrame, path: str | Path, *, parcels: gpd.GeoDataFrame | None = None,
@@ -282,6 +244,7 @@ def export_gpkg(findings: gpd.GeoDataFrame, path: str | Path, *, parcels: gpd.Ge
             except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
                 raise OutputError(f"{path}: cannot write layer {name} ({exc})") from None
         _describe_gpkg(tmp, "findings")
+        write_layer_styles(tmp)  # QGIS/QField default styles: map colours, Chinese aliases, the field form
     return path
 
 
@@ -312,9 +275,7 @@ def _kml_geometry(parent: ET.Element, geom) -> None:
         rings += [("innerBoundaryIs", shapely.get_interior_ring(geom, i)) for i in holes]
         for tag, ring in rings:
             ET.SubElement(ET.SubElement(ET.SubElement(poly, tag), "LinearRing"), "coordinates").text = _kml_coords(ring)
-    elif kind == 6 and shapely.get_num_geometries(geom) == 1:  # one part: no MultiGeometry wrapper
-        _kml_geometry(parent, shapely.get_geometry(geom, 0))
-    else:  # multi-part and collections
+    else:  # multi-part and collections (every finding is a MultiPolygon: one geometry type in the layer)
         multi = ET.SubElement(parent, "MultiGeometry")
         for part in shapely.get_parts(geom):
             _kml_geometry(multi, part)

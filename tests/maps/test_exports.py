@@ -339,7 +339,7 @@ def test_kml_document_is_named_by_township_village_and_run_date(tmp_path, findin
 def test_kml_is_small(tmp_path, findings):
     """One sample village's KML was 1.4 MB for 366 findings. The old layout (indented XML, an HTML table and
     labelled Data per placemark, MultiGeometry for one part) took 4219 bytes a finding of this fixture; at
-    most 40 % of that is allowed (measured: 1009 bytes; sample village 110117106201: 115719 -> 38094 bytes)."""
+    most 40 % of that is allowed (measured: 1035 bytes; sample village 110117106201: 115719 -> 38807 bytes)."""
     many = concat_findings([findings] * 60, crs=CRS)
     path = export_kml(many, tmp_path / "f.kml")
     size = path.stat().st_size
@@ -424,3 +424,32 @@ def test_gpkg_photo_is_an_attachment_field_in_the_qgis_form(tmp_path, findings):
     verdicts = [o.get("value") for o in root.find("./fieldConfiguration/field[@name='verified']").iter("Option")
                 if o.get("type") == "QString"]
     assert verdicts == list(VERDICTS) and set(VERDICTS) == {"合法", "违法", "已整改", "无法核实", "误报"}
+
+
+def test_every_gpkg_carries_default_qgis_styles_for_each_layer(tmp_path, findings, parcels, buildings):
+    """layer_styles rows QGIS applies on opening (tests/qgis checks it in a real QGIS): one default per layer,
+    keyed by the layer's real geometry column; text from the data (a hostile column name) stays text."""
+    from landguard.outputs import write_findings
+
+    hostile = parcels.rename(columns={"owner_name": 'x"/><renderer-v2 type="pwned'})
+    paths = [export_gpkg(findings, tmp_path / "v.gpkg", parcels=hostile, buildings=buildings),
+             write_findings(findings, tmp_path / "findings.gpkg", extra={"changes": findings})]
+    for path in paths:
+        with sqlite3.connect(path) as con:
+            geometry = dict(con.execute("SELECT table_name, column_name FROM gpkg_geometry_columns"))
+            rows = con.execute("SELECT f_table_name, f_geometry_column, useAsDefault, styleQML FROM layer_styles"
+                               ).fetchall()
+            registered = con.execute("SELECT data_type FROM gpkg_contents WHERE table_name = 'layer_styles'").fetchone()
+        assert registered == ("attributes",)
+        assert {r[0] for r in rows} == set(geometry) and all(r[1] == geometry[r[0]] and r[2] == 1 for r in rows)
+        for table, _, _, qml in rows:
+            root = ET.fromstring(qml.split(">", 1)[1])                   # well-formed QML
+            renderers = [r.get("type") for r in root.iter("renderer-v2")]
+            assert renderers == (["categorizedSymbol"] if table in ("findings", "changes") else ["singleSymbol"])
+            aliases = {a.get("field"): a.get("name") for a in root.iter("alias")}
+            if table in ("findings", "changes"):
+                assert aliases["severity"] == "严重程度"
+                editable = {f.get("name"): f.get("editable") for f in root.find("editable")}
+                assert editable["case_id"] == "0" and editable.get("verified", "1") == "1"
+            if table == "parcels":
+                assert 'x"/><renderer-v2 type="pwned' in aliases            # the name, as an attribute value
