@@ -25,6 +25,7 @@ import pyogrio
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -298,6 +299,8 @@ def _table(ws: Worksheet, headers: list[str], rows: list[list], *, text: frozens
     # as its longest wrapped text, so that neither the screen nor the printed page cuts a message short.
     lines = np.ones(ws.max_row, dtype=int)
     wrap = Alignment(wrap_text=True, vertical="top")
+    # openpyxl hashes a style object on every assignment: register it once and set its index per cell
+    wrap_id = ws.parent._alignments.add(wrap)
     for idx, column in enumerate(ws.iter_cols(min_row=1, max_row=ws.max_row), start=1):
         widths = np.array([_width(c.value) for c in column], dtype=int)
         body = int(widths[1:].max()) if len(widths) > 1 else 0
@@ -307,7 +310,9 @@ def _table(ws: Worksheet, headers: list[str], rows: list[list], *, text: frozens
         ws.column_dimensions[get_column_letter(idx)].width = width
         lines = np.maximum(lines, -(-widths // max(width - 4, 1)))  # words wrap whole: a little slack
         for cell in column[1:]:
-            cell.alignment = wrap
+            if not cell._style:
+                cell._style = StyleArray()
+            cell._style.alignmentId = wrap_id
         if len(column):
             column[0].alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     for r in np.flatnonzero(lines > 1):
