@@ -53,9 +53,12 @@ def build_sample(seed: int = 0) -> Sample:
 def generate_sample(out_dir: str | os.PathLike, seed: int = 0) -> Path:
     """Generate the sample district into ``out_dir`` and return the path of its ``landguard.toml``.
 
-    Writes ``district.gpkg`` (every vector role but ``protected_zones``, some layers in EPSG:4548 and
-    some in EPSG:4490), ``shp/protected_zones.shp`` (GBK, no ``.cpg``), ``rasters/`` (nDSM,
-    orthophoto, land cover before/after), ``truth.csv`` (the planted cases) and ``landguard.toml``
+    Writes ``district.gpkg`` (every vector role but ``protected_zones`` and ``monitoring_patches``, some
+    layers in EPSG:4548 and some in EPSG:4490; the survey series ``landuse_history`` as one layer of five
+    vintages), ``shp/protected_zones.shp`` (GBK, no ``.cpg``), ``shp/monitoring_patches.shp`` (the
+    monitoring batch: GBK, EPSG:4490, bureau field names JCBH/TBLX/QSX/HSX/PC/TBMJ), ``rasters/`` (nDSM,
+    orthophoto, land cover before/after), ``truth.csv`` (the planted cases), ``truth_fields.csv`` (expected
+    ``status``/``dated_by``/``judgement``/... of some planted findings) and ``landguard.toml``
     (paths relative to it). The same ``seed`` gives the same features and the same truth.csv.
 
     Parameters
