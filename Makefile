@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DEMO   ?= demo
 
-.PHONY: demo test install install-test system-test-deps clean
+.PHONY: demo test install install-test system-test-deps qgis-plugin clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,13 @@ demo: install
 ## make test: the whole test suite
 test: install-test system-test-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+## make qgis-plugin: $(DIST)/landguard-qgis-plugin.zip, for QGIS's plugin manager (Install from ZIP)
+DIST ?= dist
+qgis-plugin:
+	mkdir -p $(DIST)
+	rm -f $(DIST)/landguard-qgis-plugin.zip
+	$(PYTHON) -c "import sys, zipfile, pathlib; z = zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED); [z.write(p, p.relative_to('qgis_plugin').as_posix()) for p in sorted(pathlib.Path('qgis_plugin/landguard').rglob('*')) if p.is_file() and '__pycache__' not in p.parts]; z.close()" $(DIST)/landguard-qgis-plugin.zip
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache .hypothesis

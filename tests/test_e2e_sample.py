@@ -78,7 +78,7 @@ def test_planted_findings_carry_the_expected_fields(sample_check, sample_dir):
 
 def test_findings_file_follows_the_contract(sample_check):
     path = sample_check.paths["findings"]
-    assert pyogrio.list_layers(path)[:, 0].tolist() == ["findings"]
+    assert pyogrio.list_layers(path)[:, 0].tolist() == ["findings", "layer_styles"]   # + QGIS default styles
     frame = pyogrio.read_dataframe(path, layer="findings")
     assert [c for c in frame.columns if c != "geometry"] == FINDING_COLUMNS
     assert len(frame) == len(sample_check.findings)
