@@ -303,6 +303,16 @@ def _t(value) -> str:
     return mask_ids_in_text(str(value))
 
 
+def _fit(text: str, room: int) -> str:
+    """``text`` cut to ``room`` half-width characters (Chinese counting two), with … when cut."""
+    import unicodedata
+
+    units = np.cumsum([2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text]) if text else []
+    if not len(units) or units[-1] <= room:
+        return text
+    return text[: int(np.searchsorted(units, room - 1, side="right"))] + "…"
+
+
 def _page():
     from matplotlib.figure import Figure
 
@@ -396,15 +406,22 @@ def _progress_chart(ax, data: ReportData) -> None:
     ax.spines[["top", "right"]].set_visible(False)
 
 
-def _table(ax, headers: list[str], rows: list[list], *, title: str, fontsize: float = 7.5, widths=None) -> None:
+def _table(ax, headers: list[str], rows: list[list], *, title: str, fontsize: float = 7.5, widths=None,
+           whole: tuple[int, ...] = ()) -> None:
+    """A table of ``rows`` under ``title``; cell text cut to its column with … (except columns ``whole``: ids)."""
     ax.axis("off")
     ax.set_title(title, loc="left", weight="bold")
     if not rows:
         ax.text(0.0, 0.9, "（无）", transform=ax.transAxes, fontsize=9)
         return
-    fig_h = ax.figure.get_size_inches()[1] * ax.get_position().height
+    fig_w, fig_h = ax.figure.get_size_inches()
+    fig_h *= ax.get_position().height
     height = min(1.0, (len(rows) + 1) * fontsize * 2.1 / 72 / fig_h)  # rows about twice the font size tall
-    table = ax.table(cellText=[[_t(v) for v in r] for r in rows], colLabels=headers, bbox=[0, 1 - height, 1, height],
+    widths = widths or [1 / len(headers)] * len(headers)
+    # what fits in a cell, in half-width characters (a Chinese character is about the font size wide)
+    room = [max(int(w * fig_w * ax.get_position().width * 72 / (fontsize / 2)) - 2, 4) for w in widths]
+    cells = [[_t(v) if i in whole else _fit(_t(v), room[i]) for i, v in enumerate(r)] for r in rows]
+    table = ax.table(cellText=cells, colLabels=headers, bbox=[0, 1 - height, 1, height],
                      cellLoc="left", colLoc="left", colWidths=widths)
     table.auto_set_font_size(False)
     table.set_fontsize(fontsize)
@@ -525,7 +542,7 @@ def write_report(data: ReportData, path: str | Path) -> Path:
         rows, more = _overdue_rows(data, 25)
         _table(fig.add_axes([0.06, 0.05, 0.88, 0.42]), ["案件编号", "乡镇", "村", "规则", "整改期限", "牵头单位", "进度"],
                rows, title=f"六、超期未整改问题（{data.figures['overdue']} 处）" + (f"，另有 {more} 处见台账" if more else ""),
-               widths=[0.2, 0.12, 0.12, 0.2, 0.11, 0.15, 0.1])
+               widths=[0.22, 0.11, 0.11, 0.2, 0.11, 0.16, 0.09], whole=(0,))
         fig.text(0.5, 0.015, "第 2 页", ha="center", fontsize=8)
         pdf.savefig(fig)
 
@@ -600,7 +617,7 @@ def write_patrol_lists(data: ReportData, folder: str | Path, *, limit: int = 28)
             _table(fig.add_axes([0.05, 0.36, 0.90, 0.53]),
                    ["序号", "案件编号", "问题", "严重", "对象", "整改期限", "超期", "处置", "已巡查"], rows,
                    title="待巡查问题" + (f"（另有 {more} 处见外业文件）" if more > 0 else ""), fontsize=7,
-                   widths=[0.05, 0.19, 0.19, 0.05, 0.16, 0.1, 0.05, 0.14, 0.07])
+                   widths=[0.05, 0.2, 0.18, 0.05, 0.16, 0.1, 0.05, 0.14, 0.07], whole=(1,))
             ax = fig.add_axes([0.2, 0.06, 0.6, 0.26])
             _locator(ax, group.head(limit))
             fig.text(0.05, 0.02, "巡查人：__________　日期：__________　（数字为序号，位置示意，非比例尺精确图）", fontsize=8)

@@ -178,3 +178,21 @@ def test_report_reads_the_case_register(tmp_path):
     assert data.figures["overdue"] == int(reg["overdue"].astype(int).sum()) == 1
     text = _text(write_report(data, tmp_path / "月报.pdf")).replace(" ", "")
     assert f"未整改问题超期未整改\n1处4处{data.figures['overdue']}处" in text
+
+
+def test_long_cell_text_is_cut_to_its_column_but_case_ids_stay_whole(tmp_path):
+    from maps.report import _fit
+
+    assert _fit("区农村乱占耕地建房专项整治行动工作专班", 12) == "区农村乱占…"
+    assert _fit("短", 12) == "短" and _fit("", 3) == ""
+    project = _project(tmp_path)
+    run = project / "runs" / "2026-06-01" / "findings.gpkg"
+    f = pyogrio.read_dataframe(run, layer="findings")
+    f["lead_unit"] = "区农村乱占耕地建房专项整治行动工作专班（区规划自然资源分局牵头）"
+    f["case_id"] = f["case_id"].str.replace("FARM-BUILD-", "FARM-MISPLACED-CEMETERY-")
+    pyogrio.write_dataframe(f, run, layer="findings")
+    data = load_report_data(project=project)
+    text = _text(write_report(data, tmp_path / "月报.pdf"), 2, 2)
+    od = data.cases.loc[data.cases["overdue"].astype(bool), "case_id"].iloc[0]
+    assert od.startswith("FARM-MISPLACED-CEMETERY-") and od in text
+    assert "…" in text and "（区规划自然资源分局牵头）" not in text
