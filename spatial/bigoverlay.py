@@ -9,10 +9,9 @@ intersects the pieces pairwise and re-assembles the result per original feature.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import shapely
 
-from .overlay import intersection_by_left
+from .overlay import intersection_by_left, union_groups
 from .subdivide import subdivide
 
 __all__ = ["union_by", "subdivided_intersection", "components"]
@@ -44,15 +43,8 @@ def union_by(keys, geoms) -> tuple[np.ndarray, np.ndarray]:
     geoms = np.asarray(geoms, dtype=object)
     if len(keys) == 0:
         return keys, np.empty(0, dtype=object)
-    uniq, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
-    out = np.full(len(uniq), None, dtype=object)
-    single = counts[inverse] == 1
-    out[inverse[single]] = geoms[single]
-    if (~single).any():
-        grouped = pd.Series(geoms[~single]).groupby(inverse[~single], sort=False)
-        unions = grouped.agg(lambda s: shapely.union_all(s.to_numpy()))
-        out[unions.index.to_numpy()] = unions.to_numpy()
-    return uniq, out
+    uniq, inverse = np.unique(keys, return_inverse=True)
+    return uniq, union_groups(inverse.ravel(), geoms, len(uniq))
 
 
 def subdivided_intersection(left, cover, *, max_vertices: int = 256,

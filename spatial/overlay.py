@@ -3,12 +3,68 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import shapely
 
 from .subdivide import subdivide
 
-__all__ = ["candidate_pairs", "pairwise_intersection", "intersection_by_left", "prepare_cover"]
+__all__ = ["candidate_pairs", "pairwise_intersection", "intersection_by_left", "prepare_cover", "union_groups"]
+
+
+def union_groups(group, geoms, n: int, *, coverage: bool = False) -> np.ndarray:
+    """Union of ``geoms`` per group number, without a Python call per group.
+
+    A group with one member keeps that geometry as it is. Groups with more members are unioned with
+    :func:`shapely.union_all` along the rows of a ``None``-padded 2-D array (GEOS unary union per row, in
+    one vectorised call per size class: groups of 2, 3-4, 5-8, … members), the members in their input
+    order, so the result is the one ``shapely.union_all`` gives on each group's members.
+
+    Parameters
+    ----------
+    group : array-like of int
+        Group number of each geometry, in ``0 … n-1``.
+    geoms : array-like of geometries
+    n : int
+        Number of groups.
+    coverage : bool
+        Each group's members form a polygonal coverage (no overlaps, shared edges vertex for vertex):
+        union them with the faster :func:`shapely.coverage_union_all` (undefined on other input; see
+        its caller's checks).
+
+    Returns
+    -------
+    numpy.ndarray of geometries
+        Length ``n``: the union of each group (``None`` for a group without members).
+
+    Examples
+    --------
+    >>> g = union_groups([1, 0, 1], [shapely.box(0, 0, 1, 1), shapely.box(5, 5, 6, 6), shapely.box(1, 0, 2, 1)], 3)
+    >>> g[0].area, g[1].area, g[2]
+    (1.0, 2.0, None)
+    """
+    group = np.asarray(group, dtype=np.intp)
+    geoms = np.asarray(geoms, dtype=object)
+    out = np.full(n, None, dtype=object)
+    if len(group) == 0:
+        return out
+    counts = np.bincount(group, minlength=n)
+    single = counts[group] == 1
+    out[group[single]] = geoms[single]
+    multi = np.flatnonzero(~single)
+    if len(multi) == 0:
+        return out
+    order = multi[np.argsort(group[multi], kind="stable")]        # members by group, input order kept
+    g = group[order]
+    start = np.r_[0, np.flatnonzero(np.diff(g)) + 1]
+    rank = np.arange(len(g)) - np.repeat(start, np.diff(np.r_[start, len(g)]))
+    size = counts[g]
+    width = 2 ** np.ceil(np.log2(size)).astype(int)                 # size class: padding at most doubles
+    for w in np.unique(width):
+        sel = width == w
+        ids, row = np.unique(g[sel], return_inverse=True)
+        padded = np.full((len(ids), w), None, dtype=object)
+        padded[row, rank[sel]] = geoms[order[sel]]
+        out[ids] = (shapely.coverage_union_all if coverage else shapely.union_all)(padded, axis=1)
+    return out
 
 
 def candidate_pairs(left, right, predicate: str = "intersects") -> tuple[np.ndarray, np.ndarray]:
@@ -93,14 +149,7 @@ def intersection_by_left(left, cover, *, min_area: float = 0.0) -> tuple[np.ndar
     if len(li) == 0:
         return np.empty(0, dtype=np.intp), np.empty(0, dtype=object)
     counts = np.bincount(li, minlength=len(left))
-    single = counts[li] == 1
-    out = np.full(len(left), None, dtype=object)
-    out[li[single]] = parts[single]
-    multi = ~single
-    if multi.any():
-        grouped = pd.Series(parts[multi]).groupby(li[multi], sort=False)
-        unions = grouped.agg(lambda s: shapely.union_all(s.to_numpy()))
-        out[unions.index.to_numpy()] = unions.to_numpy()
+    out = union_groups(li, parts, len(left))
     index = np.flatnonzero(counts > 0)
     geoms = out[index]
     area = shapely.area(geoms)

@@ -72,3 +72,24 @@ def test_subdivide_returns_one_source_per_piece_when_nothing_needs_cutting():
     pieces, source = subdivide([_shapely.box(0, 0, 1, 1), _shapely.box(5, 5, 6, 6)], max_vertices=256)
     assert len(pieces) == len(source) == 2
     assert source.tolist() == [0, 1]
+
+
+def test_union_groups_equals_union_all_per_group_for_every_size_class():
+    from spatial.overlay import union_groups
+
+    rng = np.random.default_rng(4)
+    sizes = [1, 2, 3, 4, 5, 8, 9, 17, 40]                     # across the padded size classes
+    group = np.repeat(np.arange(len(sizes)), sizes)
+    group = group[rng.permutation(len(group))]                 # members interleaved
+    x = rng.uniform(0, 50, len(group))
+    geoms = shapely.box(x, 0, x + rng.uniform(1, 20, len(group)), 10)   # overlapping boxes
+    got = union_groups(group, geoms, len(sizes) + 1)
+    assert got[-1] is None                                     # a group without members
+    for g in range(len(sizes)):
+        expected = shapely.union_all(geoms[group == g])
+        assert shapely.equals_exact(got[g], expected, tolerance=0)
+    assert got[0] is geoms[group == 0][0]                      # a single member is kept as it is
+    # a coverage (a row of touching cells) unioned by coverage_union gives the same area and one polygon
+    cells = shapely.box(np.arange(10.0), 0, np.arange(10.0) + 1, 1)
+    cov = union_groups(np.zeros(10, dtype=int), cells, 1, coverage=True)
+    assert cov[0].area == pytest.approx(10.0) and cov[0].geom_type == "Polygon"
