@@ -15,7 +15,7 @@ import shapely
 from layers.district import assign_villages
 from layers.landuse import is_farmland
 from spatial.bigoverlay import components, subdivided_intersection, union_by
-from spatial.overlay import candidate_pairs
+from spatial.overlay import candidate_pairs, union_groups
 from spatial.units import m2_to_mu
 
 from ._common import fmt_area, partial
@@ -121,19 +121,44 @@ def _union_area_by(keys, geoms) -> tuple[np.ndarray, np.ndarray]:
     return uniq, area
 
 
-def _blocks(ctx: Context, red: np.ndarray) -> dict:
-    """Contiguous farmland blocks (baseline 耕地 patches and PBF, touching counts) that meet the red line.
+def _block_union(block, parts, n: int) -> np.ndarray:
+    """Union of the parts per block: ``shapely.coverage_union_all`` where a block's parts form a coverage.
+
+    The parts of neighbouring survey patches share their edges, so the fast coverage union is tried first;
+    a block whose coverage union is not valid or has another area than its parts' sum (they overlap, or
+    their shared edges do not match vertex for vertex) is unioned with ``shapely.union_all`` instead.
+    """
+    block = np.asarray(block, dtype=np.intp)
+    total = np.bincount(block, weights=shapely.area(parts), minlength=n)
+    has = np.bincount(block, minlength=n) > 0
+    try:
+        out = union_groups(block, parts, n, coverage=True)
+        good = has & shapely.is_valid(out) & (np.abs(shapely.area(out) - total) <= 1e-9 * total + 1e-6)
+    except shapely.errors.GEOSException:
+        out, good = np.full(n, None, dtype=object), ~has
+    if not good.all():
+        redo = ~good[block]
+        out[~good] = union_groups(block[redo], parts[redo], n)[~good]
+    return out
+
+
+def _blocks(ctx: Context, red: np.ndarray, reserves: np.ndarray, pbf_cover: np.ndarray) -> dict:
+    """Contiguous farmland blocks (baseline 耕地 patches and PBF, touching counts) that meet the red line,
+    and the part of each that FARM-REDLINE reports: under the red line, outside reserves, not PBF.
 
     A block can be all the farmland of a ctx (100,000s of polygons), so it is never unioned whole:
     its area is the sum over its clusters of members whose interiors overlap (PBF drawn on a survey
-    patch) of each cluster's union area, and its part under the red line is the union of its members'
-    parts under the red line.
+    patch) of each cluster's union area. Its reported part is (⋃ members ∩ red) − reserves − PBF, and
+    since (A ∪ P) − P = A − P for the PBF members P, that is the union over its baseline *patches* of
+    (patch ∩ red) − reserves − PBF: small pieces, cut per patch. Only blocks of at least the smallest
+    ``redline_block_mu`` of any village are cut at all, and a geometry is built only for the blocks with
+    a part of area > 0.
 
     Returns
     -------
     dict
         ``subject`` (smallest ``tbbh`` per block), ``patches`` (survey patches per block), ``size`` (area
-        per block, m²), ``index`` (blocks with a part of area > 0 under the red line) and ``part`` (that part).
+        per block, m²), ``index`` (blocks with a reported part of area > 0) and ``part`` (that part).
     """
     lu = baseline_survey(ctx)
     farm = np.flatnonzero(is_farmland(lu["dlbm"]))
@@ -156,19 +181,26 @@ def _blocks(ctx: Context, red: np.ndarray) -> dict:
     cluster = components(len(nodes), l2[overlap], r2[overlap])
     cluster_ids, cluster_area = _union_area_by(cluster[members], nodes[members])
     size = pd.Series(cluster_area).groupby(labels[cluster_ids]).sum().reindex(block_ids).to_numpy(dtype=float)
-    # part of each block under the red line: union of its members' parts
-    midx, mpart = subdivided_intersection(nodes[members], red)
-    part_ids, part = union_by(labels[members][midx], mpart)
-    area = shapely.area(part)
-    keep = area > 0
-    index = np.searchsorted(block_ids, part_ids[keep]).astype(np.intp)
     # subject of a block: its smallest 图斑编号 among the survey patches
     is_patch = members < len(farm)
     tb = pd.Series(lu["tbbh"].to_numpy(dtype=object)[farm[members[is_patch]]].astype(str))
     subject = tb.groupby(labels[members[is_patch]]).min().reindex(block_ids).to_numpy(dtype=object)
     n_patches = pd.Series(1, index=labels[members[is_patch]]).groupby(level=0).size().reindex(block_ids).fillna(0)
+    # the block-size test first: a block smaller than every village's figure is never reported
+    smallest = np.nanmin(ctx.limit("redline_block_mu",
+                                   np.r_[ctx.villages["village_id"].to_numpy(dtype=object), [None]]).astype(float))
+    can = (m2_to_mu(size) >= smallest) & pd.notna(subject)
+    patches = members[is_patch & np.isin(labels[members], block_ids[can])]
+    pidx, ppart = subdivided_intersection(nodes[patches], red)
+    ppart = polygonal(minus_cover(minus_cover(ppart, reserves), pbf_cover))
+    parea = shapely.area(ppart)
+    some = parea > 0
+    block = np.searchsorted(block_ids, labels[patches[pidx[some]]])
+    part = _block_union(block, ppart[some], len(block_ids))
+    area = shapely.area(part)
+    index = np.flatnonzero(area > 0).astype(np.intp)
     return {"subject": subject, "patches": n_patches.to_numpy(dtype=int), "size": size,
-            "index": index, "part": part[keep]}
+            "index": index, "part": part[index]}
 
 
 @implements("FARM-REDLINE", inputs=("eco_redline",), uses=("pieces:eco_redline", "pieces:nature_reserves", "pbf_cover"),
@@ -205,10 +237,9 @@ def farm_redline(ctx: Context) -> gpd.GeoDataFrame:
         frames.append(partial(ctx.crs, part, subject_layer="pbf", subject_id=ids, related_ids=names,
                               village_id=rows["village_id"].to_numpy(dtype=object), severity="high",
                               measured=area, limit=0.0, unit="m²", area_m2=area, message=message))
-    blocks = _blocks(ctx, red)
+    blocks = _blocks(ctx, red, reserves, ctx.used("pbf_cover"))
     if len(blocks["index"]):
         idx, part = blocks["index"], blocks["part"]
-        part = polygonal(minus_cover(minus_cover(part, reserves), ctx.used("pbf_cover")))
         vids = assign_villages(part, ctx.villages)
         size = blocks["size"][idx]
         limit_mu = ctx.limit("redline_block_mu", vids).astype(float)
