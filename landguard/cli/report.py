@@ -39,4 +39,6 @@ def command(project, findings, out, patrol, as_of):
     click.echo(f"月报：{pdf}（{data.summary_line()}）")
     if patrol:
         pages = write_patrol_lists(data, out / "巡查清单")
-        click.echo(f"巡查清单：{out / '巡查清单'}（{len(pages)} 个网格/村，每个一页）")
+        grids = "grid_id" in data.cases.columns and data.cases["grid_id"].notna().any()
+        click.echo(f"巡查清单：{out / '巡查清单'}（{len(pages)} 个{'田长网格' if grids else '行政村'}，每个一页）"
+                   f"(patrol lists, one page per {'grid' if grids else 'village'})")
