@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.qgis.test_qgis_outputs import SYSTEM_PYTHON, _have_qgis
+from tests.qgis.test_qgis_outputs import SYSTEM_PYTHON, _have_qgis, _qgis
 
 ROOT = Path(__file__).resolve().parents[2]
 LANDGUARD = Path(sys.executable).with_name("landguard")
@@ -38,3 +38,8 @@ def test_plugin_zip_loads_and_check_brings_the_findings_back(tmp_path):
     layer = got["loaded"]["findings"]
     assert layer["valid"] and layer["count"] > 100 and layer["renderer"] == "categorizedSymbol"
     assert got["provider_after_unload"] is False                       # unloading removes the provider
+    # the sample district's findings (seven of them failed QGIS's geometry check before): all valid, one type
+    checked = _qgis(tmp_path / "out" / "findings.gpkg")
+    findings = checked["files"][str(tmp_path / "out" / "findings.gpkg")]["findings"]
+    assert findings["invalid"] == [] and findings["geometry_types"] == ["MultiPolygon"]
+    assert findings["count"] == layer["count"]
