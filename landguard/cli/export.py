@@ -25,7 +25,7 @@ UNASSIGNED = "unassigned"
 @click.option("--crs", "crs", type=click.Choice(["wgs84", "working"]), default="wgs84", show_default=True,
               help="CRS of the GeoPackage (GeoJSON and KML are always WGS84 lon/lat).")
 def command(findings, data, config, out, project, villages, full_names, crs):
-    """Field files per village: 外业核查文件 <village_id>.geojson / .gpkg / .kml.
+    """Field files per village: 外业核查文件 <village_id>_<村名>.geojson / .gpkg / .kml.
 
     With --data (and --config) the GeoPackage also carries the village's parcels and buildings.
     Owner ID numbers are always masked; owner names too unless --full-names.
