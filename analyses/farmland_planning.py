@@ -191,8 +191,14 @@ def _blocks(ctx: Context, red: np.ndarray, reserves: np.ndarray, pbf_cover: np.n
                                    np.r_[ctx.villages["village_id"].to_numpy(dtype=object), [None]]).astype(float))
     can = (m2_to_mu(size) >= smallest) & pd.notna(subject)
     patches = members[is_patch & np.isin(labels[members], block_ids[can])]
-    pidx, ppart = subdivided_intersection(nodes[patches], red)
-    ppart = polygonal(minus_cover(minus_cover(ppart, reserves), pbf_cover))
+    # (patch ∩ red) − reserves − PBF = (patch − PBF − reserves) ∩ red: the differences on the simple patches
+    # first (a patch under PBF vanishes there), the red line's jagged pieces only for what is left
+    patches = np.unique(patches[candidate_pairs(nodes[patches], red)[0]])
+    rest = polygonal(minus_cover(minus_cover(nodes[patches], pbf_cover), reserves))
+    left = shapely.area(rest) > 0
+    patches, rest = patches[left], rest[left]
+    pidx, ppart = subdivided_intersection(rest, red)
+    ppart = polygonal(ppart)
     parea = shapely.area(ppart)
     some = parea > 0
     block = np.searchsorted(block_ids, labels[patches[pidx[some]]])
