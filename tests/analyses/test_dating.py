@@ -91,3 +91,16 @@ def test_patch_dated_by_after_date():
                 "geometry": square(0, 0, 20)}])
     f = run_rule("FARM-PATCH", district(landuse=land, monitoring_patches=p))
     assert f.loc[0, "status"] == "new" and f.loc[0, "dated_by"] == "卫片后时相2026-07-15"
+
+
+def test_a_patch_that_is_no_conversion_is_dated_by_its_images_not_the_series():
+    # current and baseline land: construction; the series shows farmland until 2009. A 其他 patch (construction to
+    # construction) is dated by its after date; an illegal one on farmland would be dated by the series.
+    built = frame([{"dlbm": "0702", "tbbh": "1", "geometry": square(-500, -500, 1000)}])
+    hist = frame([{"dlbm": "0103", "survey_year": 2009, "geometry": square(-10, -10, 40)},
+                  {"dlbm": "0702", "survey_year": 2018, "geometry": square(-10, -10, 40)}])
+    p = frame([{"patch_id": "Q1", "change_type": "硬化", "after_date": pd.Timestamp("2026-07-15"),
+                "geometry": square(0, 0, 20)}])
+    f = run_rule("FARM-PATCH", district(landuse=built, monitoring_patches=p, landuse_history=hist))
+    assert f.loc[0, "judgement"] == "其他"
+    assert f.loc[0, "status"] == "new" and f.loc[0, "dated_by"] == "卫片后时相2026-07-15"
