@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
-import geopandas as gpd
-import pyogrio
-import shapely
 
+from landguard.sample.field import fill_returned, lonlat_of, photo_jpeg
 from tests.badinput.helpers import base_layers, write_district
 from tests.builders import frame, square
 
@@ -20,49 +17,7 @@ def district_with(folder: Path, buildings: dict[str, tuple[float, float]]) -> Pa
     return write_district(folder, layers)
 
 
-def jpeg(path: Path, *, lonlat: tuple[float, float] | None, taken: dt.datetime | None,
-         direction: float | None = None) -> Path:
-    """A small JPEG whose EXIF carries a GPS position (WGS84), a direction and the time taken."""
-    from PIL import Image
-    from PIL.TiffImagePlugin import IFDRational
-
-    def dms(v: float):
-        d = int(abs(v))
-        m = int((abs(v) - d) * 60)
-        s = (abs(v) - d - m / 60) * 3600
-        return (IFDRational(d, 1), IFDRational(m, 1), IFDRational(round(s * 10000), 10000))
-
-    img = Image.new("RGB", (16, 16), (120, 160, 90))
-    exif = Image.Exif()
-    if lonlat is not None:
-        gps = exif.get_ifd(0x8825)
-        lon, lat = lonlat
-        gps[1], gps[2] = ("N" if lat >= 0 else "S"), dms(lat)
-        gps[3], gps[4] = ("E" if lon >= 0 else "W"), dms(lon)
-        if direction is not None:
-            gps[16], gps[17] = "T", IFDRational(round(direction * 10), 10)
-    if taken is not None:
-        exif.get_ifd(0x8769)[36867] = taken.strftime("%Y:%m:%d %H:%M:%S")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    img.save(path, format="JPEG", exif=exif)
-    return path
+jpeg = photo_jpeg
 
 
-def lonlat_of(geom, crs, dx: float = 0.0) -> tuple[float, float]:
-    """WGS84 lon/lat of a geometry's centroid shifted ``dx`` metres east (in ``crs``)."""
-    c = geom.centroid
-    p = gpd.GeoSeries([shapely.Point(c.x + dx, c.y)], crs=crs).to_crs(4326).iloc[0]
-    return p.x, p.y
-
-
-def fill_returned(gpkg: Path, answers: dict[str, dict]) -> None:
-    """Fill the verification columns of a field GeoPackage's rows, as QField would."""
-    f = pyogrio.read_dataframe(gpkg, layer="findings")
-    for cid, values in answers.items():
-        rows = (f["case_id"] == cid).to_numpy()
-        for k, v in values.items():
-            f[k] = f[k].astype(object)
-            f.loc[rows, k] = v
-    extra = {k: v for k, v in answers.items() if k.startswith("?")}
-    assert not extra
-    pyogrio.write_dataframe(f, gpkg, layer="findings", driver="GPKG")
+__all__ = ["district_with", "jpeg", "lonlat_of", "fill_returned"]
