@@ -257,52 +257,6 @@ def child_geofileops(data: Path, jobs: int) -> dict:
     return {"steps": steps, "counts": counts}
 
 
-def quad_clip(geoms, max_vertices: int = 256, max_depth: int = 32):
-    """Cut polygons into pieces of at most ``max_vertices`` vertices by halving their boxes with
-    ``shapely.clip_by_rect`` (GEOS rectangle clipping: linear in the vertices, no noding).
-
-    The loop runs over the pieces of the few huge polygons (about ``2 n / max_vertices`` clips for ``n``
-    vertices), never over features.
-
-    Examples
-    --------
-    >>> import shapely
-    >>> circle = shapely.Point(0, 0).buffer(100, quad_segs=2000)          # 8,001 vertices
-    >>> pieces, source = quad_clip([circle], 256)
-    >>> bool(shapely.get_num_coordinates(pieces).max() <= 256), round(float(shapely.area(pieces).sum() / circle.area), 9)
-    (True, 1.0)
-    """
-    import numpy as np
-    import shapely
-
-    geoms = np.asarray(geoms, dtype=object)
-    source = np.arange(len(geoms))
-    done_g, done_s = [], []
-    for _ in range(max_depth):
-        big = shapely.get_num_coordinates(geoms) > max_vertices
-        done_g.append(geoms[~big])
-        done_s.append(source[~big])
-        geoms, source = geoms[big], source[big]
-        if not len(geoms):
-            break
-        x0, y0, x1, y1 = shapely.bounds(geoms).T
-        wide = (x1 - x0) >= (y1 - y0)
-        xm, ym = (x0 + x1) / 2.0, (y0 + y1) / 2.0
-        lo = np.c_[x0, y0, np.where(wide, xm, x1), np.where(wide, y1, ym)]
-        hi = np.c_[np.where(wide, xm, x0), np.where(wide, y0, ym), x1, y1]
-        halves = [shapely.clip_by_rect(g, *box) for g, box in zip(geoms, lo)]
-        halves += [shapely.clip_by_rect(g, *box) for g, box in zip(geoms, hi)]
-        geoms = np.array(halves, dtype=object)
-        source = np.concatenate([source, source])
-        parts, idx = shapely.get_parts(geoms, return_index=True)
-        poly = shapely.get_type_id(parts) == shapely.GeometryType.POLYGON
-        poly &= ~shapely.is_empty(parts)
-        geoms, source = parts[poly], source[idx[poly]]
-    done_g.append(geoms)
-    done_s.append(source)
-    return np.concatenate(done_g), np.concatenate(done_s)
-
-
 def overlay_areas(left, right, threads: int = 1):
     """Area of ``left[i] ∩ right[j]`` summed per ``left`` and per ``right`` feature: one bulk STRtree query,
     vectorised intersections on the candidate pairs only (split over ``threads``: shapely releases the GIL).
@@ -340,7 +294,6 @@ def child_floor(data: Path, threads: int) -> dict:
     vectorised intersection areas on candidate pairs, the eco red line cut into pieces first."""
     from concurrent.futures import ThreadPoolExecutor
 
-    import numpy as np
     import pyogrio
     import shapely
 
@@ -357,7 +310,9 @@ def child_floor(data: Path, threads: int) -> dict:
     steps["read"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    red, _ = quad_clip(geoms["eco_redline"], 256)
+    from spatial.subdivide import subdivide   # the same quadtree of rectangle clips the engine uses
+
+    red, _ = subdivide(geoms["eco_redline"], 256)
     steps["red line grid"] = time.perf_counter() - t
     b, p, pbf = geoms["buildings"], geoms["parcels"], geoms["pbf"]
     farm = geoms["landuse_baseline"][base_farm]

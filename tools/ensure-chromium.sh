@@ -12,19 +12,7 @@ if ! fc-list :lang=zh 2>/dev/null | grep -q .; then
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 
-SUDO=()
-if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null 2>&1; then
-        SUDO=(sudo)
-    else
-        echo "ensure-chromium: need root (or sudo) to install: ${need[*]}" >&2
-        exit 1
-    fi
-fi
-echo "ensure-chromium: installing ${need[*]} with apt-get" >&2
-export DEBIAN_FRONTEND=noninteractive
-"${SUDO[@]}" apt-get update -qq >/dev/null
-"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+bash "$(dirname "$0")/apt-install.sh" ensure-chromium "${need[@]}"
 if ! [ -x /usr/bin/chromium ]; then
     echo "ensure-chromium: /usr/bin/chromium is still missing after installing ${need[*]}" >&2
     exit 1

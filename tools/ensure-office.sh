@@ -13,19 +13,7 @@ if ! fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; then
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 
-SUDO=()
-if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null 2>&1; then
-        SUDO=(sudo)
-    else
-        echo "ensure-office: need root (or sudo) to install: ${need[*]}" >&2
-        exit 1
-    fi
-fi
-echo "ensure-office: installing ${need[*]} with apt-get" >&2
-export DEBIAN_FRONTEND=noninteractive
-"${SUDO[@]}" apt-get update -qq >/dev/null
-"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+bash "$(dirname "$0")/apt-install.sh" ensure-office "${need[@]}"
 for cmd in soffice pdftotext pdftoppm; do
     if ! command -v "$cmd" >/dev/null 2>&1; then
         echo "ensure-office: $cmd is still missing after installing ${need[*]}" >&2
