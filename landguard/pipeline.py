@@ -13,12 +13,12 @@ import geopandas as gpd
 import pandas as pd
 
 from analyses import RuleOutcome, run_rules
-from analyses.registry import FAMILIES
+from analyses.registry import CATALOGUE, FAMILIES
 from layers.district import District, load_district
 
 from .outputs import prepare_out_dir, write_findings, write_json, write_text
 
-__all__ = ["CheckResult", "check", "summary_text", "village_counts", "write_maps", "write_exports"]
+__all__ = ["CheckResult", "announce", "check", "summary_text", "village_counts", "write_maps", "write_exports"]
 
 
 @dataclass
@@ -172,6 +172,8 @@ def check(data: str | os.PathLike | None = None, config: str | os.PathLike | Non
 
         old = read_findings(previous)  # read first: --previous may live in --out
     district = load_district(data, config, as_of=as_of, progress=progress)
+    if not scheduler and _rule_jobs(jobs, district) == 1:  # the parallel runners announce their own steps
+        announce(progress, len([r for r in CATALOGUE if rules is None or r in set(rules)]))
     findings, outcomes = _run(district, rules, jobs, scheduler, progress, fail_fast)
     findings, failures = _isolate_failures(district, findings, outcomes, progress)
     result = CheckResult(district, findings, outcomes, failures=failures)
@@ -191,6 +193,38 @@ def check(data: str | os.PathLike | None = None, config: str | os.PathLike | Non
         result.tables = write_findings_postgis(findings, str(out), extra=extra, summary=result.summary,
                                                summary_text=summary_text(result), overwrite=overwrite)
     return result
+
+
+def announce(progress: Callable[[str], None] | None, n: int) -> None:
+    """Tell a progress callback that ``n`` more steps are coming, when it can take a total (``add_total``).
+
+    Examples
+    --------
+    >>> from landguard.cli.progress import Step
+    >>> step = Step(); announce(step, 3); announce(print, 3); step.total
+    3
+    """
+    add = getattr(progress, "add_total", None)
+    if callable(add) and n > 0:
+        add(int(n))
+
+
+def _rule_jobs(jobs: int | None, district: District) -> int:
+    """The number of processes :func:`check` runs the rules in (see :func:`landguard.run.resolve_jobs`)."""
+    from .run import resolve_jobs
+
+    return resolve_jobs(jobs, district)
+
+
+def _village_steps(ids: list[str], jobs: int) -> int:
+    """Progress steps of :func:`landguard.run.map_villages` over ``ids``: one per village or per group."""
+    import multiprocessing as mp
+
+    if jobs <= 1:
+        return len(ids)
+    if len(ids) < 2 or "fork" not in mp.get_all_start_methods():
+        return 0
+    return min(len(ids), jobs * 4)
 
 
 def _run(district: District, rules, jobs: int | None, scheduler: str | None, progress, fail_fast: bool = True):
@@ -289,6 +323,7 @@ def write_maps(district: District, findings: gpd.GeoDataFrame, out_dir: str | os
     ids = _village_ids(district, villages)
     ortho = rasters_covering(district, "ortho", ids)  # here, not in the workers: notes stay in the report
     one = _jobs_for(jobs, ids) == 1
+    announce(progress, _village_steps(ids, _jobs_for(jobs, ids)))  # the bar shows done/total villages
 
     def draw(group: list[str]) -> dict[str, Path]:
         done: dict[str, Path] = {}
@@ -351,6 +386,7 @@ def write_exports(district: District, findings: gpd.GeoDataFrame, out_dir: str |
     names = dict(zip(district.villages["village_id"].astype(str), district.villages["name"]))
     ids = _village_ids(district, villages)
     one = _jobs_for(jobs, ids) == 1
+    announce(progress, _village_steps(ids, _jobs_for(jobs, ids)))
 
     def export(group: list[str]) -> dict[str, dict[str, Path]]:
         out: dict[str, dict[str, Path]] = {}

@@ -177,6 +177,12 @@ def _report_progress(progress, text):
         progress(text)
 
 
+def _announce(progress, n: int) -> None:
+    """``n`` more steps to come, for a progress bar that takes a total (``add_total``)."""
+    if n > 0 and callable(getattr(progress, "add_total", None)):
+        progress.add_total(n)
+
+
 def load_district(data: str | os.PathLike | None = None, config: str | os.PathLike | ProjectConfig | None = None,
                   *, as_of: dt.date | None = None,
                   progress: Callable[[str], None] | None = None) -> District:
@@ -224,6 +230,7 @@ def load_district(data: str | os.PathLike | None = None, config: str | os.PathLi
         quality.note(f"{skipped.name}：landguard 写出的文件（export/check 的输出），未作为输入图层读取 "
                      "(a landguard output, not read as an input layer)")
     raw: dict[str, gpd.GeoDataFrame] = {}
+    _announce(progress, len(cfg.layers))  # one step per layer read ...
     for role, src in cfg.layers.items():
         _report_progress(progress, f"读取 {role}")
         frame, notes = read_layer(role, src)
@@ -353,6 +360,7 @@ def _build(raw: dict[str, gpd.GeoDataFrame], cfg: ProjectConfig, as_of, quality:
     layers["villages"] = _merge_villages(layers["villages"], quality)
     _fill_ids(layers, quality)
     villages = layers["villages"]
+    _announce(progress, sum(r != "villages" and r not in _SPANNING for r in layers))  # ... and per layer assigned
     if villages.empty:
         raise LayerError(f"{_where('villages', cfg)}: 行政村图层没有可用的要素 (the layer has no features)；"
                          "每条问题都要落到行政村，请检查该图层")

@@ -8,6 +8,7 @@ import click
 
 from .options import config_opt, data_opt, findings_opt, full_names_opt, village_opt
 from .options import project_inputs, project_opt
+from .progress import progress_reporter
 
 #: File name stem of findings that have no village.
 UNASSIGNED = "unassigned"
@@ -41,7 +42,8 @@ def command(findings, data, config, out, project, villages, full_names, crs):
     if data is not None or config is not None:
         from layers.district import load_district  # late: reading a district is slow and optional here
 
-        district = load_district(data=data, config=config)
+        with progress_reporter() as step:  # drawn only on a terminal; totals announced by load_district
+            district = load_district(data=data, config=config, progress=step)
         parcels, buildings = district.get("parcels"), district.get("buildings")
         known = set(district.villages["village_id"].astype(object))
         named = dict(zip(district.villages["village_id"].astype(object), district.villages["name"].astype(object)))
@@ -65,17 +67,19 @@ def command(findings, data, config, out, project, villages, full_names, crs):
     check_unique_stems(every, [names.get(v) for v in every],
                        source="villages 图层 village_id 列" if known is not None else f"{findings}：village_id 列")
     total = 0
-    for vid in chosen:
-        files = export_village(frame, out, vid, parcels=parcels, buildings=buildings, full_names=full_names, crs=crs,
-                               name=names.get(vid))
-        if project is not None:  # `verify --project` refuses a file returned from another project
-            from ..project import Project, stamp_project
+    with progress_reporter(total=len(chosen)) as step:  # done/total villages and time left
+        for vid in chosen:
+            step(f"导出 {vid}")
+            files = export_village(frame, out, vid, parcels=parcels, buildings=buildings, full_names=full_names, crs=crs,
+                                   name=names.get(vid))
+            if project is not None:  # `verify --project` refuses a file returned from another project
+                from ..project import Project, stamp_project
 
-            stamp_project(files["gpkg"], Project(Path(project)).ensure_meta()["id"])
-        count = int((frame["village_id"] == vid).sum())
-        total += count
-        name = names.get(vid)
-        label = f"{vid} {name}" if isinstance(name, str) and name else vid
-        note = "" if count else "（无问题，空文件 / no findings）"
-        click.echo(f"{label}：{count} 条{note} → {', '.join(p.name for p in files.values())}")
+                stamp_project(files["gpkg"], Project(Path(project)).ensure_meta()["id"])
+            count = int((frame["village_id"] == vid).sum())
+            total += count
+            name = names.get(vid)
+            label = f"{vid} {name}" if isinstance(name, str) and name else vid
+            note = "" if count else "（无问题，空文件 / no findings）"
+            click.echo(f"{label}：{count} 条{note} → {', '.join(p.name for p in files.values())}")
     click.echo(f"已导出 {len(chosen)} 个村、{total} 条问题到 {out} (exported {len(chosen)} villages, {total} findings)")

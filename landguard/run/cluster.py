@@ -92,6 +92,8 @@ def run_rules_dask(district: District, scheduler: str, rule_ids: Iterable[str] |
         for i, region in enumerate(plan.regions):
             payload = client.scatter(chunk_district(district, region), direct=False)
             futures[client.submit(_run_chunk, payload, local, fail_fast, pure=False)] = i
+        if callable(getattr(progress, "add_total", None)):  # the bar shows done/total chunks
+            progress.add_total(len(futures))
         done_whole = run_rules_with_notes(district, whole, fail_fast=fail_fast) if whole else None
         parts = []
         for n, fut in enumerate(dask_completed(list(futures)), start=1):

@@ -100,6 +100,8 @@ def run_rules_parallel(district: District, rule_ids: Iterable[str] | None = None
             # district-scope rules first (often the longest), each in a worker of its own; then the chunks
             futures = {pool.submit(_run_forked_whole, r): ("whole", r) for r in whole}
             futures.update({pool.submit(_run_forked, i): ("chunk", i) for i in range(len(plan.chunks))})
+            if callable(getattr(progress, "add_total", None)):  # the bar shows done/total
+                progress.add_total(len(futures))
             wholes = []
             for n, fut in enumerate(as_completed(futures), start=1):
                 kind, what = futures[fut]
@@ -151,6 +153,7 @@ def map_villages(func: Callable[[list[str]], dict], village_ids: list[str], jobs
     try:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("fork")) as pool:
             futures = [pool.submit(_call_shared, g) for g in groups]
+            # the total is announced by the caller (landguard.pipeline._village_steps: one step per group)
             for k, fut in enumerate(as_completed(futures), start=1):
                 out.update(fut.result())
                 if progress is not None:
@@ -166,6 +169,8 @@ def _run_spawned(plan: _Plan, whole, wanted, jobs, progress):  # pragma: no cove
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         futures = {pool.submit(_run_chunk, chunk_district(plan.district, r), plan.rule_ids, plan.fail_fast): i
                    for i, r in enumerate(plan.regions)}
+        if callable(getattr(progress, "add_total", None)):
+            progress.add_total(len(futures))
         done_whole = run_rules_with_notes(plan.district, whole, fail_fast=plan.fail_fast) if whole else None
         for n, fut in enumerate(as_completed(futures), start=1):
             parts.append((futures[fut], *fut.result()))

@@ -38,3 +38,60 @@ def test_quiet_draws_nothing_but_counts():
     with progress_reporter(quiet=True, total=2) as step:
         step("a")
     assert (step.done, step.total) == (1, 2)
+
+
+# --------------------------------------------------------------------------------------------------
+# the pipeline announces its totals: check (layers read, layers assigned, rules), maps and exports (villages)
+# --------------------------------------------------------------------------------------------------
+from landguard.cli.progress import Step  # noqa: E402
+
+
+class _Recording(Step):
+    """A Step that records, at every step, whether the step was announced beforehand."""
+
+    def __init__(self):
+        super().__init__()
+        self.unannounced: list[str] = []
+        self.added: list[int] = []
+
+    def add_total(self, n):
+        self.added.append(int(n))
+        super().add_total(n)
+
+    def __call__(self, text):
+        if self.total is None or self.done + 1 > self.total:
+            self.unannounced.append(str(text))
+        super().__call__(text)
+
+
+def test_check_announces_every_step_before_it_comes(sample_dir, tmp_path):
+    from analyses.registry import CATALOGUE
+    from landguard.pipeline import check
+
+    step = _Recording()
+    result = check(config=sample_dir / "landguard.toml", out=tmp_path / "out", progress=step, jobs=1)
+    assert step.unannounced == [] and step.done == step.total        # never "n/None", never past the total
+    assert len(CATALOGUE) in step.added                              # one step per rule, announced once
+    assert len(result.district.layers) in step.added                 # one step per layer read
+    _, text = _draw(step.total, 2)
+    assert f"2/{step.total}" in text and "None" not in text
+
+
+def test_check_with_two_processes_announces_its_chunks(sample_dir, tmp_path):
+    from landguard.pipeline import check
+
+    step = _Recording()
+    check(config=sample_dir / "landguard.toml", out=tmp_path / "out", progress=step, jobs=2,
+          rules=["FARM-BUILD", "HOME-MULTI"])
+    assert step.unannounced == [] and step.done == step.total
+
+
+def test_maps_and_exports_announce_one_step_per_village(sample_check, tmp_path):
+    from landguard.pipeline import write_exports, write_maps
+
+    ids = sample_check.district.villages["village_id"].astype(str).tolist()[:3]
+    for write in (write_maps, write_exports):
+        step = _Recording()
+        write(sample_check.district, sample_check.findings, tmp_path / write.__name__, villages=ids,
+              progress=step, jobs=1)
+        assert step.added[0] == 3 and step.unannounced == [] and step.done == step.total >= 3
