@@ -291,8 +291,12 @@ def _village_ids(district: District, villages=None) -> list[str]:
 
 def write_maps(district: District, findings: gpd.GeoDataFrame, out_dir: str | os.PathLike, *, villages=None,
                full_names: bool = False, progress: Callable[[str], None] | None = None,
-               jobs: int | None = None) -> dict[str, Path]:
+               jobs: int | None = None, register: gpd.GeoDataFrame | None = None,
+               project_dir: str | os.PathLike | None = None) -> dict[str, Path]:
     """One self-contained HTML map per village plus ``index.html``, in ``out_dir``.
+
+    With a project's case ``register`` (``analyses.register``), each village map shows every case's change,
+    verification and photos (thumbnails read from ``project_dir``; see :func:`maps.render_village_map`).
 
     Owners' ID numbers never appear; names are reduced to the family name unless ``full_names``. Villages are
     drawn in ``jobs`` processes (default: the core count when there are many villages, else one).
@@ -341,10 +345,15 @@ def write_maps(district: District, findings: gpd.GeoDataFrame, out_dir: str | os
                   for role, frame in layers.items()}
         own = mask_frame(findings[(findings["village_id"] == vid).to_numpy()], full_names=full_names)
         record = {k: mask_ids_in_text(v) for k, v in _village_record(district, vid).items()}
+        reg = None
+        if register is not None and "village_id" in register.columns:
+            reg = mask_frame(register[(register["village_id"].astype(str) == str(vid)).to_numpy()],
+                             full_names=full_names)
         return render_village_map(layers, own, record,
                                   path_in(out_dir, stems[vid], ".html"), ortho=ortho[vid],
                                   basemaps=cfg.basemaps, tianditu_tk=cfg.tianditu_tk,
-                                  project=district.config.project.name, run_date=district.as_of)
+                                  project=district.config.project.name, run_date=district.as_of,
+                                  register=reg, photo_root=project_dir)
 
     from .run import map_villages
 

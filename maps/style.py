@@ -26,6 +26,9 @@ __all__ = [
     "column_label",
     "popup_columns",
     "unit_label",
+    "CHANGE_STYLES",
+    "CHANGE_CLASSES",
+    "RECTIFIED_STYLE",
 ]
 
 #: One colour per finding family (the legend and the index use the same).
@@ -53,6 +56,18 @@ SEVERITY_WEIGHTS: Mapping[str, float] = MappingProxyType({"high": 4.0, "medium":
 SEVERITY_LABELS: Mapping[str, str] = MappingProxyType({"high": "高", "medium": "中", "low": "低"})
 
 STATUS_LABELS: Mapping[str, str] = MappingProxyType({"new": "新增", "existing": "存量", "historic": "历史遗留"})
+
+#: Style overrides of a finding by its change against the previous run (the register's ``change``).
+CHANGE_STYLES: Mapping[str, Mapping] = MappingProxyType({
+    "新增": MappingProxyType({"fillOpacity": 0.45}),
+    "持续": MappingProxyType({"fillOpacity": 0.25}),
+})
+#: CSS class suffix of each change's badge (``lg-chg-new`` ...).
+CHANGE_CLASSES: Mapping[str, str] = MappingProxyType({"新增": "new", "持续": "kept", "已整改": "done"})
+#: A case rectified since the last run, drawn from the register's last geometry: dashed, hardly filled.
+RECTIFIED_STYLE: Mapping[str, object] = MappingProxyType({
+    "color": "#1a9850", "weight": 2.5, "dashArray": "6 5", "opacity": 0.95, "fill": True,
+    "fillColor": "#1a9850", "fillOpacity": 0.06})
 
 #: Context layers from bottom to top; roles not listed here are drawn above them in the order given.
 CONTEXT_ORDER: tuple[str, ...] = (

@@ -45,10 +45,12 @@ from spatial.units import M2_PER_MU
 
 from .basemaps import DEFAULT_BASEMAPS, basemap_layers
 from .offline import ASSETS_DIR, asset_text, inline_assets, inline_script, inline_style, script_json, write_text_atomic
-from .style import (CONTEXT_ORDER, FAMILY_COLOURS, FAMILY_LABELS, JUDGEMENT_COLOURS, SEVERITY_LABELS, SEVERITY_WEIGHTS,
-                    STATUS_LABELS, column_label, context_style, layer_label, popup_columns, unit_label)
+from .style import (CHANGE_CLASSES, CHANGE_STYLES, CONTEXT_ORDER, FAMILY_COLOURS, FAMILY_LABELS, JUDGEMENT_COLOURS,
+                    RECTIFIED_STYLE, SEVERITY_LABELS, SEVERITY_WEIGHTS, STATUS_LABELS, column_label, context_style,
+                    layer_label, popup_columns, unit_label)
 
-__all__ = ["render_village_map", "display_columns", "SIMPLIFY_TOLERANCE_M", "COORD_DECIMALS", "CLIP_MARGIN_M"]
+__all__ = ["render_village_map", "display_columns", "SIMPLIFY_TOLERANCE_M", "COORD_DECIMALS", "CLIP_MARGIN_M",
+           "THUMB_MAX_PX", "PHOTOS_PER_CASE"]
 
 #: Display simplification tolerance, metres (in the metric working CRS).
 SIMPLIFY_TOLERANCE_M: float = 0.2
@@ -384,7 +386,8 @@ def _finding_rows(f: pd.DataFrame) -> dict[str, list]:
                                  "area_mu", "status", "basis", "message", "judgement")}
 
 
-def _finding_popup(c: dict, i: int) -> str:
+def _finding_popup(c: dict, i: int, extra: str = "", change: str = "") -> str:
+    """The popup of finding ``i``; ``extra`` (escaped HTML: the verification) is appended, ``change`` badged."""
     family = _text(c["family"][i])
     judgement = c["judgement"][i]
     colour = JUDGEMENT_COLOURS.get(str(judgement), FAMILY_COLOURS.get(family, _OTHER_COLOUR)) \
@@ -422,8 +425,8 @@ def _finding_popup(c: dict, i: int) -> str:
         rows.insert(0, ("预判结论", _esc(judgement)))
     message = c["message"][i]
     msg = "" if _missing(message) else f'<p class="lg-msg">{_esc(message)}</p>'
-    return (f'<div class="lg-pop lg-pop-finding"><h4 style="border-color:{colour}">{_esc(c["rule_name"][i])} '
-            f'<small>{_esc(c["rule_id"][i])}</small></h4>{_table(rows)}{msg}</div>')
+    return (f'<div class="lg-pop lg-pop-finding"><h4 style="border-color:{colour}">{_change_badge(change)}'
+            f'{_esc(c["rule_name"][i])} <small>{_esc(c["rule_id"][i])}</small></h4>{_table(rows)}{msg}{extra}</div>')
 
 
 # --------------------------------------------------------------------------------------------------
@@ -490,7 +493,9 @@ def _owners_of(layers: Mapping[str, gpd.GeoDataFrame], findings: pd.DataFrame) -
 
 
 def _panel_html(village: Mapping[str, str], findings: pd.DataFrame, drawn: np.ndarray,
-                owners: np.ndarray | None = None) -> str:
+                owners: np.ndarray | None = None, history: Mapping[str, dict] | None = None,
+                rectified: pd.DataFrame | None = None) -> str:
+    history = history or {}
     c = _finding_rows(findings)
     n = len(findings)
     owners = np.full(n, "", dtype=object) if owners is None else owners
@@ -520,8 +525,10 @@ def _panel_html(village: Mapping[str, str], findings: pd.DataFrame, drawn: np.nd
             key = " ".join(_text(v) for v in (c["case_id"][i], c["subject_id"][i], owners[i]) if not _missing(v))
             q = html.escape(key.lower(), quote=True)
             sev = _severity(c["severity"][i])
-            label = (f'<span class="lg-sev lg-sev-{sev}">{SEVERITY_LABELS[sev]}</span>{_esc(c["rule_name"][i])} '
-                     f'<span class="lg-sid">{_esc(c["subject_id"][i])}</span>')
+            h = history.get(_text(c["case_id"][i]), {})
+            label = (f'<span class="lg-sev lg-sev-{sev}">{SEVERITY_LABELS[sev]}</span>'
+                     f'{_change_badge(h.get("change", "")) if h.get("change") != "持续" else ""}'
+                     f'{_esc(c["rule_name"][i])} <span class="lg-sid">{_esc(c["subject_id"][i])}</span>')
             if drawn[i]:
                 parts.append(f'<li data-q="{q}"><button type="button" class="lg-item" '
                              f'data-case="{_esc(c["case_id"][i])}" '
@@ -530,6 +537,18 @@ def _panel_html(village: Mapping[str, str], findings: pd.DataFrame, drawn: np.nd
                 parts.append(f'<li data-q="{q}"><button type="button" class="lg-item" disabled '
                              f'title="无图形，无法定位" '
                              f'style="border-left-color:{colour}">{label}</button></li>')
+        parts.append("</ol></div>")
+    if rectified is not None and len(rectified):
+        r = _finding_rows(rectified)
+        parts.append(f'<div data-lg-group="1"><h5>{_swatch(dict(RECTIFIED_STYLE))}已整改（上期发现，本期未再发现）'
+                     f'（{len(rectified)}）</h5><ol>')
+        for i in range(len(rectified)):
+            q = html.escape(" ".join(_text(v) for v in (r["case_id"][i], r["subject_id"][i]) if not _missing(v)).lower(),
+                            quote=True)
+            parts.append(f'<li data-q="{q}"><button type="button" class="lg-item" data-case="{_esc(r["case_id"][i])}" '
+                         f'style="border-left-color:{RECTIFIED_STYLE["color"]}" title="点击定位">'
+                         f'{_change_badge("已整改")}{_esc(r["rule_name"][i])} '
+                         f'<span class="lg-sid">{_esc(r["subject_id"][i])}</span></button></li>')
         parts.append("</ol></div>")
     parts.append("</div>")
     return "".join(parts)
@@ -651,6 +670,177 @@ def _to_uint8(data: np.ma.MaskedArray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------------------
+# history and verification (the project's case register)
+# --------------------------------------------------------------------------------------------------
+#: Longest side of a photo thumbnail embedded in a popup, pixels.
+THUMB_MAX_PX: int = 320
+#: Photos embedded per case (the rest are counted, not embedded: the page stays small).
+PHOTOS_PER_CASE: int = 3
+_PHOTO_MAX_BYTES = 40 * 1024 * 1024  # a larger "photo" is not opened
+
+
+def _split(value, sep: str = ";") -> list[str]:
+    return [] if _missing(value) else [p.strip() for p in str(value).split(sep)]
+
+
+def _thumbnail(path: Path) -> str | None:
+    """``path`` as a JPEG data URI at most :data:`THUMB_MAX_PX` on its longest side, or None if unreadable."""
+    from PIL import Image, ImageOps
+
+    try:
+        if path.stat().st_size > _PHOTO_MAX_BYTES:
+            return None
+        with Image.open(path) as img:
+            img.draft("RGB", (THUMB_MAX_PX, THUMB_MAX_PX))
+            img = ImageOps.exif_transpose(img)
+            img.thumbnail((THUMB_MAX_PX, THUMB_MAX_PX))
+            import io
+
+            buf = io.BytesIO()
+            img.convert("RGB").save(buf, format="JPEG", quality=70, optimize=True)
+    except Exception:  # noqa: BLE001 - any unreadable or hostile file: no thumbnail, the flag says why
+        return None
+    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _photo_file(root: Path | None, rel: str) -> Path | None:
+    """The photo ``rel`` inside ``root`` (the project folder), or None when it is absolute, escapes or is missing."""
+    if root is None or not rel:
+        return None
+    rel = rel.replace("\\", "/")
+    if Path(rel).is_absolute() or re.match(r"^[A-Za-z]:", rel):
+        return None
+    base = root.resolve()
+    full = (base / rel).resolve()
+    if base not in full.parents or not full.is_file():
+        return None
+    return full
+
+
+def _float_or_none(text: str) -> float | None:
+    try:
+        v = float(text)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def _case_history(register: pd.DataFrame | None, photo_root: Path | None) -> dict[str, dict]:
+    """Per ``case_id`` of the register: its change, the verification's popup section (escaped HTML) and its
+    photo points ``(lon, lat, direction or None, popup, tooltip)``.
+
+    Examples
+    --------
+    >>> reg = pd.DataFrame({"case_id": ["C1"], "change": ["持续"], "verified": ["违法"],
+    ...                     "verified_on": ["2026-11-10"], "verified_by": ["王<b>"], "note": [None],
+    ...                     "photos": [None], "photo_flags": [None], "photo_points": [None]})
+    >>> h = _case_history(reg, None)["C1"]
+    >>> h["change"], "王&lt;b&gt;" in h["html"]
+    ('持续', True)
+    """
+    out: dict[str, dict] = {}
+    if register is None or len(register) == 0 or "case_id" not in register.columns:
+        return out
+    n = len(register)
+
+    def col(name):
+        return register[name].to_numpy(dtype=object) if name in register.columns else np.full(n, None, dtype=object)
+
+    cols = {k: col(k) for k in ("case_id", "change", "verified", "verified_on", "verified_by", "note", "photos",
+                                "photo_flags", "photo_points", "progress")}
+    for i in range(n):  # one row per case of one village; each photo is a file to read anyway
+        cid = _text(cols["case_id"][i])
+        change = "" if _missing(cols["change"][i]) else str(cols["change"][i])
+        photos = [p for p in _split(cols["photos"][i])]
+        flags = _split(cols["photo_flags"][i])
+        points = _split(cols["photo_points"][i])
+        verified = cols["verified"][i]
+        rows = []
+        if not _missing(verified) and str(verified).strip():
+            rows = [("核查结论", f'<b class="lg-verdict">{_esc(verified)}</b>'),
+                    ("核查日期", _esc(cols["verified_on"][i])), ("核查人", _esc(cols["verified_by"][i]))]
+            if not _missing(cols["note"][i]) and str(cols["note"][i]).strip():
+                rows.append(("核查说明", _esc(cols["note"][i])))
+        if not _missing(cols["progress"][i]):
+            rows.append(("整改进度", _esc(cols["progress"][i])))
+        thumbs, marks, pts = [], [], []
+        for k, rel in enumerate(photos):
+            if not rel:
+                continue
+            flag = flags[k] if k < len(flags) else ""
+            label = f"照片 {k + 1}"
+            if flag:
+                marks.append(f'<span class="lg-pflag">{html.escape(label)}：{_esc(flag)}</span>')
+            if len(thumbs) < PHOTOS_PER_CASE:
+                uri = _thumbnail(f) if (f := _photo_file(photo_root, rel)) is not None else None
+                if uri is not None:
+                    thumbs.append(f'<figure><img src="{html.escape(uri, quote=True)}" alt="{html.escape(label)}" '
+                                  f'loading="lazy"><figcaption>{html.escape(label)}'
+                                  f'{"（" + _esc(flag) + "）" if flag else ""}</figcaption></figure>')
+                else:
+                    marks.append(f'<span class="lg-pflag">{html.escape(label)}：无法读取</span>')
+            parts = points[k].split(",", 3) if k < len(points) else []
+            parts += [""] * (4 - len(parts))
+            lon, lat, direction = (_float_or_none(v) for v in parts[:3])
+            if lon is not None and lat is not None and -180 <= lon <= 180 and -90 <= lat <= 90:
+                d_text = f"{direction:.0f}°" if direction is not None else "未知"
+                prow = [("案件编号", _esc(cid)), ("照片", html.escape(label)), ("拍摄方向", html.escape(d_text)),
+                        ("拍摄时间", _esc(parts[3].strip() or None))]
+                if flag:
+                    prow.append(("照片标记", _esc(flag)))
+                pts.append((round(lon, COORD_DECIMALS), round(lat, COORD_DECIMALS),
+                            None if direction is None else round(direction % 360.0, 1),
+                            f'<div class="lg-pop"><h4 style="border-color:#0570b0">拍摄位置</h4>{_table(prow)}</div>',
+                            f"{_esc(cid)} {html.escape(label)}"))
+        more = len([p for p in photos if p]) - len(thumbs)
+        body = ""
+        if rows or photos:
+            body = '<div class="lg-verify"><h5>现场核查</h5>' + (_table(rows) if rows else "")
+            if thumbs:
+                body += f'<div class="lg-thumbs">{"".join(thumbs)}</div>'
+            if more > 0 and len(thumbs) == PHOTOS_PER_CASE:
+                body += f'<p class="lg-more">另有 {more} 张照片见案件库</p>'
+            if marks:
+                body += f'<p class="lg-pflags">{"".join(marks)}</p>'
+            body += "</div>"
+        out[cid] = {"change": change, "html": body, "points": pts}
+    return out
+
+
+def _change_badge(change: str) -> str:
+    cls = CHANGE_CLASSES.get(change)
+    return f'<span class="lg-chg lg-chg-{cls}">{html.escape(change)}</span>' if cls else ""
+
+
+def _photo_layer(history: Mapping[str, dict], slots: _Slots) -> _GeoLayer | None:
+    """The photo points of every case: a marker where each photo was taken, pointing its way when known."""
+    pts = [p for h in history.values() for p in h["points"]]
+    if not pts:
+        return None
+    geoms = shapely.points(np.array([[p[0], p[1]] for p in pts], dtype=float))
+    props = [{"p": p[3], "t": p[4], **({"d": p[2]} if p[2] is not None else {})} for p in pts]
+    label = f'<span class="lg-sw lg-sw-photo"></span>照片拍摄位置（{len(pts)}）'
+    return _GeoLayer(label, _collection(geoms, props), {"kind": "photo", "z": 420,
+                                                        "style": {"color": "#0570b0"}}, slots)
+
+
+def _rectified(register: gpd.GeoDataFrame | None, findings: pd.DataFrame) -> gpd.GeoDataFrame | None:
+    """Register cases the latest run no longer found (已整改), with their last geometry, in a metric CRS."""
+    if register is None or len(register) == 0 or "change" not in register.columns:
+        return None
+    known = set(findings["case_id"].astype(str)) if "case_id" in findings.columns else set()
+    keep = (register["change"].astype(str) == "已整改").to_numpy() & \
+        ~register["case_id"].astype(str).isin(known).to_numpy()
+    if not keep.any():
+        return None
+    out = register[keep]
+    if not isinstance(out, gpd.GeoDataFrame) or out.crs is None:
+        return None
+    out = _metric(out, "cases")
+    return out[_valid_mask(out)]
+
+
+# --------------------------------------------------------------------------------------------------
 # the map
 # --------------------------------------------------------------------------------------------------
 def _village_bounds_metric(layers: Mapping[str, gpd.GeoDataFrame], village_id: str):
@@ -712,9 +902,13 @@ def _context_layers(layers: Mapping[str, gpd.GeoDataFrame], slots: _Slots, villa
     return out, bounds
 
 
-def _finding_layers(findings: gpd.GeoDataFrame, drawn: np.ndarray, slots: _Slots
-                    ) -> tuple[list[_GeoLayer], list[str], list]:
-    """One overlay per finding family (findings without geometry are only listed), the families, bounds."""
+def _finding_layers(findings: gpd.GeoDataFrame, drawn: np.ndarray, slots: _Slots,
+                    history: Mapping[str, dict] | None = None) -> tuple[list[_GeoLayer], list[str], list]:
+    """One overlay per finding family (findings without geometry are only listed), the families, bounds.
+
+    ``history`` (from :func:`_case_history`) adds each case's change (styled, badged) and verification.
+    """
+    history = history or {}
     if len(findings) == 0:
         return [], [], []
     cols = _finding_rows(findings)
@@ -736,8 +930,11 @@ def _finding_layers(findings: gpd.GeoDataFrame, drawn: np.ndarray, slots: _Slots
         idx = np.flatnonzero((group == family) & drawn)
         if len(idx) == 0:
             continue
-        props = [{"p": _finding_popup(cols, i), "id": _text(cols["case_id"][i]), "s": _severity(cols["severity"][i]),
-                  "t": f'{_esc(cols["rule_name"][i])} {_esc(cols["subject_id"][i])}'} for i in idx]
+        hist = [history.get(_text(cols["case_id"][i]), {}) for i in idx]
+        props = [{"p": _finding_popup(cols, i, h.get("html", ""), h.get("change", "")),
+                  "id": _text(cols["case_id"][i]), "s": _severity(cols["severity"][i]),
+                  "t": f'{_esc(cols["rule_name"][i])} {_esc(cols["subject_id"][i])}',
+                  **({"c": h["change"]} if h.get("change") in CHANGE_STYLES else {})} for i, h in zip(idx, hist)]
         patch = family.startswith("判:")
         colour = JUDGEMENT_COLOURS[family[2:]] if patch else FAMILY_COLOURS.get(family, _OTHER_COLOUR)
         style = {"color": colour, "weight": SEVERITY_WEIGHTS["medium"], "opacity": 0.95,
@@ -747,6 +944,7 @@ def _finding_layers(findings: gpd.GeoDataFrame, drawn: np.ndarray, slots: _Slots
                  f"{html.escape(name)}（{len(idx)}）")
         out.append(_GeoLayer(label, _collection(geoms[idx], props),
                              {"style": style, "weights": dict(SEVERITY_WEIGHTS), "kind": "finding",
+                              "changes": {k: dict(v) for k, v in CHANGE_STYLES.items()},
                               "z": 390 + min(j, 8)}, slots))
     return out, families, bounds
 
@@ -764,6 +962,8 @@ def render_village_map(
     project: str | None = None,
     run_date: str | date | None = None,
     start_online: bool = False,
+    register: gpd.GeoDataFrame | None = None,
+    photo_root: str | os.PathLike | None = None,
 ) -> Path:
     """Write one village's self-contained interactive map (HTML) for inspectors.
 
@@ -796,6 +996,14 @@ def render_village_map(
         Open on the first online basemap instead of the offline background (the default: the map
         works without a network; online basemaps are choices, and when their tiles fail the map falls
         back to the offline background and says so).
+    register : GeoDataFrame, optional
+        The village's rows of the project's case register (``analyses.register.REGISTER_COLUMNS``, masked):
+        each finding is styled and badged by its ``change`` (新增 / 持续), cases rectified since the last run
+        (已整改) are drawn dashed from the register's last geometry, and popups show the verification
+        (verdict, date, inspector, note, photo flags) with up to :data:`PHOTOS_PER_CASE` embedded thumbnails;
+        a marker shows where each photo was taken (``photo_points``), pointing its direction when known.
+    photo_root : path-like, optional
+        The project folder the register's ``photos`` paths are relative to (paths escaping it are not read).
 
     Returns
     -------
@@ -826,7 +1034,22 @@ def render_village_map(
     contexts, context_bounds = _context_layers(layers, slots, str(village["village_id"]), own)
     findings_m = _metric(findings, "findings") if len(findings) else findings
     drawn = _valid_mask(findings_m) if len(findings_m) else np.zeros(0, dtype=bool)
-    finding_layers, families, finding_bounds = _finding_layers(findings_m, drawn, slots)
+    history = _case_history(register, Path(photo_root) if photo_root is not None else None)
+    finding_layers, families, finding_bounds = _finding_layers(findings_m, drawn, slots, history)
+    rectified = _rectified(register, findings_m)
+    if rectified is not None and len(rectified):
+        rc = _finding_rows(rectified)
+        rgeoms = _display_geoms(rectified)
+        rprops = [{"p": _finding_popup(rc, i, history.get(_text(rc["case_id"][i]), {}).get("html", ""), "已整改"),
+                   "id": _text(rc["case_id"][i]), "t": f'已整改 {_esc(rc["rule_name"][i])} {_esc(rc["subject_id"][i])}'}
+                  for i in range(len(rectified))]
+        finding_layers.append(_GeoLayer(f'{_swatch(dict(RECTIFIED_STYLE))}已整改（上期图形）（{len(rectified)}）',
+                                        _collection(rgeoms, rprops),
+                                        {"style": {**RECTIFIED_STYLE, "className": "lg-finding lg-rectified"},
+                                         "kind": "finding", "z": 389}, slots))
+    photo_layer = _photo_layer(history, slots)
+    if photo_layer is not None:
+        finding_layers.append(photo_layer)
 
     if own is not None:
         fit = gpd.GeoSeries([shapely.box(*own[0])], crs=own[1]).to_crs(4326).total_bounds
@@ -866,7 +1089,7 @@ def render_village_map(
                    units={"mu": {"factor": 1.0 / M2_PER_MU, "display": "亩", "decimals": 2}},
                    active_color="#1f78b4", completed_color="#1f78b4").add_to(m)
     LayerControl(position="topright", collapsed=True).add_to(m)
-    panel = _panel_html(village, findings_m, drawn, _owners_of(layers, findings_m))
+    panel = _panel_html(village, findings_m, drawn, _owners_of(layers, findings_m), history, rectified)
     legend = _legend_html(families, [role for role, _ in contexts], ortho_layer is not None)
     if finding_bounds:
         # the first view frames the village's findings (the village itself when it has none)

@@ -36,5 +36,15 @@ def command(findings, data, config, out, project, villages, full_names, overwrit
     with progress_reporter(quiet) as step:
         district = load_district(data, config, progress=step)
         found = found.to_crs(district.crs)
-        paths = write_maps(district, found, out_dir, villages=villages, full_names=full_names, progress=step)
+        register = None
+        if project is not None:  # the case register: each case's change, verification and photos on the map
+            from analyses.register import read_register
+
+            from ..project import Project
+
+            register = read_register(Project(Path(project)).register)
+            if register is not None and register.crs is not None:
+                register = register.to_crs(district.crs)
+        paths = write_maps(district, found, out_dir, villages=villages, full_names=full_names, progress=step,
+                           register=register, project_dir=project)
     click.echo(f"地图：{len(paths) - 1} 个行政村，索引页 {paths['index']}")

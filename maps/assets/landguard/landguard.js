@@ -134,6 +134,8 @@
       // the village of the map is highlighted, its neighbours dimmed
       if (p.o === 1 && opts.own) { L.extend(s, opts.own); }
       if (p.o === 0 && opts.other) { L.extend(s, opts.other); }
+      // a finding's change against the previous run (新增 / 持续)
+      if (typeof p.c === "string" && opts.changes && opts.changes.hasOwnProperty(p.c)) { L.extend(s, opts.changes[p.c]); }
       return s;
     };
     var layer = L.geoJSON(null, {
@@ -141,6 +143,14 @@
       coordsToLatLng: toLatLng,
       style: styleOf,
       pointToLayer: function (feature, latlng) {
+        if (opts.kind === "photo") {
+          // where a photo was taken; an arrow points the camera's direction (degrees from north) when known
+          var d = (feature.properties || {}).d;
+          var arrow = (typeof d === "number" && isFinite(d))
+            ? '<span class="lg-photo-dir" style="transform:rotate(' + d + 'deg)"></span>' : "";
+          return L.marker(latlng, {pane: pane, icon: L.divIcon({className: "lg-photo", iconSize: [24, 24],
+            iconAnchor: [12, 12], html: arrow + '<span class="lg-photo-dot"></span>'})});
+        }
         return L.circleMarker(latlng, L.extend({radius: 6, pane: pane}, styleOf(feature)));
       },
       onEachFeature: function (feature, sub) {
