@@ -18,7 +18,7 @@ from layers.district import District, load_district
 
 from .outputs import prepare_out_dir, write_findings, write_json, write_text
 
-__all__ = ["CheckResult", "announce", "check", "summary_text", "village_counts", "write_maps", "write_exports"]
+__all__ = ["CheckResult", "announce", "check", "console_summary", "summary_text", "village_counts", "write_maps", "write_exports"]
 
 
 @dataclass
@@ -113,6 +113,71 @@ def summary_text(result: CheckResult) -> str:
     from layers.privacy import mask_ids_in_text
 
     return mask_ids_in_text("\n".join(lines) + "\n")  # an ID number quoted from the data is never shown
+
+
+#: Column heads of the township table (the families' short names).
+_SHORT = {"farmland": "耕地非农化", "homestead": "宅基地", "setback": "退让", "siting": "公墓选址"}
+
+
+def _pad(text: str, width: int, right: bool = False) -> str:
+    """``text`` padded to ``width`` terminal columns (a Chinese character takes two)."""
+    import unicodedata
+
+    used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    fill = " " * max(width - used, 0)
+    return fill + text if right else text + fill
+
+
+def console_summary(result: CheckResult, *, max_townships: int = 25) -> str:
+    """The run summary for the terminal: one screen, by township (the per-village lines are in summary.txt).
+
+    Counts per family per township and in total, the rules skipped (and why), failures in one line, and a
+    one-line data-quality headline; :func:`summary_text` has everything, per village and per rule.
+
+    Examples
+    --------
+    >>> # print(console_summary(landguard.check("district.gpkg", out="out")))
+    """
+    s = result.summary
+    lines = [f"项目：{s['project']}    检查日期：{s['as_of']}    工作坐标系：{s['working_crs']}",
+             f"发现问题 {s['findings']} 条。"]
+    if s["changes"] is not None:
+        lines.append("与上期相比：" + "，".join(f"{k} {s['changes'].get(k, 0)} 条" for k in ("新增", "持续", "已整改")))
+    if result.partial:
+        where = sum(len(v) for v in result.failures.values())
+        lines.append(f"注意：本次检查未全部完成：{len(result.failures)} 条规则在 {where} 处失败（详见 summary.txt）")
+    table = village_counts(result.findings, result.district.villages)
+    table["township"] = table["township"].fillna("").astype(str).str.strip().replace("", "（未填乡镇）")
+    by = table.groupby("township", sort=True)[[*FAMILIES, "total"]].sum()
+    by.insert(0, "villages", table.groupby("township", sort=True).size())
+    heads = "".join(_pad(_SHORT.get(f, FAMILIES[f][:4]), 12, right=True) for f in FAMILIES)
+    lines += ["", f"按乡镇（{len(by)} 个乡镇、{len(table)} 个行政村；每村明细见 summary.txt）：",
+              f"  {_pad('乡镇', 16)}{_pad('村数', 6, right=True)}{heads}{_pad('合计', 8, right=True)}"]
+    shown = by.sort_values("total", ascending=False).head(max_townships) if len(by) > max_townships else by
+    for town, row in shown.iterrows():
+        lines.append(f"  {_pad(str(town)[:16], 16)}{int(row['villages']):>6}" + "".join(f"{int(row[f]):>12}" for f in FAMILIES)
+                     + f"{int(row['total']):>8}")
+    if len(by) > len(shown):
+        lines.append(f"  ……另 {len(by) - len(shown)} 个乡镇（问题较少），见 summary.txt")
+    lines.append(f"  {_pad('合计', 16)}{len(table):>6}" + "".join(f"{int(by[f].sum()):>12}" for f in FAMILIES)
+                 + f"{int(s['findings']):>8}")
+    skipped = [o for o in result.outcomes if o.skipped is not None]
+    ran = len(result.outcomes) - len(skipped)
+    lines += ["", f"规则：运行 {ran} 条，跳过 {len(skipped)} 条" + ("：" if skipped else "")]
+    reasons: dict[str, list[str]] = {}
+    for o in skipped:
+        reasons.setdefault(o.skipped, []).append(o.rule_id)
+    for reason, ids in reasons.items():
+        lines.append(f"  {reason}：{'、'.join(ids[:8])}" + (f" 等 {len(ids)} 条" if len(ids) > 8 else ""))
+    q = result.district.quality
+    fixed = sum(int(v) for counts in q.layers.values() for k, v in counts.items() if k not in ("read", "kept"))
+    read = sum(int(counts.get("read", 0)) for counts in q.layers.values())
+    lines += ["", f"数据质量：{len(q.layers)} 个图层读取 {read} 个要素，处理数据问题 {fixed} 处，"
+                  f"证件号码校验失败 {len(q.invalid_ids)} 条，缺少可选图层 {len(q.missing_roles)} 个，"
+                  f"备注 {len(q.notes)} 条（详见 summary.txt）"]
+    from layers.privacy import mask_ids_in_text
+
+    return mask_ids_in_text("\n".join(lines) + "\n")
 
 
 def check(data: str | os.PathLike | None = None, config: str | os.PathLike | None = None,

@@ -32,7 +32,7 @@ def command(data, config, out, project, as_of, rules, previous, jobs, scheduler,
     """Run the checks: 检查耕地“非农化”、一户多宅、退让 and write findings.gpkg (layer findings)."""
     from analyses.registry import CATALOGUE  # late: `landguard --help` must not load the GIS stack
 
-    from ..pipeline import check as run_check, summary_text
+    from ..pipeline import check as run_check, console_summary
 
     unknown = [r for r in rules if r not in CATALOGUE]
     if unknown:
@@ -69,7 +69,7 @@ def command(data, config, out, project, as_of, rules, previous, jobs, scheduler,
             result = run_check(data, config, out, as_of=as_of, rules=rules or None, previous=previous,
                                 overwrite=overwrite, progress=step, jobs=jobs, scheduler=scheduler, fail_fast=fail_fast)
     if not quiet:
-        click.echo(summary_text(result))
+        click.echo(console_summary(result))  # by township; per village in summary.txt
     if result.tables:
         click.echo(f"结果：数据库表 {result.tables['findings']}（{len(result.findings)} 条）")
         click.echo(f"摘要：数据库表 {result.tables['summary']}")
