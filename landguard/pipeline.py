@@ -449,16 +449,21 @@ def write_exports(district: District, findings: gpd.GeoDataFrame, out_dir: str |
     """Field files per village (GeoJSON, GeoPackage with verification columns, KML) in ``out_dir``.
 
     Villages are written in ``jobs`` processes (default: the core count when there are many villages).
+    With a ``field_grids`` layer, one set per 田长 grid too, in ``out_dir/grids``
+    (:func:`maps.exports.export_grids`, the grid leader's name masked), returned under ``grid:<grid_id>``.
 
     Examples
     --------
     >>> # write_exports(result.district, result.findings, "out/exports")
     """
-    from maps.exports import export_village
+    from maps.exports import export_grids, export_village, grid_stems
 
     _file_stems(district)  # two villages with one file name: refused before anything is written
     names = dict(zip(district.villages["village_id"].astype(str), district.villages["name"]))
     ids = _village_ids(district, villages)
+    grids = district.get("field_grids")
+    if grids is not None:
+        grid_stems(grids, names)  # two grids with one file name: refused before anything is written too
     one = _jobs_for(jobs, ids) == 1
     announce(progress, _village_steps(ids, _jobs_for(jobs, ids)))
 
@@ -474,7 +479,15 @@ def write_exports(district: District, findings: gpd.GeoDataFrame, out_dir: str |
 
     from .run import map_villages
 
-    return map_villages(export, ids, _jobs_for(jobs, ids), progress=progress)
+    done = map_villages(export, ids, _jobs_for(jobs, ids), progress=progress)
+    if grids is not None:
+        if progress:
+            announce(progress, 1)
+            progress(f"导出田长网格 {grids['grid_id'].nunique()} 个")
+        by_grid = export_grids(findings, out_dir, grids, names=names, villages=villages, parcels=district.get("parcels"),
+                               buildings=district.get("buildings"), full_names=full_names, crs=crs)
+        done.update({f"grid:{gid}": files for gid, files in by_grid.items()})
+    return done
 
 
 #: With ``jobs=None``, maps and exports use every core from this many villages on.

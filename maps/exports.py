@@ -32,7 +32,8 @@ from .filenames import file_stem, path_in
 from .qgis_style import write_layer_styles
 from .style import FAMILY_COLOURS, FAMILY_LABELS, SEVERITY_WEIGHTS
 
-__all__ = ["GEOJSON_PROPERTIES", "FAMILY_COLOURS", "export_geojson", "export_gpkg", "export_kml", "export_village"]
+__all__ = ["GEOJSON_PROPERTIES", "FAMILY_COLOURS", "GRIDS_FOLDER", "export_geojson", "export_gpkg", "export_kml",
+           "export_village", "export_grids", "grid_stems"]
 
 #: The properties a field app shows, in order (GeoJSON properties, KML description).
 GEOJSON_PROPERTIES: list[str] = ["case_id", "rule_name", "severity", "measured", "limit", "unit",
@@ -182,7 +183,7 @@ def _describe_gpkg(path: Path, layer: str) -> None:
 
 def export_gpkg(findings: gpd.GeoDataFrame, path: str | Path, *, parcels: gpd.GeoDataFrame | None = None,
                 buildings: gpd.GeoDataFrame | None = None, crs: Literal["wgs84", "working"] = "wgs84",
-                full_names: bool = False) -> Path:
+                full_names: bool = False, grid: gpd.GeoDataFrame | None = None) -> Path:
     """Write a GeoPackage for QField / Mergin Maps: findings to verify, with parcels and buildings.
 
     Layer ``findings`` holds the findings' columns plus empty verification columns for the field
@@ -202,6 +203,9 @@ def export_gpkg(findings: gpd.GeoDataFrame, path: str | Path, *, parcels: gpd.Ge
         WGS84 lon/lat, or the findings' own (working) CRS.
     full_names : bool
         Keep owners' names in full (ID numbers stay masked).
+    grid : GeoDataFrame, optional
+        The 田长 grid the file is for (``field_grids`` rows), written as layer ``field_grid`` with the
+        grid leader's name masked.
 
     Returns
     -------
@@ -230,11 +234,12 @@ def export_gpkg(findings: gpd.GeoDataFrame, path: str | Path, *, parcels: gpd.Ge
     for col in VERIFICATION_COLUMNS:
         out[col] = out[col].astype(object) if col in out.columns else pd.Series(None, index=out.index, dtype=object)
     layers = {"findings": out[[*columns, *VERIFICATION_COLUMNS, geom]]}
-    for name, frame in (("parcels", parcels), ("buildings", buildings)):
+    for name, frame in (("parcels", parcels), ("buildings", buildings), ("field_grid", grid)):
         if frame is not None:
             if frame.crs is None:
                 raise CRSError(f"{name}: no CRS; give the district's {name} in its working CRS")
-            layers[name] = mask_frame(frame, full_names=full_names).to_crs(target)
+            # the grid leader is masked even with full_names (that keeps the owners' names only)
+            layers[name] = mask_frame(frame, full_names=full_names and name != "field_grid").to_crs(target)
     with atomic_path(path) as tmp:
         for i, (name, frame) in enumerate(layers.items()):
             kind = {"geometry_type": "MultiPolygon"} if name == "findings" else {"promote_to_multi": True}
@@ -397,7 +402,7 @@ def export_village(findings: gpd.GeoDataFrame, out_dir: str | Path, village_id: 
                    parcels: gpd.GeoDataFrame | None = None, buildings: gpd.GeoDataFrame | None = None,
                    full_names: bool = False, crs: Literal["wgs84", "working"] = "wgs84",
                    name: str | None = None, township: str | None = None,
-                   run_date: dt.date | None = None) -> dict[str, Path]:
+                   run_date: dt.date | None = None, grid: gpd.GeoDataFrame | None = None) -> dict[str, Path]:
     """Write one village's field files: ``<village_id>_<村名>.geojson``, ``.gpkg`` and ``.kml``.
 
     The file names come from :func:`maps.filenames.file_stem` (path separators and characters that
@@ -425,6 +430,12 @@ def export_village(findings: gpd.GeoDataFrame, out_dir: str | Path, village_id: 
         The township, for the KML document name; default the findings' ``township`` column.
     run_date : datetime.date, optional
         The run's date, for the KML document name; default today.
+    grid : GeoDataFrame, optional
+        One 田长 grid (its ``field_grids`` rows): only the findings with its ``grid_id`` and the parcels
+        and buildings meeting it are written, to ``<grid_id>_<村名>.*``, the grid goes into the
+        GeoPackage as layer ``field_grid`` and the KML is named ``乡镇 村名 网格 <grid_id> 田长 <masked
+        name> 问题图斑 (run date)``; the leader's name is masked (:func:`layers.privacy.mask_name`).
+        See :func:`export_grids`.
 
     Returns
     -------
@@ -452,6 +463,11 @@ def export_village(findings: gpd.GeoDataFrame, out_dir: str | Path, village_id: 
         raise OutputError(f"{out_dir}: cannot create the folder ({exc.strerror or exc})") from None
     findings = _checked(findings, ["village_id"])
     own = findings[(findings["village_id"].astype(object) == village_id).to_numpy()]
+    grid_id = None
+    if grid is not None:
+        grid_id = grid["grid_id"].astype(object).iloc[0]
+        own = findings[(findings["grid_id"].astype(object) == grid_id).to_numpy()] \
+            if "grid_id" in findings.columns else findings.iloc[:0]
 
     def known(value, column):
         if isinstance(value, str) and value.strip():
@@ -461,13 +477,149 @@ def export_village(findings: gpd.GeoDataFrame, out_dir: str | Path, village_id: 
         return values[0].strip() if values else None
 
     name, township = known(name, "village"), known(township, "township")
-    stem = file_stem(village_id, name)
+    stem = file_stem(village_id if grid_id is None else grid_id, name)
     place = " ".join(p for p in (township, name or str(village_id)) if p)
+    parcels, buildings = _of_village(parcels, village_id, "parcels"), _of_village(buildings, village_id, "buildings")
+    if grid is not None:
+        leader = mask_frame(grid[["grid_leader"]])["grid_leader"].astype(object) \
+            if "grid_leader" in grid.columns else pd.Series([], dtype=object)
+        leader = next((v for v in leader if isinstance(v, str) and v.strip()), None)
+        place += f" 网格 {grid_id}" + (f" 田长 {leader}" if leader else "")
+        parcels, buildings = _meeting(parcels, grid), _meeting(buildings, grid)
     title = f"{place} 问题图斑 ({(run_date or dt.date.today()).isoformat()})"
     return {
         "geojson": export_geojson(own, path_in(out_dir, stem, ".geojson")),
-        "gpkg": export_gpkg(own, path_in(out_dir, stem, ".gpkg"), parcels=_of_village(parcels, village_id, "parcels"),
-                            buildings=_of_village(buildings, village_id, "buildings"), crs=crs,
-                            full_names=full_names),
+        "gpkg": export_gpkg(own, path_in(out_dir, stem, ".gpkg"), parcels=parcels, buildings=buildings, crs=crs,
+                            full_names=full_names, grid=grid),
         "kml": export_kml(own, path_in(out_dir, stem, ".kml"), title=title),
     }
+
+
+def _meeting(frame: gpd.GeoDataFrame | None, grid: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
+    """The rows of ``frame`` that meet the grid (vectorised; the grid in ``frame``'s CRS)."""
+    if frame is None or frame.empty:
+        return frame
+    area = shapely.union_all(grid.to_crs(frame.crs).geometry.to_numpy())
+    return frame[shapely.intersects(frame.geometry.to_numpy(), area)]
+
+
+#: Sub-folder of the export folder holding the per-grid field files.
+GRIDS_FOLDER = "grids"
+
+
+def grid_stems(grids: gpd.GeoDataFrame, names: dict | None = None) -> dict:
+    """Each 田长 grid's file stem ``<grid_id>_<村名>``, refusing two grids that would write the same file.
+
+    Rows without a ``grid_id`` are skipped (no finding is routed to them); rows of one ``grid_id`` are
+    one grid.
+
+    Parameters
+    ----------
+    grids : GeoDataFrame
+        The ``field_grids`` layer (``grid_id``, ``village_id``).
+    names : dict, optional
+        ``village_id`` -> village name.
+
+    Returns
+    -------
+    dict
+        ``grid_id`` -> stem.
+
+    Raises
+    ------
+    LayerError
+        One line naming both grid ids and the shared file name.
+
+    Examples
+    --------
+    >>> g = gpd.GeoDataFrame({"grid_id": ["G/1", "G:1"], "village_id": ["V1", "V1"]},
+    ...                      geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)], crs=4548)
+    >>> grid_stems(g.iloc[:1], {"V1": "东村"})
+    {'G/1': 'G_1_东村'}
+    >>> grid_stems(g)
+    Traceback (most recent call last):
+    ...
+    spatial.errors.LayerError: field_grids 图层 grid_id 列：网格 'G/1' 与 'G:1' 的文件名相同（G_1）...
+    """
+    import unicodedata
+
+    for col in ("grid_id", "village_id"):
+        if col not in grids.columns:
+            raise LayerError(f"field_grids: no column {col}; give grid_id, village_id, grid_leader (LAYERS.md)")
+    names = names or {}
+    rows = grids[grids["grid_id"].notna()].drop_duplicates("grid_id")
+    stems: dict = {}
+    owner: dict = {}
+    for gid, vid in zip(rows["grid_id"].astype(object), rows["village_id"].astype(object)):
+        stem = file_stem(gid, names.get(vid))
+        key = unicodedata.normalize("NFC", stem).casefold()
+        if key in owner:
+            raise LayerError(
+                f"field_grids 图层 grid_id 列：网格 {str(owner[key])!r} 与 {str(gid)!r} 的文件名相同（{stem}），"
+                f"会互相覆盖；请改用不会冲突的网格编号 (grid ids {str(owner[key])!r} and {str(gid)!r} give the "
+                f"same file name {stem!r}; make them distinct)")
+        owner[key] = gid
+        stems[gid] = stem
+    return stems
+
+
+def export_grids(findings: gpd.GeoDataFrame, out_dir: str | Path, grids: gpd.GeoDataFrame, *,
+                 names: dict | None = None, villages=None, **kwargs) -> dict[str, dict[str, Path]]:
+    """Field files per 田长 grid, in ``out_dir/grids``: ``<grid_id>_<村名>.geojson|.gpkg|.kml``.
+
+    One set per grid of ``grids`` (the ``field_grids`` layer), written by :func:`export_village` with
+    its ``grid`` (same columns, styles and verification fields as the village files; the grid leader's
+    name masked). File names are checked first (:func:`grid_stems`): two grids with one file name are
+    refused before anything is written; every path stays inside the folder.
+
+    Parameters
+    ----------
+    findings : GeoDataFrame
+        Findings with ``grid_id`` (as ``landguard check`` writes them with ``field_grids``).
+    out_dir : str or Path
+        The export folder; the files go into its ``grids`` sub-folder.
+    grids : GeoDataFrame
+        The ``field_grids`` layer: ``grid_id``, ``village_id``, ``grid_leader``.
+    names : dict, optional
+        ``village_id`` -> village name, for the file names and the KML document name.
+    villages : sequence, optional
+        Only the grids of these villages.
+    **kwargs
+        Passed to :func:`export_village` (``parcels``, ``buildings``, ``full_names``, ``crs``,
+        ``township``, ``run_date``).
+
+    Returns
+    -------
+    dict
+        ``grid_id`` -> ``{"geojson": Path, "gpkg": Path, "kml": Path}``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from analyses.findings import finalise
+    >>> from analyses.registry import CATALOGUE
+    >>> g = gpd.GeoDataFrame({"grid_id": ["G1"], "village_id": ["V1"], "grid_leader": ["王建国"]},
+    ...                      geometry=[shapely.box(508000, 4443000, 508100, 4443100)], crs=4548)
+    >>> p = gpd.GeoDataFrame({"subject_layer": ["buildings"], "subject_id": ["B1"], "village_id": ["V1"],
+    ...                       "grid_id": ["G1"]}, geometry=[shapely.box(508000, 4443000, 508010, 4443010)], crs=4548)
+    >>> files = export_grids(finalise(CATALOGUE["FARM-BUILD"], p), tempfile.mkdtemp(), g, names={"V1": "东村"})
+    >>> files["G1"]["kml"].parent.name, files["G1"]["kml"].name
+    ('grids', 'G1_东村.kml')
+    """
+    if grids.crs is None:
+        raise CRSError("field_grids: no CRS; give the 田长 grids with their CRS")
+    names = dict(names or {})
+    stems = grid_stems(grids, names)  # refused before anything is written
+    wanted = None if not villages else {str(v) for v in villages}
+    folder = Path(out_dir) / GRIDS_FOLDER
+    if not isinstance(findings, gpd.GeoDataFrame) or "grid_id" not in findings.columns:
+        findings = _checked(findings, ["village_id"]).assign(grid_id=None)
+    ids = grids["grid_id"].astype(object)
+    out: dict[str, dict[str, Path]] = {}
+    for gid in stems:
+        grid = grids[(ids == gid).to_numpy()]
+        vid = grid["village_id"].astype(object).iloc[0]
+        if wanted is not None and str(vid) not in wanted:
+            continue
+        out[gid] = export_village(findings, folder, vid, name=names.get(vid), grid=grid, **kwargs)
+    return out

@@ -28,23 +28,29 @@ UNASSIGNED = "unassigned"
 def command(findings, data, config, out, project, villages, full_names, crs):
     """Field files per village: 外业核查文件 <village_id>_<村名>.geojson / .gpkg / .kml.
 
-    With --data (and --config) the GeoPackage also carries the village's parcels and buildings.
-    Owner ID numbers are always masked; owner names too unless --full-names.
+    With --data (and --config) the GeoPackage also carries the village's parcels and buildings, and when
+    the district has a field_grids layer one set per 田长 grid is written too: grids/<grid_id>_<村名>.*
+    (the grid leader's name always masked). Owner ID numbers are always masked; owner names too unless
+    --full-names.
     """
     from analyses.compare import read_findings  # late: `landguard --help` must not load the GIS stack
-    from maps.exports import export_village
+    from maps.exports import GRIDS_FOLDER, export_grids, export_village, grid_stems
     from maps.filenames import check_unique_stems
     from spatial.errors import LayerError
 
     findings, out = project_inputs(project, findings, out, "exports")
     frame = read_findings(findings)
-    parcels = buildings = known = None
+    parcels = buildings = known = grids = None
     if data is not None or config is not None:
+        from layers.config import data_config_hint
         from layers.district import load_district  # late: reading a district is slow and optional here
+
+        if (hint := data_config_hint(data, config)) is not None:  # --data folder/x.gpkg beside a landguard.toml
+            click.echo(hint, err=True)
 
         with progress_reporter() as step:  # drawn only on a terminal; totals announced by load_district
             district = load_district(data=data, config=config, progress=step)
-        parcels, buildings = district.get("parcels"), district.get("buildings")
+        parcels, buildings, grids = district.get("parcels"), district.get("buildings"), district.get("field_grids")
         known = set(district.villages["village_id"].astype(object))
         named = dict(zip(district.villages["village_id"].astype(object), district.villages["name"].astype(object)))
     loose = frame["village_id"].isna()
@@ -66,6 +72,8 @@ def command(findings, data, config, out, project, villages, full_names, crs):
     every = list(dict.fromkeys([*present, *sorted(known or (), key=str)]))
     check_unique_stems(every, [names.get(v) for v in every],
                        source="villages 图层 village_id 列" if known is not None else f"{findings}：village_id 列")
+    if grids is not None:
+        grid_stems(grids, names)  # two grids with one file name: refused before anything is written too
     total = 0
     with progress_reporter(total=len(chosen)) as step:  # done/total villages and time left
         for vid in chosen:
@@ -82,4 +90,13 @@ def command(findings, data, config, out, project, villages, full_names, crs):
             label = f"{vid} {name}" if isinstance(name, str) and name else vid
             note = "" if count else "（无问题，空文件 / no findings）"
             click.echo(f"{label}：{count} 条{note} → {', '.join(p.name for p in files.values())}")
+    if grids is not None:
+        by_grid = export_grids(frame, out, grids, names=names, villages=villages or None, parcels=parcels,
+                               buildings=buildings, full_names=full_names, crs=crs)
+        if project is not None:
+            from ..project import Project, stamp_project
+
+            for files in by_grid.values():
+                stamp_project(files["gpkg"], Project(Path(project)).ensure_meta()["id"])
+        click.echo(f"田长网格：{len(by_grid)} 个 → {Path(out) / GRIDS_FOLDER} (field files per grid)")
     click.echo(f"已导出 {len(chosen)} 个村、{total} 条问题到 {out} (exported {len(chosen)} villages, {total} findings)")

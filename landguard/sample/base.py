@@ -507,6 +507,28 @@ def _landuse(s: Sample, roads: gpd.GeoDataFrame, industrial: list, facility: sha
 
 
 # --------------------------------------------------------------------------------------------------
+# 田长 grids (field_grids): drawn from nothing random, so the planted truth does not move
+# --------------------------------------------------------------------------------------------------
+#: Grid leaders (网格长/三级田长), one per grid in village order: west grid, east grid.
+_GRID_LEADERS = ("王建国", "李秀英", "张志强", "刘桂兰", "陈德明", "杨淑珍", "赵国庆", "黄玉梅", "周永刚", "吴秀兰",
+                 "徐长海", "孙丽华", "胡建军", "朱凤英", "高文明", "林桂芳", "何振华", "郭玉兰", "马宝山", "罗秀梅",
+                 "梁志刚", "宋淑英", "郑国华", "谢春花")
+
+
+def _field_grids(s: Sample) -> gpd.GeoDataFrame:
+    """Two 田长 grids per village, its west and east halves (``<village_id>-01``, ``-02``), each with a leader."""
+    rows = []
+    for i, vid in enumerate(s.village_ids()):
+        x0, y0, x1, y1 = s.villages[vid]["geometry"].bounds
+        mid = (x0 + x1) / 2
+        for k, (a, b) in enumerate(((x0, mid), (mid, x1))):
+            rows.append({"grid_id": f"{vid}-{k + 1:02d}", "village_id": vid,
+                         "grid_leader": _GRID_LEADERS[(2 * i + k) % len(_GRID_LEADERS)],
+                         "geometry": shapely.box(a, y0, b, y1)})
+    return frame(rows)
+
+
+# --------------------------------------------------------------------------------------------------
 def build_base(seed: int = 0) -> Sample:
     """Build the clean base district (no planted case) for ``seed``.
 
@@ -560,4 +582,5 @@ def build_base(seed: int = 0) -> Sample:
         a["approved_area_m2"] = round(a["geometry"].area, 1)
     s.layers["approvals"] = frame(approvals + homestead_approvals)[
         ["approval_id", "kind", "approved_area_m2", "valid_until", "geometry"]]
+    s.layers["field_grids"] = _field_grids(s)
     return s

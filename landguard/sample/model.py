@@ -36,7 +36,7 @@ ID_COLUMNS = {
     "roads": "road_id", "waters": "name", "approvals": "approval_id", "protected_zones": "name",
     "cemeteries": "cemetery_id", "graves": "grave_id", "farmland_protection": "space_id",
     "monitoring_patches": "patch_id", "landuse_history": "_hid",
-    "village_plan": "name",
+    "village_plan": "name", "field_grids": "grid_id",
 }
 
 

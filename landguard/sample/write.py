@@ -21,7 +21,7 @@ __all__ = ["write_sample", "GPKG_LAYERS", "LAYER_EPSG", "TRUTH_COLUMNS", "FIELD_
 #: Layers written into district.gpkg, in order (protected_zones goes to a GBK shapefile instead).
 GPKG_LAYERS = ("villages", "parcels", "buildings", "landuse", "landuse_baseline", "pbf", "eco_redline",
                "nature_reserves", "roads", "waters", "approvals", "cemeteries", "graves", "farmland_protection",
-               "village_plan", "landuse_history")
+               "village_plan", "landuse_history", "field_grids")
 
 #: The CRS each layer is written in: metric Gauss-Krüger (4548) or CGCS2000 lon/lat (4490).
 LAYER_EPSG = {
@@ -29,6 +29,7 @@ LAYER_EPSG = {
     "pbf": 4490, "eco_redline": 4548, "nature_reserves": 4490, "roads": 4548, "waters": 4490,
     "approvals": 4490, "cemeteries": 4548, "protected_zones": 4548, "graves": 4490, "farmland_protection": 4548,
     "village_plan": 4548, "landuse_history": 4548, "monitoring_patches": 4490,
+    "field_grids": 4548,
 }
 
 TRUTH_COLUMNS = ("rule_id", "subject_layer", "subject_id", "expect", "note")

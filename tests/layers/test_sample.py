@@ -30,7 +30,7 @@ from landguard.sample.people import id_check_digit
 
 AS_OF = "2026-11-22"
 METRIC = {"parcels", "buildings", "landuse", "landuse_baseline", "roads", "eco_redline", "cemeteries",
-          "farmland_protection", "village_plan", "landuse_history"}
+          "farmland_protection", "village_plan", "landuse_history", "field_grids"}
 LONLAT = {"villages", "pbf", "nature_reserves", "approvals", "waters", "graves"}
 GPKG_ROLES = METRIC | LONLAT
 
@@ -129,11 +129,11 @@ def test_toml_points_at_every_layer_and_raster(out):
     cfg = tomllib.loads((out / "landguard.toml").read_text(encoding="utf-8"))
     assert cfg["project"] == {"name": "平谷区 样例区县", "as_of": AS_OF, "working_crs": "auto"}
     gpkg_layers = set(pyogrio.list_layers(out / "district.gpkg")[:, 0])
-    # every role the sample has data for, and only those (the field grids are not in the sample yet)
+    # every role the sample has data for, and only those
     assert set(cfg["layers"]) == (gpkg_layers | {"protected_zones", "monitoring_patches"}) & set(ROLES)
     assert "village_plan" in cfg["layers"]
     assert {"landuse_history", "monitoring_patches"} <= set(cfg["layers"])
-    assert set(ROLES) - set(cfg["layers"]) <= {"field_grids"}
+    assert set(ROLES) == set(cfg["layers"])  # the field grids too
     for role, table in cfg["layers"].items():
         assert (out / table["path"]).is_file(), role
         if role == "protected_zones":
@@ -166,6 +166,23 @@ def test_gpkg_layer_has_canonical_columns_and_crs(out, role):
     missing = set(ROLES[role].columns) - set(info["fields"])
     assert not missing, f"{role} lacks {missing}"
     assert info["crs"] == ("EPSG:4548" if role in METRIC else "EPSG:4490")
+
+
+def test_field_grids_tile_each_village_with_a_named_leader(metric):
+    grids, villages = metric["field_grids"], metric["villages"]
+    assert grids["grid_id"].is_unique and grids["village_id"].isin(villages["village_id"]).all()
+    assert grids.groupby("village_id").size().min() >= 2  # a few grids per village
+    for vid, geom in zip(villages["village_id"], villages.geometry):
+        own = shapely.union_all(grids.geometry[grids["village_id"] == vid].to_numpy())
+        assert own.symmetric_difference(geom).area < 1.0, vid  # the grids tile the village
+    assert grids.geometry.area.sum() == pytest.approx(villages.geometry.area.sum(), rel=1e-6)  # no overlap
+    assert grids["grid_leader"].str.fullmatch(r"[\u4e00-\u9fff]{2,4}").all()  # a person's name in full
+
+
+def test_field_grids_draw_nothing_random():
+    a, b = build_base(0), build_base(1)
+    assert a.layers["field_grids"].drop(columns="geometry").equals(b.layers["field_grids"].drop(columns="geometry"))
+    assert a.layers["field_grids"].geometry.geom_equals(b.layers["field_grids"].geometry).all()
 
 
 def test_text_ids_are_strings_with_leading_zeros(layers, truth):
