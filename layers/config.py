@@ -21,7 +21,7 @@ from .limits import LimitSet, Limits
 from .roles import RASTER_ROLES, ROLES
 
 __all__ = ["LayerSource", "ProjectConfig", "RoutingConfig", "REMEDIES", "load_config", "config_for_data", "CONFIG_NAME",
-           "refuse_special_file"]
+           "refuse_special_file", "data_config_hint"]
 
 #: The file name ``check --data DIR`` looks for inside a data folder.
 CONFIG_NAME = "landguard.toml"
@@ -361,7 +361,62 @@ def config_for_data(data: str | os.PathLike | None, config: str | os.PathLike | 
     refuse_special_file(data, where=f"--data {data.name}", key="--data", folder_ok=True)
     if data.is_dir() and (data / CONFIG_NAME).exists():
         return load_config(data / CONFIG_NAME)
+    beside = _beside(data)
+    if beside is not None and beside[1]:  # --data folder/district.gpkg named by folder/landguard.toml: use it
+        return beside[0]
     return _discover(data)
+
+
+def _beside(data: Path) -> tuple[ProjectConfig, bool] | None:
+    """The ``landguard.toml`` in the folder of a ``--data`` file, and whether it names that file; None if none."""
+    toml = data.parent / CONFIG_NAME
+    if data.is_dir() or not toml.is_file():
+        return None
+    try:
+        cfg = load_config(toml)
+    except Exception:  # a broken neighbour is not this run's configuration: --data alone, as asked
+        return None
+    base = toml.parent
+    target = data.resolve()
+    names = any(src.path and "://" not in str(src.path) and not str(src.path).startswith("PG:")
+                and ((base / Path(src.path)) if not Path(src.path).is_absolute() else Path(src.path)).resolve() == target
+                for src in cfg.layers.values())
+    return cfg, names
+
+
+def data_config_hint(data: str | os.PathLike | None, config: str | os.PathLike | None = None) -> str | None:
+    """One line for ``--data folder/file.gpkg`` when ``folder/landguard.toml`` exists (else None).
+
+    If that configuration names the file it is used (:func:`config_for_data`) and the line says so; if not,
+    the line says which layers and rasters it would add and how to use it (``--config``).
+
+    Examples
+    --------
+    >>> data_config_hint(None) is None
+    True
+    """
+    if data is None or config is not None:
+        return None
+    data = Path(data)
+    beside = _beside(data)
+    if beside is None:
+        return None
+    cfg, names = beside
+    toml = data.parent / CONFIG_NAME
+    if names:
+        return (f"使用同一文件夹的配置 {toml}（其中引用了 {data.name}）"
+                f"(using the {CONFIG_NAME} next to --data, which names this file)")
+    try:
+        own = _discover(data)
+    except ConfigError:
+        own = ProjectConfig()
+    layers = [r for r in cfg.layers if r not in own.layers]
+    rasters = [r for r in cfg.rasters if r not in own.rasters]
+    if not layers and not rasters:
+        return None
+    extra = "、".join(layers) + ("；栅格 " + "、".join(rasters) if rasters else "")
+    return (f"注意：{toml} 还配置了 {extra}，只用 --data {data.name} 不会读取；要用它们请改为 --config {toml} "
+            f"(the {CONFIG_NAME} next to --data adds these; use --config)")
 
 
 def _discover(data: Path) -> ProjectConfig:

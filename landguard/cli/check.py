@@ -55,6 +55,10 @@ def command(data, config, out, project, as_of, rules, previous, jobs, scheduler,
         raise click.UsageError("give --project DIR (the monthly cycle: dated runs and the case register) "
                                "or --out DIR (a one-off run), not both (--project DIR --out postgresql://... "
                                "also writes the run and the register to PostGIS)")
+    from layers.config import data_config_hint
+
+    if (hint := data_config_hint(data, config)) is not None:  # --data folder/x.gpkg beside a landguard.toml
+        click.echo(hint, err=True)
     register = None
     with progress_reporter(quiet, total=None) as step:
         if project is not None:

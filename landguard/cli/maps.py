@@ -33,6 +33,10 @@ def command(findings, data, config, out, project, villages, full_names, overwrit
     findings, out = project_inputs(project, findings, out, "maps")
     out_dir = prepare_out_dir(out, overwrite)
     found = read_findings(findings)
+    from layers.config import data_config_hint
+
+    if (hint := data_config_hint(data, config)) is not None:  # --data folder/x.gpkg beside a landguard.toml
+        click.echo(hint, err=True)
     with progress_reporter(quiet) as step:
         district = load_district(data, config, progress=step)
         found = found.to_crs(district.crs)
