@@ -566,7 +566,8 @@ def _bar_html(village: Mapping[str, str], project: str | None, run_date) -> str:
             f'<span class="lg-bar-s">{" · ".join(sub)}</span>')
 
 
-def _legend_html(families: list[str], contexts: list[str], has_ortho: bool) -> str:
+def _legend_html(families: list[str], contexts: list[str], has_ortho: bool, has_rectified: bool = False,
+                 has_photos: bool = False) -> str:
     parts = ['<button type="button" class="lg-ltoggle" data-lg-legend="1" aria-expanded="true">图例</button>'
              '<div class="lg-lbody">']
     for fam in families or list(FAMILIES):
@@ -577,6 +578,10 @@ def _legend_html(families: list[str], contexts: list[str], has_ortho: bool) -> s
         f'<span class="lg-line" style="border-top-width:{w:g}px"></span>{SEVERITY_LABELS[s]} '
         for s, w in SEVERITY_WEIGHTS.items())
     parts.append(f'<div class="lg-row">严重程度（线宽）：</div><div class="lg-row">{weights}</div>')
+    if has_rectified:
+        parts.append(f'<div class="lg-row">{_swatch(dict(RECTIFIED_STYLE))}已整改（上期图形）</div>')
+    if has_photos:
+        parts.append('<div class="lg-row"><span class="lg-sw lg-sw-photo"></span>照片拍摄位置（箭头为拍摄方向）</div>')
     for role in contexts:
         parts.append(f'<div class="lg-row">{_swatch(context_style(role))}{html.escape(layer_label(role))}</div>')
     if has_ortho:
@@ -1090,7 +1095,8 @@ def render_village_map(
                    active_color="#1f78b4", completed_color="#1f78b4").add_to(m)
     LayerControl(position="topright", collapsed=True).add_to(m)
     panel = _panel_html(village, findings_m, drawn, _owners_of(layers, findings_m), history, rectified)
-    legend = _legend_html(families, [role for role, _ in contexts], ortho_layer is not None)
+    legend = _legend_html(families, [role for role, _ in contexts], ortho_layer is not None,
+                          rectified is not None and len(rectified) > 0, photo_layer is not None)
     if finding_bounds:
         # the first view frames the village's findings (the village itself when it has none)
         west, south, east, north = (float(v) for v in finding_bounds[0])

@@ -17,7 +17,8 @@ from analyses.register import CASE_COLUMNS, REGISTER_COLUMNS
 from landguard.sample.field import photo_jpeg
 from maps.village import PHOTOS_PER_CASE, THUMB_MAX_PX, render_village_map
 
-from .test_village_map import geo_layers, call_arg
+from .test_browser import browser, open_page  # noqa: F401  (the headless Chromium fixtures)
+from .test_village_map import call_arg, geo_layers
 
 CRS = "EPSG:4548"
 EVIL_VERDICT = "违法<img src=x onerror=alert(1)>{{ 7*7 }}"
@@ -143,3 +144,71 @@ def test_without_register_nothing_changes(tmp_path, village_factory):
     text = render_village_map(layers, findings, village, tmp_path / "v.html").read_text(encoding="utf-8")
     assert "data:image/jpeg" not in text and "lg-chg-" not in call_arg(text, "panel")
     assert not [o for _, o in geo_layers(text) if o.get("kind") == "photo"]
+
+
+@pytest.mark.browser
+def test_browser_popup_shows_the_photo_and_markers_point_their_way(page, tmp_path, open_page):
+    text, findings, _ = page
+    path = tmp_path / "v.html"  # written by the fixture
+    o = open_page(path)
+    cid = findings["case_id"].iloc[0]
+    assert o.js("(id) => LandguardMap.focus(id)", cid)
+    o.page.wait_for_selector(".leaflet-popup .lg-thumbs img", timeout=5000)
+    widths = o.js("() => Array.from(document.querySelectorAll('.leaflet-popup .lg-thumbs img'))"
+                  ".map(i => i.complete ? i.naturalWidth : -1)")
+    assert len(widths) == PHOTOS_PER_CASE and all(w > 0 for w in widths)
+    assert "现场核查" in o.page.inner_text(".leaflet-popup")
+    assert o.page.locator(".lg-photo").count() == 2
+    assert "rotate(135deg)" in o.page.locator(".lg-photo-dir").first.get_attribute("style")
+    assert o.page.locator("path.lg-rectified").count() == 1
+    assert o.js("() => LandguardMap.focus('GONE-1')")
+    o.assert_clean()
+
+
+def test_landguard_maps_with_a_project_shows_the_verification(tmp_path):
+    """check -> field verification with an EXIF photo -> check again -> ``landguard maps --project``."""
+    import pyogrio
+    from click.testing import CliRunner
+
+    from analyses.register import read_register
+    from landguard.cli.main import cli
+    from landguard.project import Project, stamp_project
+    from maps.exports import export_village
+    from tests.badinput.helpers import VILLAGE_B
+    from tests.cycle.helpers import district_with, fill_returned, jpeg, lonlat_of
+
+    project = tmp_path / "项目"
+    d1 = district_with(tmp_path / "d1", {"B2": (100, 100), "B4": (200, 100)})
+
+    def check(data, as_of):
+        res = CliRunner().invoke(cli, ["check", "--data", str(data), "--project", str(project), "--as-of", as_of,
+                                       "--rule", "FARM-BUILD", "--jobs", "1", "-q"])
+        assert res.exit_code == 0, res.output
+
+    check(d1, "2026-01-10")
+    reg = read_register(project / "cases.gpkg")
+    findings = pyogrio.read_dataframe(Project(project).runs_dir / "2026-01-10" / "findings.gpkg", layer="findings")
+    folder = tmp_path / "returned"
+    gpkg = export_village(findings, folder, VILLAGE_B)["gpkg"]
+    stamp_project(gpkg, Project(project).meta()["id"])
+    ids = {b: reg.loc[reg["subject_id"] == b, "case_id"].iloc[0] for b in ("B2", "B4")}
+    b4 = reg.loc[reg["subject_id"] == "B4"].geometry.iloc[0]
+    jpeg(folder / "DCIM" / "b4.jpg", lonlat=lonlat_of(b4, findings.crs, dx=5), taken=dt.datetime(2026, 2, 2, 9),
+         direction=270)
+    fill_returned(gpkg, {ids["B4"]: {"verified": "违法", "verified_by": "王五", "verified_on": "2026-02-02",
+                                     "remark": "{{ 7*7 }}<b>x</b>", "photo": "DCIM/b4.jpg"},
+                         ids["B2"]: {"verified": "已整改", "verified_by": "王五", "verified_on": "2026-02-01"}})
+    res = CliRunner().invoke(cli, ["verify", "--project", str(project), "--in", str(folder)])
+    assert res.exit_code == 0, res.output
+    check(district_with(tmp_path / "d2", {"B4": (200, 100)}), "2026-02-20")  # B2 demolished
+    res = CliRunner().invoke(cli, ["maps", "--project", str(project), "--data", str(d1), "-q"])
+    assert res.exit_code == 0, res.output
+    pages = [p for p in (project / "runs" / "2026-02-20" / "maps").glob("*.html") if p.name != "index.html"]
+    text = next(p.read_text(encoding="utf-8") for p in pages if ids["B4"] in p.read_text(encoding="utf-8"))
+    pops = _popups(text)
+    assert "违法" in pops[ids["B4"]] and "2026-02-02" in pops[ids["B4"]] and "王五" in pops[ids["B4"]]
+    assert "{{ 7*7 }}&lt;b&gt;x&lt;/b&gt;" in pops[ids["B4"]] and "<b>x</b>" not in text
+    assert pops[ids["B4"]].count('<img src="data:image/jpeg;base64,') == 1
+    assert ids["B2"] in pops and "已整改" in pops[ids["B2"]]  # gone this run, drawn from the register
+    photo = [d for d, o in geo_layers(text) if o.get("kind") == "photo"]
+    assert len(photo) == 1 and photo[0]["features"][0]["properties"]["d"] == 270.0
