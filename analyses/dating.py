@@ -223,7 +223,7 @@ def date_findings(ctx: Context, findings: gpd.GeoDataFrame, series: SurveySeries
         # a monitoring patch that is no farmland conversion (合法 / 其他 / 待核查) is dated by its own image dates,
         # not by when its land last was farmland
         judged = out["judgement"].to_numpy(dtype=object) if "judgement" in out.columns else np.full(n, None)
-        dated_by_series = ~((out["subject_layer"] == "monitoring_patches").to_numpy() & (judged != "违法"))
+        dated_by_series = ~((out["rule_id"] == "FARM-PATCH").to_numpy() & (judged != "违法"))
         cand = np.flatnonzero(dated_by_series)
         li, ri = series.tree.query(geoms[cand], predicate="intersects")
         li = cand[li]
