@@ -230,7 +230,8 @@ def load_district(data: str | os.PathLike | None = None, config: str | os.PathLi
         quality.note(f"{skipped.name}：landguard 写出的文件（export/check 的输出），未作为输入图层读取 "
                      "(a landguard output, not read as an input layer)")
     raw: dict[str, gpd.GeoDataFrame] = {}
-    _announce(progress, len(cfg.layers))  # one step per layer read ...
+    # one step per layer read, then per layer assigned to villages: the bar's total from the start
+    _announce(progress, len(cfg.layers) + sum(r != "villages" and r not in _SPANNING for r in cfg.layers))
     for role, src in cfg.layers.items():
         _report_progress(progress, f"读取 {role}")
         frame, notes = read_layer(role, src)
@@ -360,7 +361,6 @@ def _build(raw: dict[str, gpd.GeoDataFrame], cfg: ProjectConfig, as_of, quality:
     layers["villages"] = _merge_villages(layers["villages"], quality)
     _fill_ids(layers, quality)
     villages = layers["villages"]
-    _announce(progress, sum(r != "villages" and r not in _SPANNING for r in layers))  # ... and per layer assigned
     if villages.empty:
         raise LayerError(f"{_where('villages', cfg)}: 行政村图层没有可用的要素 (the layer has no features)；"
                          "每条问题都要落到行政村，请检查该图层")

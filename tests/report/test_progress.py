@@ -53,6 +53,7 @@ class _Recording(Step):
         super().__init__()
         self.unannounced: list[str] = []
         self.added: list[int] = []
+        self.texts: list[str] = []
 
     def add_total(self, n):
         self.added.append(int(n))
@@ -61,6 +62,7 @@ class _Recording(Step):
     def __call__(self, text):
         if self.total is None or self.done + 1 > self.total:
             self.unannounced.append(str(text))
+        self.texts.append(str(text))
         super().__call__(text)
 
 
@@ -72,7 +74,8 @@ def test_check_announces_every_step_before_it_comes(sample_dir, tmp_path):
     result = check(config=sample_dir / "landguard.toml", out=tmp_path / "out", progress=step, jobs=1)
     assert step.unannounced == [] and step.done == step.total        # never "n/None", never past the total
     assert len(CATALOGUE) in step.added                              # one step per rule, announced once
-    assert len(result.district.layers) in step.added                 # one step per layer read
+    loading = [t for t in step.texts if t.startswith(("读取 ", "分配行政村 "))]
+    assert step.added[0] == len(loading) > len(result.district.layers)  # reading and assigning, announced at once
     _, text = _draw(step.total, 2)
     assert f"2/{step.total}" in text and "None" not in text
 
