@@ -75,6 +75,7 @@ def command(findings, data, config, out, project, villages, full_names, crs):
     if grids is not None:
         grid_stems(grids, names)  # two grids with one file name: refused before anything is written too
     total = 0
+    lines = []  # printed once the bar is gone: a line echoed under a live bar garbles both
     with progress_reporter(total=len(chosen)) as step:  # done/total villages and time left
         for vid in chosen:
             step(f"导出 {vid}")
@@ -89,7 +90,9 @@ def command(findings, data, config, out, project, villages, full_names, crs):
             name = names.get(vid)
             label = f"{vid} {name}" if isinstance(name, str) and name else vid
             note = "" if count else "（无问题，空文件 / no findings）"
-            click.echo(f"{label}：{count} 条{note} → {', '.join(p.name for p in files.values())}")
+            lines.append(f"{label}：{count} 条{note} → {', '.join(p.name for p in files.values())}")
+    for line in lines:
+        click.echo(line)
     if grids is not None:
         by_grid = export_grids(frame, out, grids, names=names, villages=villages or None, parcels=parcels,
                                buildings=buildings, full_names=full_names, crs=crs)
