@@ -107,9 +107,8 @@ def roof_fit(path, geoms, crs, shrink_m=0.5, groups=None) -> tuple[np.ndarray, n
     """
     import rasterio
     from rasterio.features import rasterize
-    from rasterio.windows import Window
 
-    from layers.rasters import _pixel_boxes, _to_raster_crs
+    from layers.rasters import _pixel_boxes, _to_raster_crs, read_windows
 
     geoms = np.asarray(geoms, dtype=object)
     n = len(geoms)
@@ -133,18 +132,11 @@ def roof_fit(path, geoms, crs, shrink_m=0.5, groups=None) -> tuple[np.ndarray, n
     grp = pd.Series(np.asarray(groups, dtype=object) if groups is not None else np.zeros(n, dtype=object)).astype(str)
     sums = np.zeros((n, 5))                 # count, Σd, Σh, Σd², Σdh
     with rasterio.open(path) as src:
-        scale = float(src.scales[0] or 1.0) if src.scales else 1.0
-        offset = float(src.offsets[0] or 0.0) if src.offsets else 0.0
         rgeoms = _to_raster_crs(shrunk, crs, src.crs)
         box = _pixel_boxes(_to_raster_crs(geoms, crs, src.crs), src.transform, src.width, src.height)
-        inside = (box[:, 2] > box[:, 0]) & (box[:, 3] > box[:, 1])
-        for _, members in grp[inside].groupby(grp[inside]).indices.items():
-            members = np.flatnonzero(inside)[np.asarray(members)]
-            c0, r0 = box[members, 0].min(), box[members, 1].min()
-            c1, r1 = box[members, 2].max(), box[members, 3].max()
-            window = Window(int(c0), int(r0), int(c1 - c0), int(r1 - r0))
-            values = np.ma.filled(src.read(1, window=window, masked=True).astype(float), np.nan) * scale + offset
-            wt = src.window_transform(window)
+        inside = np.flatnonzero((box[:, 2] > box[:, 0]) & (box[:, 3] > box[:, 1]))
+        for part, values, wt in read_windows(src, box[inside], grp.to_numpy()[inside]):
+            members = inside[part]
             label = rasterize(zip(rgeoms[members], range(1, len(members) + 1)), out_shape=values.shape,
                               transform=wt, fill=0, dtype="int32")
             hit = (label > 0) & np.isfinite(values)
@@ -287,9 +279,8 @@ def stair_patches(path, geoms, crs, thresholds, percentile=95.0, groups=None) ->
     """
     import rasterio
     from rasterio.features import rasterize, shapes
-    from rasterio.windows import Window
 
-    from layers.rasters import _pixel_boxes, _to_raster_crs, percentile_by_label
+    from layers.rasters import _pixel_boxes, _to_raster_crs, read_windows, percentile_by_label
 
     geoms = np.asarray(geoms, dtype=object)
     n = len(geoms)
@@ -300,18 +291,11 @@ def stair_patches(path, geoms, crs, thresholds, percentile=95.0, groups=None) ->
     q = np.broadcast_to(np.asarray(percentile, dtype=float), (n,))
     grp = pd.Series(np.asarray(groups, dtype=object) if groups is not None else np.zeros(n, dtype=object)).astype(str)
     with rasterio.open(path) as src:
-        scale = float(src.scales[0] or 1.0) if src.scales else 1.0
-        offset = float(src.offsets[0] or 0.0) if src.offsets else 0.0
         rgeoms = _to_raster_crs(geoms, crs, src.crs)
         box = _pixel_boxes(rgeoms, src.transform, src.width, src.height)
-        inside = (box[:, 2] > box[:, 0]) & (box[:, 3] > box[:, 1])
-        for _, members in grp[inside].groupby(grp[inside]).indices.items():
-            members = np.flatnonzero(inside)[np.asarray(members)]
-            c0, r0 = box[members, 0].min(), box[members, 1].min()
-            c1, r1 = box[members, 2].max(), box[members, 3].max()
-            window = Window(int(c0), int(r0), int(c1 - c0), int(r1 - r0))
-            values = np.ma.filled(src.read(1, window=window, masked=True).astype(float), np.nan) * scale + offset
-            wt = src.window_transform(window)
+        inside = np.flatnonzero((box[:, 2] > box[:, 0]) & (box[:, 3] > box[:, 1]))
+        for part, values, wt in read_windows(src, box[inside], grp.to_numpy()[inside]):
+            members = inside[part]
             label = rasterize(zip(rgeoms[members], range(1, len(members) + 1)), out_shape=values.shape,
                               transform=wt, fill=0, dtype="int32")
             finite = np.isfinite(values) & (label > 0)

@@ -19,7 +19,7 @@ from pyproj import CRS, Transformer
 
 from spatial.errors import RasterError
 
-__all__ = ["sample_ndsm", "percentile_by_label"]
+__all__ = ["read_windows", "sample_ndsm", "percentile_by_label"]
 
 #: Largest side of one read window, in pixels (2048² float32 pixels are 16 MB).
 _TILE_PX = 2048
@@ -158,6 +158,53 @@ def _burn(geoms: np.ndarray, labels: np.ndarray, shape, transform, all_touched: 
     return images
 
 
+def read_windows(src, box: np.ndarray, groups=None, *, band: int = 1, tile_px: int | None = None):
+    """Read a raster in windows, one per group of footprints: ``(members, values, transform)`` for each.
+
+    Parameters
+    ----------
+    src : rasterio dataset
+        The open raster.
+    box : numpy.ndarray
+        Each footprint's pixel box ``(col0, row0, col1, row1)`` (:func:`_pixel_boxes`), all inside the raster.
+    groups : array-like, optional
+        Footprints of one group (e.g. one village) are read together.
+    band : int
+        The band to read.
+    tile_px : int, optional
+        Also split each group into tiles of this many pixels, so one window never spans a whole district.
+
+    Yields
+    ------
+    members : numpy.ndarray of int
+        Positions (into ``box``) of the footprints of this window.
+    values : numpy.ndarray of float
+        The window's values with the band's scale and offset applied, NaN where nodata.
+    transform : affine.Affine
+        The window's transform.
+
+    Examples
+    --------
+    >>> # for members, values, wt in read_windows(src, box, village_ids): ...
+    """
+    from rasterio.windows import Window
+
+    scale = float(src.scales[band - 1] or 1.0) if src.scales else 1.0
+    offset = float(src.offsets[band - 1] or 0.0) if src.offsets else 0.0
+    n = len(box)
+    keys = {"g": (pd.Series(np.asarray(groups, dtype=object)).astype(str).to_numpy()
+                  if groups is not None else np.zeros(n, dtype=object))}
+    if tile_px:
+        keys.update(tx=box[:, 0] // tile_px, ty=box[:, 1] // tile_px)
+    for _, members in pd.DataFrame(keys).groupby(list(keys), sort=True).indices.items():
+        members = np.asarray(members)
+        c0, r0 = box[members, 0].min(), box[members, 1].min()
+        c1, r1 = box[members, 2].max(), box[members, 3].max()
+        window = Window(int(c0), int(r0), int(c1 - c0), int(r1 - r0))
+        values = np.ma.filled(src.read(band, window=window, masked=True).astype(float), np.nan) * scale + offset
+        yield members, values, src.window_transform(window)
+
+
 def sample_ndsm(path: str | os.PathLike, geoms, crs, *, percentile=95.0, shrink_m=0.5, groups=None,
                 band: int = 1, tile_px: int = _TILE_PX) -> np.ndarray:
     """A high percentile of the nDSM pixels inside each footprint (its roof height above ground).
@@ -208,7 +255,6 @@ def sample_ndsm(path: str | os.PathLike, geoms, crs, *, percentile=95.0, shrink_
     [7.5, nan]
     """
     import rasterio
-    from rasterio.windows import Window
 
     geoms = np.asarray(geoms, dtype=object)
     n = len(geoms)
@@ -231,8 +277,6 @@ def sample_ndsm(path: str | os.PathLike, geoms, crs, *, percentile=95.0, shrink_
             raise RasterError(f"{path}: the nDSM raster has no CRS; georeference it (e.g. EPSG:4548)")
         if not 1 <= band <= src.count:
             raise RasterError(f"{path}: the nDSM raster has {src.count} band(s), not band {band}")
-        scale = float(src.scales[band - 1] or 1.0) if src.scales else 1.0
-        offset = float(src.offsets[band - 1] or 0.0) if src.offsets else 0.0
         idx = np.flatnonzero(valid)
         first = _to_raster_crs(shrunk[idx], crs, src.crs)
         full = _to_raster_crs(geoms[idx], crs, src.crs)
@@ -241,19 +285,10 @@ def sample_ndsm(path: str | os.PathLike, geoms, crs, *, percentile=95.0, shrink_
         idx, first, full, box = idx[inside], first[inside], full[inside], box[inside]
         if len(idx) == 0:
             return out
-        group = (pd.Series(np.asarray(groups, dtype=object)[idx]).astype(str).to_numpy()
-                 if groups is not None else np.zeros(len(idx), dtype=object))
-        tiles = pd.DataFrame({"g": group, "tx": box[:, 0] // tile_px, "ty": box[:, 1] // tile_px})
+        group = np.asarray(groups, dtype=object)[idx] if groups is not None else None
         result = np.full(len(idx), np.nan)
         q_idx = q[idx]
-        for _, members in tiles.groupby(["g", "tx", "ty"], sort=True).indices.items():
-            members = np.asarray(members)
-            c0, r0 = box[members, 0].min(), box[members, 1].min()
-            c1, r1 = box[members, 2].max(), box[members, 3].max()
-            window = Window(int(c0), int(r0), int(c1 - c0), int(r1 - r0))
-            data = src.read(band, window=window, masked=True)
-            values = np.ma.filled(data.astype(float), np.nan) * scale + offset
-            wt = src.window_transform(window)
+        for members, values, wt in read_windows(src, box, group, band=band, tile_px=tile_px):
             local = np.arange(1, len(members) + 1)
             images = _burn(first[members], local, values.shape, wt, all_touched=False)
             burnt = np.zeros(len(members) + 1, dtype=np.int64)
