@@ -142,20 +142,6 @@ class District:
         """The villages layer."""
         return self.layers["villages"]
 
-    def townships_of(self, village_ids) -> pd.Series:
-        """Township name of each village id (None when unknown).
-
-        Examples
-        --------
-        >>> # district.townships_of(findings["village_id"])
-        """
-        lookup = self.villages.set_index("village_id")["township"]
-        return pd.Series(village_ids, dtype=object).map(lookup).astype(object)
-
-    def limit(self, key: str, village_ids) -> np.ndarray:
-        """Per-row value of limit ``key`` for rows in the given villages (township overrides applied)."""
-        return self.limits.per_row(key, self.townships_of(village_ids))
-
     def village_layers(self, village_id: str) -> dict[str, gpd.GeoDataFrame]:
         """Every layer's features that intersect one village's polygon (for maps and exports)."""
         v = self.villages[self.villages["village_id"] == village_id]

@@ -211,8 +211,3 @@ class LimitSet:
         out[:] = [own.get(t, base) if isinstance(t, str) else base for t in towns]
         return out
 
-    def __getattr__(self, key: str):
-        # district-wide value, e.g. limits.min_overlap_m2
-        if key.startswith("__") or "default" not in self.__dict__:
-            raise AttributeError(key)
-        return getattr(self.default, key)
