@@ -210,4 +210,3 @@ class LimitSet:
         out = np.empty(len(towns), dtype=object)
         out[:] = [own.get(t, base) if isinstance(t, str) else base for t in towns]
         return out
-
