@@ -15,7 +15,7 @@ import shapely
 from layers.district import assign_villages
 from layers.landuse import is_farmland
 from spatial.bigoverlay import components, subdivided_intersection, union_by
-from spatial.overlay import candidate_pairs, union_groups
+from spatial.overlay import area_pairs, candidate_pairs, union_groups
 from spatial.units import m2_to_mu
 
 from ._common import fmt_area, partial
@@ -177,6 +177,8 @@ def _blocks(ctx: Context, red: np.ndarray, reserves: np.ndarray, pbf_cover: np.n
     is_member[members] = True
     pair = (li < ri) & is_member[li]
     l2, r2 = li[pair], ri[pair]
+    can = area_pairs(nodes, nodes, l2, r2)     # envelopes meeting along a line: the pair only touches
+    l2, r2 = l2[can], r2[can]
     overlap = shapely.relate_pattern(nodes[l2], nodes[r2], "T********")
     cluster = components(len(nodes), l2[overlap], r2[overlap])
     cluster_ids, cluster_area = _union_area_by(cluster[members], nodes[members])

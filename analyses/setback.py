@@ -57,7 +57,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from spatial.overlay import candidate_pairs, pairwise_intersection
+from spatial.overlay import area_pairs, candidate_pairs, pairwise_intersection
 from spatial.sides import facing_boundary, footprint_sides, side_band, side_clearance
 
 from ._common import fmt_area, partial, status_from_year
@@ -90,6 +90,8 @@ def own_parcels(buildings: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame) -> np.nd
     """
     bg, pg = buildings.geometry.to_numpy(), parcels.geometry.to_numpy()
     li, ri = candidate_pairs(bg, pg)
+    can = area_pairs(bg, pg, li, ri)
+    li, ri = li[can], ri[can]
     out = np.full(len(bg), -1, dtype=np.intp)
     if len(li) == 0:
         return out
