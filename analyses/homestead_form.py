@@ -4,10 +4,11 @@ Both read heights as HOME-HEIGHT does: attributes first, else the ``ndsm`` raste
 
 * ``HOME-ROOF`` (屋顶坡度, 附件2 五(四) “屋顶坡度为26—30度”): a pitched roof's slope is
   ``atan((ridge − eave) ÷ (depth ÷ 2))``, depth = the short side of the footprint's minimum rotated
-  rectangle. From the nDSM (where the attributes lack either height), eave and rise are fitted to the
-  roof pixels inside the footprint shrunk by ``ndsm_shrink_m``, each placed by its distance in from the
-  long side (:func:`roof_fit`); a difference of two percentiles over ``depth / 2`` would make compliant
-  roofs look several degrees too flat (the shrink and the pixel grid cut the extremes off).
+  rectangle. From the nDSM (where the attributes lack either height), as RULES.md says: ridge side = the
+  ``roof_ridge_percentile`` (95th), eave side = the ``roof_eave_percentile`` (5th) of the roof pixels
+  inside the footprint shrunk by ``ndsm_shrink_m``; their difference covers (p_hi − p_lo)/100 of the rise
+  over the run sampled (depth/2 − shrink), so the slope is that difference over the same percentiles'
+  spread of the pixels' distances in from the eave line (:func:`roof_heights`, derivation there).
 * ``HOME-STAIR`` (楼梯间, 附件2 五(五)): a roof stairwell (or lift shaft) larger than
   ``stair_area_max_m2`` (6 m²) or taller than ``stair_height_max_m`` (2.7 m) is 局部三层. From the
   attributes ``stair_area_m2``/``stair_height_m``; where both are missing, in a two-floor building with a
@@ -34,7 +35,7 @@ from .context import Context, Note, RuleResult
 from .homestead import _building_status, _empty, height_limits, plinth_heights, roof_kind
 from .registry import implements
 
-__all__ = ["footprint_depth", "roof_slope_deg", "roof_fit", "home_roof", "home_stair", "stair_patches"]
+__all__ = ["footprint_depth", "roof_slope_deg", "roof_heights", "home_roof", "home_stair", "stair_patches"]
 
 #: Slopes are reported to 0.1°: differences below half of that are not breaches.
 _DEG_TOL = 0.05
@@ -88,77 +89,162 @@ def _ndsm(ctx: Context, rows: gpd.GeoDataFrame, percentile) -> np.ndarray:
                        shrink_m=np.asarray(ctx.limit("ndsm_shrink_m", vid), dtype=float), groups=vid)
 
 
-def roof_fit(path, geoms, crs, shrink_m=0.5, groups=None) -> tuple[np.ndarray, np.ndarray]:
-    """Eave height and rise per metre of each pitched roof, fitted to the nDSM pixels of its footprint.
+def roof_heights(path, geoms, crs, shrink_m=0.5, ridge_percentile=95.0, eave_percentile=5.0,
+                 groups=None) -> tuple[np.ndarray, np.ndarray]:
+    """Eave and ridge height of each pitched roof from two percentiles of its nDSM pixels.
 
-    Each pixel inside the footprint shrunk by ``shrink_m`` is placed by its distance ``d`` in from the
-    long side (``depth / 2 − |offset from the ridge line|``, the ridge line being the long axis of the
-    minimum rotated rectangle); ``height = eave + rise · d`` is fitted by least squares per footprint.
-    Exact for gable and hip roofs at any pixel size, unlike a difference of two percentiles.
+    The roof pixels are those whose centre is inside the footprint shrunk by ``shrink_m`` (nodata
+    ignored). Their ``ridge_percentile``-th height ``h_hi`` and ``eave_percentile``-th height ``h_lo``
+    alone are not the ridge and the eave: the shrink keeps the lowest strip of the roof out, and a
+    percentile other than 0/100 stops short of the extremes. The slope follows from the run those two
+    percentiles span.
+
+    Derivation, for a gable roof: a pixel ``d`` metres in from the long side (the eave line) is
+    ``h = eave + t·d`` high, ``t = tan(slope)``. Because ``h`` grows with ``d``, sorting the pixels by
+    height sorts them by ``d``: the p-th percentile of the heights is ``eave + t·d_p``, ``d_p`` the p-th
+    percentile of the pixels' distances in from the eave line. Hence
+
+        t = (h_hi − h_lo) / (d_hi − d_lo),   eave = h_lo − t·d_lo,   ridge = eave + t·depth/2.
+
+    The roof pixels of the shrunk footprint are spread uniformly over ``d`` from ``shrink_m`` to
+    ``depth/2``, so ``d_hi − d_lo ≈ (p_hi − p_lo)/100 · (depth/2 − shrink_m)``: the percentile difference
+    covers that share of the rise over the run sampled (0.9 × (5 − 0.5) m = 4.05 m on a 10 m deep house,
+    not 5 m — dividing by ``depth/2`` would read a 28° roof as 23.3°). ``d_lo``/``d_hi`` are taken from the
+    pixels actually sampled (the same percentiles of their ``d``), which is that figure without the
+    pixel grid's error (up to one pixel over a run of a few metres, ±2°). ``d`` is measured from the
+    long axis of the footprint's minimum rotated rectangle (the ridge line).
+
+    Parameters
+    ----------
+    path : path-like
+        The nDSM GeoTIFF (metres above ground).
+    geoms : array-like of shapely geometries
+        Footprints in ``crs`` (metric).
+    crs : pyproj.CRS or str
+    shrink_m : float or array-like of float
+        Inward buffer before sampling (a footprint it empties is sampled unshrunk).
+    ridge_percentile, eave_percentile : float or array-like of float
+        The high and the low percentile (0–100), one for all or one per footprint.
+    groups : array-like, optional
+        A group per footprint (e.g. its village): one window is read per group.
 
     Returns
     -------
-    eave, rise : numpy.ndarray
-        NaN where the footprint has fewer than three finite pixels or no spread of ``d``.
+    eave, ridge : numpy.ndarray
+        NaN where the footprint has fewer than three finite pixels or the two percentiles span no run.
 
     Examples
     --------
-    >>> # eave, rise = roof_fit("ndsm.tif", footprints, "EPSG:4548"); slope = degrees(arctan(rise))
+    >>> import rasterio, tempfile
+    >>> from pathlib import Path
+    >>> from rasterio.transform import from_origin
+    >>> p = Path(tempfile.mkdtemp()) / "ndsm.tif"
+    >>> y = 4443020 - (np.arange(40) + 0.5) * 0.25                     # a 28° gable, eave 3.3 m, 10 m deep
+    >>> h = 3.3 + np.tan(np.radians(28)) * (5 - np.abs(y - 4443015))
+    >>> with rasterio.open(p, "w", driver="GTiff", width=48, height=40, count=1, dtype="float32",
+    ...                    crs="EPSG:4548", transform=from_origin(508000, 4443020, 0.25, 0.25)) as dst:
+    ...     dst.write(np.repeat(h[:, None], 48, axis=1)[None].astype("float32"))
+    >>> eave, ridge = roof_heights(p, [shapely.box(508000, 4443010, 508012, 4443020)], "EPSG:4548")
+    >>> round(float(roof_slope_deg(eave, ridge, 10.0)[0]), 1), round(float(eave[0]), 2)
+    (28.0, 3.3)
     """
     import rasterio
-    from rasterio.features import rasterize
 
-    from layers.rasters import _pixel_boxes, _to_raster_crs, read_windows
+    from layers.rasters import _burn, _pixel_boxes, _to_raster_crs, read_windows
 
     geoms = np.asarray(geoms, dtype=object)
     n = len(geoms)
-    eave, rise = np.full(n, np.nan), np.full(n, np.nan)
+    eave, ridge = np.full(n, np.nan), np.full(n, np.nan)
     if n == 0:
-        return eave, rise
+        return eave, ridge
     shrink = np.broadcast_to(np.asarray(shrink_m, dtype=float), (n,))
+    q = np.stack([np.broadcast_to(np.asarray(eave_percentile, dtype=float), (n,)),
+                  np.broadcast_to(np.asarray(ridge_percentile, dtype=float), (n,))])
     shrunk = shapely.buffer(geoms, -shrink, join_style="mitre")
-    empty = shapely.is_empty(shrunk)
+    empty = shapely.is_empty(shrunk) | shapely.is_missing(shrunk)
     shrunk[empty] = geoms[empty]
-    rect = shapely.minimum_rotated_rectangle(geoms)
-    xy, where = shapely.get_coordinates(rect, return_index=True)
-    f = np.searchsorted(where, np.arange(n))
-    p0, p1, p2 = xy[np.minimum(f, len(xy) - 1)], xy[np.minimum(f + 1, len(xy) - 1)], xy[np.minimum(f + 2, len(xy) - 1)]
-    a, b_ = p1 - p0, p2 - p1
-    long_a = np.hypot(*a.T) >= np.hypot(*b_.T)
-    axis = np.where(long_a[:, None], a, b_)
-    axis = axis / np.maximum(np.hypot(*axis.T), 1e-12)[:, None]
-    centre = (p0 + p2) / 2.0
-    half = np.minimum(np.hypot(*a.T), np.hypot(*b_.T)) / 2.0
+    axis, centre, half = _ridge_lines(geoms)
+    h_q, d_q = np.full((2, n), np.nan), np.full((2, n), np.nan)
     grp = pd.Series(np.asarray(groups, dtype=object) if groups is not None else np.zeros(n, dtype=object)).astype(str)
-    sums = np.zeros((n, 5))                 # count, Σd, Σh, Σd², Σdh
     with rasterio.open(path) as src:
         rgeoms = _to_raster_crs(shrunk, crs, src.crs)
         box = _pixel_boxes(_to_raster_crs(geoms, crs, src.crs), src.transform, src.width, src.height)
         inside = np.flatnonzero((box[:, 2] > box[:, 0]) & (box[:, 3] > box[:, 1]))
+        reproject = _crs_differs(src.crs, crs)
         for part, values, wt in read_windows(src, box[inside], grp.to_numpy()[inside]):
             members = inside[part]
-            label = rasterize(zip(rgeoms[members], range(1, len(members) + 1)), out_shape=values.shape,
-                              transform=wt, fill=0, dtype="int32")
-            hit = (label > 0) & np.isfinite(values)
-            rows, cols = np.nonzero(hit)
-            k = members[label[rows, cols] - 1]
-            px, py = rasterio.transform.xy(wt, rows, cols)
-            pts = np.column_stack([np.asarray(px, dtype=float), np.asarray(py, dtype=float)])
-            if _crs_differs(src.crs, crs):
-                pts = shapely.get_coordinates(_to_raster_crs(shapely.points(pts), src.crs, crs))
-            rel = pts - centre[k]
-            off = np.abs(rel[:, 0] * axis[k, 1] - rel[:, 1] * axis[k, 0])
-            d = half[k] - off
-            h = values[rows, cols]
-            for j, v in enumerate((np.ones_like(d), d, h, d * d, d * h)):
-                sums[:, j] += np.bincount(k, weights=v, minlength=n)
-    cnt, sd, sh, sdd, sdh = sums.T
+            local, hs, ds = [], [], []
+            for img in _burn(rgeoms[members], np.arange(1, len(members) + 1), values.shape, wt, all_touched=False):
+                rows, cols = np.nonzero((img > 0) & np.isfinite(values))
+                k = img[rows, cols] - 1
+                cc, rr = cols + 0.5, rows + 0.5                       # pixel centres
+                pts = np.column_stack([wt.c + wt.a * cc + wt.b * rr, wt.f + wt.d * cc + wt.e * rr])
+                if reproject:
+                    pts = shapely.get_coordinates(_to_raster_crs(shapely.points(pts), src.crs, crs))
+                g = members[k]
+                rel = pts - centre[g]
+                local.append(k)
+                hs.append(values[rows, cols])
+                ds.append(half[g] - np.abs(rel[:, 0] * axis[g, 1] - rel[:, 1] * axis[g, 0]))
+            k = np.concatenate(local)
+            if len(k) == 0:
+                continue
+            count = np.bincount(k, minlength=len(members))
+            ok = count >= 3
+            h_q[:, members[ok]] = _percentiles_by_label(k, np.concatenate(hs), q[:, members], len(members))[:, ok]
+            d_q[:, members[ok]] = _percentiles_by_label(k, np.concatenate(ds), q[:, members], len(members))[:, ok]
     with np.errstate(divide="ignore", invalid="ignore"):
-        var = sdd - sd * sd / cnt
-        ok = (cnt >= 3) & (var > 1e-9)
-        rise = np.where(ok, (sdh - sd * sh / cnt) / var, np.nan)
-        eave = np.where(ok, (sh - rise * sd) / cnt, np.nan)
-    return eave, rise
+        run = d_q[1] - d_q[0]
+        t = np.where(run > 1e-6, (h_q[1] - h_q[0]) / run, np.nan)
+        eave = h_q[0] - t * d_q[0]
+        ridge = eave + t * half
+    return eave, ridge
+
+
+def _ridge_lines(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unit vector of the long axis, centre and half of the depth of each footprint's minimum rotated rectangle."""
+    n = len(geoms)
+    rect = shapely.minimum_rotated_rectangle(geoms)
+    xy, where = shapely.get_coordinates(rect, return_index=True)
+    f = np.minimum(np.searchsorted(where, np.arange(n)), max(len(xy) - 1, 0))
+    if len(xy) == 0:
+        return np.zeros((n, 2)), np.zeros((n, 2)), np.zeros(n)
+    p0, p1, p2 = xy[f], xy[np.minimum(f + 1, len(xy) - 1)], xy[np.minimum(f + 2, len(xy) - 1)]
+    a, b = p1 - p0, p2 - p1
+    la, lb = np.hypot(*a.T), np.hypot(*b.T)
+    axis = np.where((la >= lb)[:, None], a, b)
+    axis = axis / np.maximum(np.hypot(*axis.T), 1e-12)[:, None]
+    return axis, (p0 + p2) / 2.0, np.minimum(la, lb) / 2.0
+
+
+def _percentiles_by_label(labels: np.ndarray, values: np.ndarray, q: np.ndarray, n_labels: int) -> np.ndarray:
+    """Percentiles ``q`` (shape ``(m, n_labels)``, 0–100) of ``values`` per label, by one sort (linear interpolation).
+
+    As :func:`layers.rasters.percentile_by_label` (values at float32 precision), several percentiles at once.
+
+    Examples
+    --------
+    >>> _percentiles_by_label(np.array([0, 0, 0, 1]), np.array([3.0, 1.0, 2.0, 7.0]),
+    ...                       np.array([[0.0, 50.0], [50.0, 100.0]]), 2).tolist()
+    [[1.0, 7.0], [2.0, 7.0]]
+    """
+    from layers.rasters import _sortable, _unsortable
+
+    out = np.full(q.shape, np.nan)
+    if len(labels) == 0:
+        return out
+    keys = (labels.astype(np.uint64) << np.uint64(32)) | _sortable(values)   # (label, float32 value) in one key
+    keys.sort()
+    v = _unsortable(keys)
+    counts = np.bincount(labels, minlength=n_labels)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    has = counts > 0
+    pos = np.clip(q[:, has], 0.0, 100.0) / 100.0 * (counts[has] - 1)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, counts[has] - 1)
+    base = starts[has]
+    out[:, has] = v[base + lo] + (v[base + hi] - v[base + lo]) * (pos - lo)
+    return out
 
 
 def _crs_differs(a, b) -> bool:
@@ -171,7 +257,8 @@ def _crs_differs(a, b) -> bool:
 # ------------------------------------------------------------------------------------------------
 # HOME-ROOF
 # ------------------------------------------------------------------------------------------------
-@implements("HOME-ROOF", limits=("roof_slope_min_deg", "roof_slope_max_deg", "ndsm_shrink_m", "homestead_area_date"))
+@implements("HOME-ROOF", limits=("roof_slope_min_deg", "roof_slope_max_deg", "roof_ridge_percentile",
+                                   "roof_eave_percentile", "ndsm_shrink_m", "homestead_area_date"))
 def home_roof(ctx: Context) -> RuleResult:
     """屋顶坡度不符: a pitched roof whose slope is outside ``roof_slope_min_deg``–``roof_slope_max_deg`` (26–30°).
 
@@ -206,12 +293,14 @@ def home_roof(ctx: Context) -> RuleResult:
     if need.any() and "ndsm" in ctx.rasters:
         sub = b[need]
         svid = vid[need]
-        e_fit, t_fit = roof_fit(ctx.rasters["ndsm"], sub.geometry.to_numpy(), ctx.crs,
-                                np.asarray(ctx.limit("ndsm_shrink_m", svid), dtype=float), groups=svid)
-        got = np.isfinite(t_fit)
+        e_nd, r_nd = roof_heights(ctx.rasters["ndsm"], sub.geometry.to_numpy(), ctx.crs,
+                                  np.asarray(ctx.limit("ndsm_shrink_m", svid), dtype=float),
+                                  ridge_percentile=np.asarray(ctx.limit("roof_ridge_percentile", svid), dtype=float),
+                                  eave_percentile=np.asarray(ctx.limit("roof_eave_percentile", svid), dtype=float),
+                                  groups=svid)
+        got = np.isfinite(r_nd)
         idx = np.flatnonzero(need)
-        eave[idx] = e_fit
-        ridge[idx] = e_fit + t_fit * depth[need] / 2.0
+        eave[idx], ridge[idx] = e_nd, r_nd
         src[idx[got]] = "nDSM"
     unchecked = pd.isna(src) & ~bad
     if unchecked.any():

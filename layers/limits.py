@@ -7,7 +7,7 @@ from typing import Annotated
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = ["Limits", "LimitSet", "CemeteryLevels", "SpaceTargets"]
 
@@ -149,6 +149,10 @@ class Limits(BaseModel):
                                                                "plinth is low severity (m)")
     roof_slope_min_deg: float = Field(26.0, ge=0, le=90, description="HOME-ROOF: least pitched-roof slope (°)")
     roof_slope_max_deg: float = Field(30.0, ge=0, le=90, description="HOME-ROOF: greatest pitched-roof slope (°)")
+    roof_ridge_percentile: float = Field(95.0, gt=0, le=100, description="HOME-ROOF: high percentile of a roof's nDSM "
+                                                                         "pixels (ridge side)")
+    roof_eave_percentile: float = Field(5.0, ge=0, lt=100, description="HOME-ROOF: low percentile of a roof's nDSM "
+                                                                       "pixels (eave side), below the ridge one")
     stair_area_max_m2: float = Field(6.0, ge=0, description="HOME-STAIR: roof stairwell area allowed (m²)")
     stair_height_max_m: float = Field(2.7, ge=0, description="HOME-STAIR: roof stairwell storey height allowed (m)")
     stair_ndsm_margin_m: float = Field(0.3, ge=0, description="HOME-STAIR: nDSM pixels this far above the two-floor "
@@ -175,6 +179,13 @@ class Limits(BaseModel):
     # farmland protection space
     space_target_year: SpaceTargets = Field(default_factory=SpaceTargets,
                                             description="FARM-SPACE: target year per protection space kind")
+
+    @model_validator(mode="after")
+    def _roof_percentiles_in_order(self):
+        if self.roof_eave_percentile >= self.roof_ridge_percentile:
+            raise ValueError(f"roof_eave_percentile（{self.roof_eave_percentile:g}）应小于 roof_ridge_percentile"
+                             f"（{self.roof_ridge_percentile:g}）(the eave percentile must be below the ridge one)")
+        return self
 
 
 class LimitSet:

@@ -3,28 +3,30 @@
 import numpy as np
 import pytest
 import rasterio
+import shapely
 from rasterio.transform import from_origin
+from shapely import affinity
 
+from analyses.homestead_form import footprint_depth, roof_heights, roof_slope_deg
 from analyses.testing import run_rule
-from analyses.homestead_form import footprint_depth
-from layers.config import ProjectConfig
-from tests.builders import X0, Y0, district, frame, square
+from layers.config import ProjectConfig, load_config
+from spatial.errors import ConfigError
+from tests.builders import X0, Y0, at, district, frame, square
 
 
 def house(bid, x, y=0, w=12, d=10, **attrs):
     return {"building_id": bid, "geometry": square(x, y, w, d), **attrs}
 
 
-def write_ndsm(path, draw):
-    """A 0.25 m nDSM over local (-10..110, -10..30); ``draw(x, y)`` returns the heights at pixel centres."""
-    res = 0.25
-    width, height = 480, 160
+def write_ndsm(path, draw, res=0.25, left=-10.0, top=30.0):
+    """An nDSM over local (left..left+120, top-40..top); ``draw(x, y)`` returns the heights at pixel centres."""
+    width, height = round(120 / res), round(40 / res)
     cols, rows = np.meshgrid(np.arange(width), np.arange(height))
-    x = -10 + (cols + 0.5) * res
-    y = 30 - (rows + 0.5) * res
+    x = left + (cols + 0.5) * res
+    y = top - (rows + 0.5) * res
     data = draw(x, y).astype("float32")
     with rasterio.open(path, "w", driver="GTiff", width=width, height=height, count=1, dtype="float32",
-                       crs="EPSG:4548", transform=from_origin(X0 - 10, Y0 + 30, res, res), nodata=-9999.0) as dst:
+                       crs="EPSG:4548", transform=from_origin(X0 + left, Y0 + top, res, res), nodata=-9999.0) as dst:
         dst.write(data, 1)
     return path
 
@@ -79,6 +81,76 @@ def test_roof_slope_from_the_ndsm(tmp_path):
     assert f["subject_id"].tolist() == ["R36"]
     assert f["measured"].iloc[0] == pytest.approx(36.0, abs=0.5)
     assert "来源：nDSM" in f["message"].iloc[0]
+
+
+def rotated_gable(x, y, cx, cy, angle_deg, eave, slope_deg, w, d):
+    """Heights of a gable roof w long, d deep, centred on (cx, cy), its ridge turned angle_deg from x; 0 outside."""
+    a = np.radians(angle_deg)
+    u = (x - cx) * np.cos(a) + (y - cy) * np.sin(a)
+    v = -(x - cx) * np.sin(a) + (y - cy) * np.cos(a)
+    inside = (np.abs(u) < w / 2) & (np.abs(v) < d / 2)
+    return np.where(inside, eave + np.tan(np.radians(slope_deg)) * (d / 2 - np.abs(v)), 0.0)
+
+
+def rotated_house(bid, cx, cy, angle_deg, w, d, **attrs):
+    g = affinity.rotate(at(shapely.box(cx - w / 2, cy - d / 2, cx + w / 2, cy + d / 2)), angle_deg, origin=at(
+        shapely.Point(cx, cy)))
+    return {"building_id": bid, "geometry": g, **attrs}
+
+
+# (id, centre x, angle, length, depth, eave, slope): 0.5 m pixels off the footprints' grid, rotated and narrow roofs
+ROOFS = [("R28", 8, 0, 12, 10, 3.3, 28.0), ("R20", 26, 0, 12, 10, 3.3, 20.0), ("R35", 44, 0, 12, 10, 6.4, 35.0),
+         ("R28TURN", 64, 30, 12, 8, 6.4, 28.0), ("R28NARROW", 84, 0, 10, 6, 3.0, 28.0),
+         ("R35TURN", 102, -55, 10, 7, 3.0, 35.0)]
+
+
+def test_roof_slope_from_ndsm_percentiles_within_a_degree(tmp_path):
+    # the p95 − p5 height difference spans 0.9 of the run sampled (depth/2 − shrink), not depth/2: taken over
+    # depth/2 a 28° roof would read 23° and be flagged; the slope must be within 1° whatever the pixel grid
+    ndsm = write_ndsm(tmp_path / "ndsm.tif", lambda x, y: sum(
+        rotated_gable(x, y, cx, 10, ang, e, sl, w, d) for _, cx, ang, w, d, e, sl in ROOFS), res=0.5, left=-10.13,
+        top=30.07)
+    cfg = ProjectConfig.model_validate({"rasters": {"ndsm": str(ndsm)}})
+    b = frame([rotated_house(bid, cx, 10, ang, w, d, roof="pitched") for bid, cx, ang, w, d, _, _ in ROOFS])
+    f = run_rule("HOME-ROOF", district(buildings=b, config=cfg)).set_index("subject_id")
+    assert sorted(f.index) == ["R20", "R35", "R35TURN"]
+    assert f.loc["R20", "measured"] == pytest.approx(20.0, abs=1.0) and f.loc["R20", "limit"] == 26.0
+    assert f.loc["R35", "measured"] == pytest.approx(35.0, abs=1.0) and f.loc["R35", "limit"] == 30.0
+    assert f.loc["R35TURN", "measured"] == pytest.approx(35.0, abs=1.0)
+    assert all("来源：nDSM" in m for m in f["message"])
+    geoms = b.geometry.to_numpy()
+    eave, ridge = roof_heights(ndsm, geoms, "EPSG:4548", 0.5)
+    slope = roof_slope_deg(eave, ridge, footprint_depth(geoms))
+    assert slope.tolist() == pytest.approx([r[6] for r in ROOFS], abs=1.0)
+    assert eave.tolist() == pytest.approx([r[5] for r in ROOFS], abs=0.3)
+
+
+def test_roof_percentiles_are_limits_per_township(tmp_path):
+    # a 1 m² chimney 2.5 m above the ridge: the 95th percentile ignores it (28°, compliant); a township
+    # taking the 100th reads the chimney as the ridge (far too steep)
+    def draw(x, y):
+        h = gable(x, y, 0, 3.3, 28.0) + gable(x, y, 60, 3.3, 28.0)
+        chimney = ((np.abs(x - 6) < 0.5) | (np.abs(x - 66) < 0.5)) & (np.abs(y - 5) < 0.5)
+        return np.where(chimney, 3.3 + np.tan(np.radians(28.0)) * 5 + 2.5, h)
+    ndsm = write_ndsm(tmp_path / "ndsm.tif", draw)
+    villages = frame([
+        {"village_id": "110117104201", "name": "甲村", "township": "金海湖镇", "geometry": square(-500, -500, 530, 1000)},
+        {"village_id": "110117105201", "name": "乙村", "township": "峪口镇", "geometry": square(30, -500, 470, 1000)}])
+    b = frame([house("A", 0, roof="pitched"), house("B", 60, roof="pitched")])
+    cfg = ProjectConfig.model_validate({"rasters": {"ndsm": str(ndsm)},
+                                        "townships": {"峪口镇": {"limits": {"roof_ridge_percentile": 100}}}})
+    f = run_rule("HOME-ROOF", district(villages=villages, buildings=b, config=cfg))
+    assert f["subject_id"].tolist() == ["B"] and f["measured"].iloc[0] > 40
+    cfg = ProjectConfig.model_validate({"rasters": {"ndsm": str(ndsm)}})
+    assert len(run_rule("HOME-ROOF", district(villages=villages, buildings=b, config=cfg))) == 0
+
+
+def test_eave_percentile_must_be_below_the_ridge_percentile(tmp_path):
+    p = tmp_path / "landguard.toml"
+    p.write_text('[townships."峪口镇".limits]\nroof_eave_percentile = 95\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"landguard.toml: \[townships\.峪口镇\.limits\] "
+                                          r"roof_eave_percentile（95）应小于 roof_ridge_percentile（95）"):
+        load_config(p).limit_set()
 
 
 def test_pitched_roof_without_heights_or_ndsm_is_listed_unchecked():
