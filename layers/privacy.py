@@ -42,7 +42,9 @@ _MASKED18 = r"\1\2********\3\4"
 _MASKED15 = r"\1\2*****\3\4\5"
 _RE18 = re.compile(_ID18)
 _RE15 = re.compile(_ID15)
-_RUN6 = f"{_DIGIT}{{6}}"  # a text without six digits in a row holds no ID number: skip it cheaply
+# Either pattern anywhere, without groups: one search per value picks the few texts the four
+# substitutions below can change (a text neither pattern matches is left as it is by them).
+_ANY_ID = "(?:%s)|(?:%s)" % (_ID18.replace("(", "(?:"), _ID15.replace("(", "(?:"))
 # Integers an ID number becomes when a spreadsheet reads it as a number: 15 or 18 digits.
 _NUMBER_RANGES = ((10**14, 10**15), (10**17, 10**18))
 
@@ -165,7 +167,7 @@ def _replace_ids(text: pd.Series) -> pd.Series:
     """ID numbers masked in a column whose values are all strings (or missing), vectorised."""
     if len(text) == 0:
         return text
-    hit = text.str.contains(_RUN6, regex=True).fillna(False).astype(bool)
+    hit = text.str.contains(_ANY_ID, regex=True).fillna(False).astype(bool)
     if not hit.any():
         return text
     part = text[hit]
