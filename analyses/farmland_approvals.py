@@ -19,7 +19,7 @@ from layers.landuse import is_construction, stem
 from spatial.bigoverlay import union_by
 from spatial.overlay import candidate_pairs, intersection_by_left, pairwise_intersection, prepare_cover
 
-from ._common import fmt_area, partial, status_from_dates, status_from_year
+from ._common import fmt_area, join_per, partial, status_from_dates, status_from_year
 from .farmland_base import (
     approval_kinds, cover_area, land_name, min_area, polygonal,
 )
@@ -96,11 +96,11 @@ def facility(ctx: Context) -> dict:
     if len(li) == 0:
         return empty
     idx, inside = union_by(li, parts)
-    related = pd.Series(cover_ids[ri].astype(str)).groupby(li).agg(lambda s: ";".join(sorted(set(s))))
+    related = join_per(li, cover_ids[ri], len(cand))
     inside = polygonal(inside)
     area = shapely.area(inside)
     keep = area >= min_area(ctx, b["village_id"].to_numpy(dtype=object)[cand[idx]])
-    return {"rows": cand[idx[keep]], "geom": inside[keep], "related": related.reindex(idx[keep]).to_numpy(dtype=object)}
+    return {"rows": cand[idx[keep]], "geom": inside[keep], "related": related[idx[keep]]}
 
 
 @implements("FARM-FACILITY", uses=("facility",), limits=("farmland_cutoff",))
@@ -234,8 +234,8 @@ def farm_overuse(ctx: Context) -> gpd.GeoDataFrame:
     conv = ctx.used("conversions")
     cons = conv[is_construction(conv["code"])]
     if len(cons):
-        li, ri, _ = pairwise_intersection(cons["on_farm"].to_numpy(), shapes)
-        ok = shapely.area(shapely.intersection(cons["on_farm"].to_numpy()[li], shapes[ri])) >= min_area(
+        li, ri, parts = pairwise_intersection(cons["on_farm"].to_numpy(), shapes)
+        ok = shapely.area(parts) >= min_area(
             ctx, lu["village_id"].to_numpy(dtype=object)[cons["row"].to_numpy()[li]])
         li, ri = li[ok], ri[ok]
         keys.append(ri)
@@ -248,7 +248,7 @@ def farm_overuse(ctx: Context) -> gpd.GeoDataFrame:
     which, occupied = union_by(keys, geoms)
     occupied = polygonal(occupied)
     frame = pd.DataFrame({"k": keys, "n": np.concatenate(names).astype(str), "y": np.concatenate(years)})
-    related = frame.groupby("k")["n"].agg(lambda s: ";".join(sorted(set(s)))).reindex(which).to_numpy(dtype=object)
+    related = join_per(keys, frame["n"].to_numpy(dtype=object), len(ids))[which]
     newest = frame.groupby("k")["y"].max().reindex(which).to_numpy(dtype=float)
     attrs = first.iloc[which]
     approved = pd.to_numeric(attrs["approved_area_m2"], errors="coerce").to_numpy(dtype=float)
@@ -305,8 +305,7 @@ def farm_tempexpired(ctx: Context) -> gpd.GeoDataFrame:
     keep = area >= min_area(ctx, rows["village_id"])
     idx, rows, part, area = idx[keep], rows[keep], part[keep], area[keep]
     li, ri = candidate_pairs(part, occ)
-    related = pd.Series(names[ri]).groupby(li).agg(lambda s: ";".join(sorted(set(s)))).reindex(
-        np.arange(len(part))).to_numpy(dtype=object)
+    related = join_per(li, names[ri], len(part))
     days = (pd.Timestamp(ctx.as_of) - until.iloc[idx]).dt.days.to_numpy(dtype=float)
     ids = rows["approval_id"].to_numpy(dtype=object)
     dates = until.iloc[idx].dt.strftime("%Y-%m-%d").to_numpy(dtype=object)

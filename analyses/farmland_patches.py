@@ -20,7 +20,7 @@ from spatial.bigoverlay import subdivided_intersection, union_by
 from spatial.overlay import candidate_pairs
 from spatial.units import m2_to_mu
 
-from ._common import fmt_area, partial
+from ._common import fmt_area, join_per, partial
 from .context import Context, Note, RuleResult
 from .farmland_base import approval_kinds, cover_area, min_area, minus_cover, polygonal
 from .registry import implements, intermediate
@@ -97,9 +97,8 @@ def patch_approvals(ctx: Context) -> pd.DataFrame:
     rows, unions = union_by(li, parts)
     approved[rows] = unions
     approved_area[rows] = shapely.area(unions)
-    ids = pd.DataFrame({"r": li, "id": ap["approval_id"].astype(str).to_numpy(dtype=object)[ri]})
-    joined = ids.drop_duplicates().sort_values(["r", "id"]).groupby("r")["id"].agg(";".join)
-    approval_ids[joined.index.to_numpy()] = joined.to_numpy(dtype=object)
+    joined = join_per(li, ap["approval_id"].astype(str).to_numpy(dtype=object)[ri], len(approval_ids))
+    approval_ids[rows] = joined[rows]
     return frame()
 
 
@@ -150,9 +149,9 @@ def _overlapping_cases(ctx: Context, geoms: np.ndarray, small: np.ndarray) -> np
         return out
     area = shapely.area(shapely.intersection(geoms[li], og[ri]))
     keep = area >= small[li]
-    pairs = pd.DataFrame({"r": li[keep], "c": other["case_id"].to_numpy(dtype=object)[ri[keep]]})
-    joined = pairs.drop_duplicates().sort_values(["r", "c"]).groupby("r")["c"].agg(";".join)
-    out[joined.index.to_numpy()] = joined.to_numpy(dtype=object)
+    joined = join_per(li[keep], other["case_id"].to_numpy(dtype=object)[ri[keep]], len(out))
+    has = pd.notna(joined)
+    out[has] = joined[has]
     return out
 
 

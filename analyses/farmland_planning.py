@@ -18,7 +18,7 @@ from spatial.bigoverlay import components, subdivided_intersection, union_by
 from spatial.overlay import area_pairs, candidate_pairs, union_groups
 from spatial.units import m2_to_mu
 
-from ._common import fmt_area, partial
+from ._common import fmt_area, join_per, partial
 from .farmland_base import baseline_survey, min_area, minus_cover, polygonal
 from .context import Context
 from .registry import implements, intermediate
@@ -55,9 +55,7 @@ def _names_of(parts, geoms, names) -> np.ndarray:
         shapely.prepare(geoms[used])
         hit = shapely.intersects(geoms[ri], parts[li])
         li, ri = li[hit], ri[hit]
-    joined = pd.Series(np.asarray(names, dtype=object)[ri].astype(str)).groupby(li).agg(
-        lambda s: ";".join(sorted(set(s))))
-    return joined.reindex(np.arange(len(parts))).to_numpy(dtype=object)
+    return join_per(li, np.asarray(names, dtype=object)[ri], len(parts))
 
 
 @implements("FARM-RESERVE", inputs=("pbf", "nature_reserves"), uses=("pieces:nature_reserves",))

@@ -27,7 +27,7 @@ from layers.idnumbers import normalise_ids
 from spatial.overlay import intersection_by_left, pairwise_intersection
 from spatial.units import m2_to_mu
 
-from ._common import fmt_area, partial, status_from_year
+from ._common import fmt_area, join_per, partial, status_from_year
 from spatial.bigoverlay import union_by
 
 from .context import Context, Note, RuleResult
@@ -55,10 +55,8 @@ def _empty(ctx: Context) -> gpd.GeoDataFrame:
 
 def _join_ids(index: np.ndarray, ids: np.ndarray, n: int) -> np.ndarray:
     """``;``-joined sorted ids per value of ``index`` in ``0 .. n-1`` (empty string when none)."""
-    frame = pd.DataFrame({"i": index, "id": pd.Series(ids, dtype=object).astype(str).to_numpy()})
-    joined = frame.sort_values(["i", "id"]).groupby("i")["id"].agg(";".join)
-    out = np.full(n, "", dtype=object)
-    out[joined.index.to_numpy()] = joined.to_numpy()
+    out = join_per(index, ids, n, unique=False)
+    out[pd.isna(out)] = ""
     return out
 
 

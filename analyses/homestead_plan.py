@@ -21,7 +21,7 @@ import shapely
 
 from spatial.overlay import candidate_pairs, intersection_by_left, prepare_cover
 
-from ._common import fmt_area, partial
+from ._common import fmt_area, join_per, partial
 from .context import Context, Note, RuleResult
 from .farmland_base import approval_kinds, cover_area, min_area, minus_cover, polygonal
 from .homestead import _building_status, _empty, _parcel_status
@@ -207,8 +207,8 @@ def home_relic(ctx: Context) -> RuleResult:
         sub = rows.iloc[idx]
         # names of the zones each part lies in
         li, ri = candidate_pairs(part, pieces)
-        zone_names = pd.DataFrame({"i": li, "n": names[ri]}).drop_duplicates().sort_values(["i", "n"]) \
-            .groupby("i")["n"].agg(";".join).reindex(range(len(idx))).fillna("文物保护范围").to_numpy(dtype=object)
+        zone_names = join_per(li, names[ri], len(idx))
+        zone_names[pd.isna(zone_names)] = "文物保护范围"
         area = shapely.area(part)
         ids = sub[col].to_numpy(dtype=object)
         what = "宅基地" if layer == "parcels" else "房屋"

@@ -30,7 +30,7 @@ from layers.landuse import is_woodland
 from spatial.bigoverlay import union_by
 from spatial.overlay import intersection_by_left, pairwise_intersection, prepare_cover
 
-from ._common import fmt_area, partial
+from ._common import fmt_area, join_per, partial
 from .context import Context, Note, RuleResult
 from .farmland_base import approval_kinds, cover_area, min_area, minus_cover, polygonal
 from .registry import implements, intermediate
@@ -245,8 +245,7 @@ def site_approval(ctx: Context) -> RuleResult:
     use_r = np.concatenate([claimed[named].astype(np.intp), ri[~has_claim[li]]])
     which, shapes = union_by(use_l, ap["shapes"][use_r]) if len(use_l) else (np.empty(0, np.intp), np.empty(0, object))
     approved = pd.Series(ap["approved"][use_r]).groupby(use_l).sum().reindex(which).to_numpy(dtype=float)
-    names = pd.Series(ap["ids"][use_r].astype(str)).groupby(use_l).agg(lambda s: ";".join(sorted(set(s))))
-    names = names.reindex(which).to_numpy(dtype=object)
+    names = join_per(use_l, ap["ids"][use_r], len(c))[which]
     labels = np.asarray(_cemetery_labels(c), dtype=object)
     ids = c["cemetery_id"].to_numpy(dtype=object)
     out = []
