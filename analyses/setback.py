@@ -57,6 +57,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from spatial.bigoverlay import union_by
 from spatial.overlay import area_pairs, candidate_pairs, pairwise_intersection
 from spatial.sides import facing_boundary, footprint_sides, side_band, side_clearance
 
@@ -103,17 +104,58 @@ def own_parcels(buildings: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame) -> np.nd
 
 
 def _max_distance(parts: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """Largest distance from any point of each part's boundary to its target geometry.
+    """Largest distance from any point of each part's boundary to its target polygon.
 
-    The boundary is densified first (vertices at most ``_WIDTH_STEP`` apart, at most ~4000 per part),
-    so that a strip filling a notch of the parcel is measured at its middle, not only at its corners.
+    Measured at the boundary's vertices, and along an edge only where its maximum can lie inside it.
+    Let ``n1``, ``n2`` be the target's points nearest to an edge's ends ``p1``, ``p2``. When the segment
+    ``n1 n2`` lies in the target (e.g. both ends face the same parcel edge), the distance along the edge
+    is at most the distance to that segment, a convex function whose maximum is at an end: the edge's
+    maximum is ``max(d1, d2)`` exactly. Only the other edges (around a corner or a notch of the parcel,
+    where the farthest point can be mid-edge) are densified to ``_WIDTH_STEP`` (at most ~4000 points per
+    edge) and measured point by point. The target is grown by 1e-6 m for the segment test, so that a
+    nearest point computed a rounding error outside its own edge still counts.
+
+    Examples
+    --------
+    >>> parcel = shapely.Polygon([(0, 0), (10, 0), (10, 10), (6, 10), (5, 9), (4, 10), (0, 10)])   # a notch
+    >>> strip = shapely.box(0, 10, 10, 10.5).union(shapely.Polygon([(4, 10), (5, 9), (6, 10)]))
+    >>> round(float(_max_distance(np.array([strip]), np.array([parcel]))[0]), 3)    # mid-edge: 1.5 / sqrt(2)
+    1.061
+    >>> strip = shapely.Polygon([(4, 10), (5, 9), (6, 10)])          # the notch alone: widest at its mouth
+    >>> round(float(_max_distance(np.array([strip]), np.array([parcel]))[0]), 3)
+    0.707
     """
-    step = np.maximum(_WIDTH_STEP, shapely.length(parts) / 4000.0)
-    dense = shapely.segmentize(parts, step)
-    coords, index = shapely.get_coordinates(dense, return_index=True)
-    d = shapely.distance(shapely.points(coords), targets[index])
+    parts = np.asarray(parts, dtype=object)
+    targets = np.asarray(targets, dtype=object)
     out = np.zeros(len(parts))
-    np.maximum.at(out, index, d)
+    if len(parts) == 0:
+        return out
+    polys, pidx = shapely.get_parts(parts, return_index=True)
+    rings, ridx = shapely.get_rings(polys, return_index=True)
+    coords, cidx = shapely.get_coordinates(rings, return_index=True)
+    if len(coords) == 0:
+        return out
+    owner = pidx[ridx[cidx]]
+    target = targets[owner]
+    pts = shapely.points(coords)
+    d = shapely.distance(pts, target)
+    np.maximum.at(out, owner, d)
+    near = shapely.get_coordinates(shapely.shortest_line(pts, target)).reshape(-1, 2, 2)[:, 1]
+    # edges: consecutive vertices of one ring
+    k = np.flatnonzero(cidx[1:] == cidx[:-1])
+    same = np.all(near[k] == near[k + 1], axis=1)
+    k_test = k[~same]
+    grown = shapely.buffer(targets, 1e-6, quad_segs=1, join_style="mitre")
+    shapely.prepare(grown)
+    chord = shapely.linestrings(np.stack([near[k_test], near[k_test + 1]], axis=1))
+    inside = shapely.covers(grown[owner[k_test]], chord)
+    edges = k_test[~inside]
+    if len(edges):
+        seg = shapely.linestrings(np.stack([coords[edges], coords[edges + 1]], axis=1))
+        step = np.maximum(_WIDTH_STEP, shapely.length(seg) / 4000.0)
+        dense, didx = shapely.get_coordinates(shapely.segmentize(seg, step), return_index=True)
+        dd = shapely.distance(shapely.points(dense), target[edges][didx])
+        np.maximum.at(out, owner[edges][didx], dd)
     return out
 
 
@@ -396,11 +438,8 @@ def set_redline(ctx: Context) -> gpd.GeoDataFrame:
     if len(li) == 0:
         return partial(ctx.crs, [], subject_layer=[], subject_id=[])
     zone = source[ri]
-    frame = pd.DataFrame({"b": li, "zone": zone, "part": parts})
-    grouped = frame.groupby("b", sort=True)
-    geom = grouped["part"].agg(lambda s: s.iloc[0] if len(s) == 1 else shapely.union_all(s.to_numpy()))
-    idx = geom.index.to_numpy()
-    geom = geom.to_numpy()
+    frame = pd.DataFrame({"b": li, "zone": zone})
+    idx, geom = union_by(li, parts)
     area = shapely.area(geom)
     rows = b.iloc[idx]
     keep = (area > 0) & (area >= ctx.limit("min_overlap_m2", rows["village_id"]) - _AREA_TOL)

@@ -57,3 +57,14 @@ def test_rotated_parcel_and_building():
     f = run(p, b)
     assert f["area_m2"].iloc[0] == pytest.approx(3.0, abs=1e-6)
     assert f["measured"].iloc[0] == pytest.approx(0.3, abs=1e-3)
+
+
+def test_widest_point_mid_edge_over_a_notch_of_the_parcel():
+    # a parcel with a V notch in its north edge, a building reaching 0.5 m north over the whole edge:
+    # the strip's widest point lies mid-edge, above the notch's bottom, 1.5 m / sqrt(2) from the parcel
+    notched = shapely.Polygon([(0, 0), (20, 0), (20, 20), (11, 20), (10, 19), (9, 20), (0, 20)])
+    p = frame([{"parcel_id": "N", "geometry": at(notched)}])
+    b = frame([{"building_id": "NB", "geometry": square(0, 10, 20, 10.5)}])
+    f = run(p, b)
+    assert f["subject_id"].tolist() == ["NB"]
+    assert f["measured"].iloc[0] == pytest.approx(1.5 / 2 ** 0.5, abs=1e-3)
