@@ -55,6 +55,19 @@ def test_every_implemented_rule_is_planted(truth):
     assert set(truth["rule_id"]) <= set(CATALOGUE)
 
 
+def test_ndsm_only_stairwell_is_found_from_the_ndsm_and_its_near_miss_is_not(sample_check, truth):
+    # the sample plants one HOME-STAIR case and one near miss that only the nDSM shows (no stair attributes)
+    planted = truth[(truth["rule_id"] == "HOME-STAIR") & truth["note"].str.contains("no stair attributes")]
+    assert sorted(planted["expect"]) == ["near_miss", "violation"]
+    f = sample_check.findings
+    f = f[f["rule_id"] == "HOME-STAIR"].set_index("subject_id")
+    case = planted.loc[planted["expect"] == "violation", "subject_id"].item()
+    near = planted.loc[planted["expect"] == "near_miss", "subject_id"].item()
+    assert near not in f.index
+    assert "来源：nDSM" in f.loc[case, "message"] and "局部三层" in f.loc[case, "message"]
+    assert (f.loc[case, "measured"], f.loc[case, "limit"], f.loc[case, "unit"]) == (10.5, 6.0, "m²")
+
+
 def test_planted_findings_carry_the_expected_fields(sample_check, sample_dir):
     # truth_fields.csv: the status and dated_by the five-vintage survey series gives (the 2009 house historic,
     # the 2010 one existing, 2018-2020 straddling the cut-off new, ...), each monitoring patch's judgement,

@@ -718,17 +718,25 @@ def plant_home_relic(sample: Sample) -> Plant:
 
 
 def plant_home_stair(sample: Sample) -> Plant:
-    """``HOME-STAIR`` 楼梯间超标 / 局部三层: roof stairwells of two-floor flat-roofed houses (attributes).
+    """``HOME-STAIR`` 楼梯间超标 / 局部三层: roof stairwells of two-floor flat-roofed houses.
 
-    Violations: 9.5 m² and 2.6 m (too large); 5.6 m² and 3.0 m (too tall); 6.3 m² and 2.8 m (both just
-    over). Near misses: exactly 6.0 m² and 2.7 m; 5.2 m² and 2.65 m. Houses are taken from villages
-    without nDSM coverage and keep their heights (the attributes decide).
+    From the attributes: violations 9.5 m² and 2.6 m (too large); 5.6 m² and 3.0 m (too tall); 6.3 m² and
+    2.8 m (both just over); near misses exactly 6.0 m² and 2.7 m; 5.2 m² and 2.65 m. These houses are taken
+    from villages without nDSM coverage and keep their heights (the attributes decide).
+
+    From the nDSM only (no stair attributes; a village in ``sample.raster_villages``): a 3.5 m × 3.0 m
+    (10.5 m²) stairwell 2.6 m above the roof is 局部三层; a 2 m × 2 m (4 m²) one 2.4 m above it is a near
+    miss. Both stand above the two-floor flat limit + margin (7.2 + 0.3 m) and are drawn by
+    :func:`landguard.sample.rasters.write_rasters` from the private columns ``_stair_w_m``, ``_stair_d_m``
+    (the box, centred on the footprint, snapped to the nDSM's 0.5 m grid) and ``_stair_top_m`` (its top
+    above ground). The houses keep their roof height in ``eave_height_m``, so HOME-HEIGHT reads the
+    attribute and the stairwell does not make the house too high.
 
     Examples
     --------
     >>> from landguard.sample.base import build_base
     >>> sorted(t.expect for t in plant_home_stair(build_base(0)).truth)
-    ['near_miss', 'near_miss', 'violation', 'violation', 'violation']
+    ['near_miss', 'near_miss', 'near_miss', 'violation', 'violation', 'violation', 'violation']
     """
     s = sample
     m = s.parcel_meta
@@ -751,9 +759,27 @@ def plant_home_stair(sample: Sample) -> Plant:
         truth.append(TruthRow("HOME-STAIR", "buildings", bid, expect,
                               f"two floors, flat roof, stairwell {area} m² and {height} m ({what}); parcel {pid} "
                               f"({_village_name(s, pid)})"))
-    rows = updated_rows(s, "buildings", {bid: {} for bid in stairs})
+    # from the nDSM only: two-floor flat roofs in the villages the nDSM covers
+    in_raster = ((b.loc[main, "floors"].to_numpy() == 2) & (b.loc[main, "roof"].to_numpy() == "flat")
+                 & m["village_id"].isin(s.raster_villages).to_numpy())
+    changes: dict[str, dict] = {bid: {} for bid in stairs}
+    boxes: dict[str, tuple[float, float, float]] = {}
+    for w, d, rise, expect, what in ((3.5, 3.0, 2.6, "violation", "10.5 m² over 6 m²: 局部三层"),
+                                     (2.0, 2.0, 2.4, "near_miss", "4 m² and 2.4 m: within both limits")):
+        pid = s.take_parcel(among=m.index[in_raster], side_building=None)
+        bid, _ = _house(s, pid)
+        roof = float(b.at[bid, "_eave_true"])
+        changes[bid] = {"eave_height_m": roof, "_eave_true": roof}
+        boxes[bid] = (w, d, roof + rise)
+        truth.append(TruthRow("HOME-STAIR", "buildings", bid, expect,
+                              f"two floors, flat roof {roof:.1f} m, no stair attributes; the nDSM shows a "
+                              f"{w} m × {d} m stairwell {rise} m above the roof ({what}); parcel {pid} "
+                              f"({_village_name(s, pid)})"))
+    rows = updated_rows(s, "buildings", changes)
     rows["stair_area_m2"] = rows["building_id"].map({i: a for i, (a, _) in stairs.items()}).astype(float)
     rows["stair_height_m"] = rows["building_id"].map({i: h for i, (_, h) in stairs.items()}).astype(float)
+    for k, col in enumerate(("_stair_w_m", "_stair_d_m", "_stair_top_m")):
+        rows[col] = rows["building_id"].map({i: v[k] for i, v in boxes.items()}).astype(float)
     return Plant(features={"buildings": rows}, truth=truth)
 
 

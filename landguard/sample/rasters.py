@@ -2,7 +2,7 @@
 
 * ``ndsm.tif`` — float32 metres above ground, 0.5 m pixels, over the settlements of
   ``sample.raster_villages``; roofs drawn from each building's true eave/ridge heights (pitched roofs
-  rise linearly to a ridge along the long axis), ground 0.
+  rise linearly to a ridge along the long axis), planted roof stairwells on top, ground 0.
 * ``ortho.tif`` — RGB uint8, 1 m pixels, the whole of the ``raster_villages``.
 * ``landcover_before.tif`` / ``landcover_after.tif`` — uint8 classes (1 cropland, 2 forest, 3 grassland,
   4 water, 5 built-up, 6 bare), 2 m pixels on the district's 2 m grid, the whole district: the
@@ -100,7 +100,35 @@ def _ndsm(sample: Sample, path: Path) -> None:
     heights = np.where(pitched[k], eave[k] + (np.nan_to_num(ridge[k]) - eave[k]) * rise, eave[k])
     out = np.zeros((height, width), dtype="float32")
     out[rows, cols] = heights
+    stairs = _stair_boxes(b)
+    if stairs:
+        top = rasterize(stairs, out_shape=(height, width), transform=transform, fill=0.0, dtype="float32")
+        out = np.where(top > 0, top, out)
     _write(path, out, transform, -9999.0, predictor=3)
+
+
+def _stair_boxes(b) -> list[tuple[shapely.Polygon, float]]:
+    """Roof stairwells the planters drew (``_stair_w_m`` × ``_stair_d_m`` centred on the footprint, top
+    ``_stair_top_m`` above ground), each box snapped to the nDSM's 0.5 m grid so its area is exact in pixels.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> b = gpd.GeoDataFrame({"_stair_w_m": [3.5], "_stair_d_m": [3.0], "_stair_top_m": [9.2]},
+    ...                      geometry=[shapely.box(10.1, 20.2, 20.1, 26.2)], crs=4548)
+    >>> [(g.bounds, top) for g, top in _stair_boxes(b)]
+    [((13.5, 21.5, 17.0, 24.5), 9.2)]
+    """
+    if "_stair_top_m" not in b.columns:
+        return []
+    top = b["_stair_top_m"].to_numpy(dtype=float)
+    has = np.isfinite(top)
+    if not has.any():
+        return []
+    w, d = b["_stair_w_m"].to_numpy(dtype=float)[has], b["_stair_d_m"].to_numpy(dtype=float)[has]
+    c = shapely.get_coordinates(shapely.centroid(b.geometry.to_numpy()[has]))
+    x0, y0 = np.round((c[:, 0] - w / 2) / 0.5) * 0.5, np.round((c[:, 1] - d / 2) / 0.5) * 0.5
+    return list(zip(shapely.box(x0, y0, x0 + w, y0 + d), top[has].tolist()))
 
 
 _COLOURS = {
