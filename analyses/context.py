@@ -148,6 +148,9 @@ class Context:
     raster_classes: Any = None
     values: Mapping[str, Any] = field(default_factory=dict)
     owner: str = ""
+    #: Lookups computed once per district and shared by every rule's context (village -> township, and
+    #: which limits a township overrides); never results of a rule.
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     # -- layers, as on a District -------------------------------------------------------------------
     def __contains__(self, role: str) -> bool:
@@ -171,9 +174,16 @@ class Context:
 
     def townships_of(self, village_ids) -> pd.Series:
         """Township name of each village id (None when unknown)."""
-        lookup = self.villages.set_index("village_id")["township"]
-        lookup = lookup[~lookup.index.duplicated()]
-        return pd.Series(np.asarray(village_ids, dtype=object), dtype=object).map(lookup).astype(object)
+        if "towns" not in self._cache:
+            v = self.villages
+            ids = pd.Index(v["village_id"].astype(object).to_numpy(dtype=object))
+            first = ~ids.duplicated()
+            towns = v["township"].astype(object).to_numpy(dtype=object)[first]
+            towns = np.where(pd.isna(towns), None, towns).astype(object)
+            self._cache["towns"] = (ids[first], np.append(towns, None).astype(object))
+        index, towns = self._cache["towns"]
+        codes = index.get_indexer(pd.Index(np.asarray(village_ids, dtype=object)))
+        return pd.Series(towns[codes], dtype=object)
 
     # -- limits --------------------------------------------------------------------------------------
     def limit(self, key: str, village_ids) -> np.ndarray:
@@ -195,8 +205,18 @@ class Context:
         """
         if key not in type(self.limits.default).model_fields:
             raise KeyError(f"{self.owner or 'rule'}: {key!r} is not a limit (see docs/rules.md)")
-        values = self.limits.per_row(key, self.townships_of(village_ids))
         base = getattr(self.limits.default, key)
+        uniform = self._cache.setdefault("uniform", {})
+        if key not in uniform:   # no township overrides this key: every row has the district's value
+            uniform[key] = all(getattr(lim, key) == base for lim in self.limits.townships.values())
+        if uniform[key]:
+            n = len(village_ids)
+            if isinstance(base, (int, float)) and not isinstance(base, bool):
+                return np.full(n, float(base))
+            out = np.empty(n, dtype=object)
+            out[:] = [base] * n
+            return out
+        values = self.limits.per_row(key, self.townships_of(village_ids))
         if isinstance(base, BaseModel):  # a table: every row gets a model, whatever form the override came in
             cls = type(base)
             values = np.array([v if isinstance(v, cls) else cls.model_validate(v) for v in values] or [],
@@ -221,7 +241,7 @@ class Context:
     def with_values(self, values: Mapping[str, Any], owner: str) -> "Context":
         """The same district with another set of declared values (for the runner)."""
         return Context(self.layers, self.crs, self.as_of, self.limits, self.rasters, self.raster_classes,
-                       dict(values), owner)
+                       dict(values), owner, self._cache)
 
     @classmethod
     def of(cls, district) -> "Context":

@@ -61,7 +61,9 @@ def _shifted(geoms: np.ndarray, offset: np.ndarray) -> np.ndarray:
 def _filled_area(geoms: np.ndarray) -> np.ndarray:
     """Area of each (multi)polygon with its holes filled."""
     parts, index = shapely.get_parts(geoms, return_index=True)
-    filled = shapely.area(shapely.polygons(shapely.get_exterior_ring(parts)))
+    filled = shapely.area(parts)
+    holed = np.flatnonzero(shapely.get_num_interior_rings(parts) > 0)      # only these change
+    filled[holed] = shapely.area(shapely.polygons(shapely.get_exterior_ring(parts[holed])))
     return np.bincount(index, weights=filled, minlength=len(geoms))
 
 
@@ -184,6 +186,33 @@ def _segments(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return owner[part[:-1][same]], coords[:-1][same], coords[1:][same]
 
 
+def _clip_to_boxes(owner: np.ndarray, p: np.ndarray, q: np.ndarray, boxes: np.ndarray):
+    """The part of each segment ``p → q`` inside its owner's box ``(xmin, ymin, xmax, ymax)`` (Liang–Barsky,
+    vectorised): segments outside their box, or meeting it in a point only, are dropped.
+
+    Examples
+    --------
+    >>> o, a, b = _clip_to_boxes(np.array([0, 0]), np.array([[-5.0, 1.0], [-5.0, 9.0]]),
+    ...                          np.array([[5.0, 1.0], [5.0, 9.0]]), np.array([[0.0, 0.0, 2.0, 2.0]]))
+    >>> o.tolist(), a.tolist(), b.tolist()
+    ([0], [[0.0, 1.0]], [[2.0, 1.0]])
+    """
+    box = boxes[owner]
+    d = q - p
+    pk = np.stack([-d[:, 0], d[:, 0], -d[:, 1], d[:, 1]], axis=1)
+    qk = np.stack([p[:, 0] - box[:, 0], box[:, 2] - p[:, 0], p[:, 1] - box[:, 1], box[:, 3] - p[:, 1]], axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = qk / pk
+        s0 = np.max(np.where(pk < 0, ratio, 0.0), axis=1)
+        s1 = np.min(np.where(pk > 0, ratio, 1.0), axis=1)
+    outside = np.any((pk == 0) & (qk < 0), axis=1)
+    keep = ~outside & (s0 < s1)
+    s0, s1, p, q, d = s0[keep], s1[keep], p[keep], q[keep], d[keep]
+    start = np.where((s0 > 0)[:, None], p + s0[:, None] * d, p)       # unclipped ends stay exact
+    end = np.where((s1 < 1)[:, None], p + s1[:, None] * d, q)
+    return owner[keep], start, end
+
+
 def facing_boundary(sides: pd.DataFrame, footprints, areas, *, reach, behind=None, max_angle: float = 45.0,
                     lateral_tolerance: float = 1e-3) -> pd.DataFrame:
     """The parts of each footprint's surrounding boundary that each of its sides faces, with their clearance.
@@ -243,9 +272,8 @@ def facing_boundary(sides: pd.DataFrame, footprints, areas, *, reach, behind=Non
     if len(ub) == 0:
         return empty
     bounds = shapely.bounds(footprints[ub])
-    window = shapely.box(bounds[:, 0] - grow, bounds[:, 1] - grow, bounds[:, 2] + grow, bounds[:, 3] + grow)
-    near = shapely.intersection(shapely.boundary(areas[ub]), window)
-    owner, p, q = _segments(near)
+    window = np.stack([bounds[:, 0] - grow, bounds[:, 1] - grow, bounds[:, 2] + grow, bounds[:, 3] + grow], axis=1)
+    owner, p, q = _clip_to_boxes(*_segments(shapely.boundary(areas[ub])), window)
     if len(owner) == 0:
         return empty
     # pair every segment with every side of its footprint
