@@ -13,6 +13,7 @@ import hashlib
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from layers.district import assign_villages
 from spatial.clean import GRID_M, clean_polygons
@@ -86,9 +87,12 @@ def finalise(rule: Rule, partial: gpd.GeoDataFrame, villages: gpd.GeoDataFrame |
     area : bool
         Whether the rule is about area: then ``area_m2``/``area_mu`` are the geometry's area
         unless the rule set ``area_m2`` itself.
-    min_part_m2 : float or array-like
+    min_part_m2 : float, array-like or callable
         Parts of a finding's geometry smaller than this are dropped (each finding keeps its largest
-        part); default the default ``min_overlap_m2``. Geometry is cleaned by
+        part); default the default ``min_overlap_m2``. A callable is given the findings' ``village_id``
+        (after ``villages`` filled the missing ones) and returns one minimum per finding, e.g. the
+        township's own ``min_overlap_m2`` (``functools.partial(ctx.limit, "min_overlap_m2")``, as
+        :func:`analyses.runner.run_rules` passes it). Geometry is cleaned by
         :func:`spatial.clean.clean_polygons`: 1 mm grid, one MultiPolygon per finding.
 
     Returns
@@ -111,6 +115,13 @@ def finalise(rule: Rule, partial: gpd.GeoDataFrame, villages: gpd.GeoDataFrame |
         return empty_findings(crs)
     out = partial.reset_index(drop=True).copy()
     geographic = crs is not None and getattr(crs, "is_geographic", False)
+    if villages is not None and not villages.empty:   # first: the sliver minimum may depend on the village
+        if "village_id" not in out.columns:
+            out["village_id"] = None
+        out = _attach_villages(out, villages)
+    if callable(min_part_m2):
+        min_part_m2 = np.asarray(min_part_m2(out["village_id"].to_numpy(dtype=object) if "village_id" in out.columns
+                                             else np.full(len(out), None, dtype=object)), dtype=float)
     out[out.geometry.name] = gpd.GeoSeries(clean_polygons(out.geometry.values, grid=1e-9 if geographic else GRID_M,
                                                           min_part=0.0 if geographic else min_part_m2),
                                            index=out.index, crs=crs)
@@ -132,8 +143,6 @@ def finalise(rule: Rule, partial: gpd.GeoDataFrame, villages: gpd.GeoDataFrame |
     out["severity"] = out["severity"].fillna("medium")
     out["message"] = out["message"].astype(object).map(
         lambda m: m.replace("{basis}", rule.basis) if isinstance(m, str) else f"{rule.name}（{rule.basis}）")
-    if villages is not None and not villages.empty:
-        out = _attach_villages(out, villages)
     out["case_id"] = case_ids(rule.rule_id, out["subject_layer"], out["subject_id"],
                               out["key"] if "key" in out.columns else None)
     out = gpd.GeoDataFrame(out[FINDING_COLUMNS], geometry=out.geometry.values, crs=crs)
@@ -141,10 +150,14 @@ def finalise(rule: Rule, partial: gpd.GeoDataFrame, villages: gpd.GeoDataFrame |
 
 
 def _attach_villages(out: gpd.GeoDataFrame, villages: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Fill ``village_id`` by largest overlap where missing, then name and township from it."""
+    """Fill ``village_id`` by largest overlap where missing, then name and township from it.
+
+    Runs before the geometry is cleaned (the sliver minimum is looked up by village), so the geometry
+    it assigns by is made valid first.
+    """
     need = out["village_id"].isna().to_numpy()
     if need.any():
-        out.loc[need, "village_id"] = assign_villages(out.geometry[need], villages)
+        out.loc[need, "village_id"] = assign_villages(shapely.make_valid(out.geometry.values[need]), villages)
     lookup = villages.set_index("village_id")
     out["village"] = out["village_id"].map(lookup["name"]).astype(object)
     out["township"] = out["village_id"].map(lookup["township"]).astype(object)

@@ -8,6 +8,7 @@ merged by feature and written into the district's quality report once.
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
@@ -137,7 +138,8 @@ def run_rules_with_notes(district: District, rule_ids: Iterable[str] | None = No
                     if isinstance(result, RuleResult):
                         notes.extend(result.notes)
                         result = result.findings
-                    result = finalise(item, result, district.villages)
+                    result = finalise(item, result, district.villages,  # slivers: the township's min_overlap_m2
+                                      min_part_m2=functools.partial(base.limit, "min_overlap_m2"))
                     if name in DATED_RULES:  # farmland conversions: dated by the survey series (analyses.dating)
                         if "survey_series" not in values:
                             values["survey_series"] = survey_series(base)

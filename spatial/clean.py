@@ -11,6 +11,7 @@ What comes out, per row:
 * a ``MultiPolygon`` (always: one geometry type per layer), valid, its coordinates on the grid, no two
   consecutive equal nodes, no part of zero area;
 * parts smaller than ``min_part`` dropped, except the row's largest part (a finding never disappears);
+  :func:`analyses.findings.finalise` gives each finding its township's own ``min_overlap_m2`` (per row);
 * a finding without any area (a grave mapped as a point, a line) becomes a small square marker of
   half-width ``marker`` around it, so the findings layer holds one geometry type (MultiPolygon);
 * a missing geometry stays missing (``None``).
@@ -92,7 +93,7 @@ def clean_polygons(geoms, *, grid: float = GRID_M, min_part=0.0, marker: float |
     has_area = np.zeros(n, dtype=bool)
     has_area[index[dims == 2]] = True
     polys, at = parts[dims == 2], index[dims == 2]
-    snapped = shapely.set_precision(polys, grid)        # GEOS keeps the result valid; collapsed parts vanish
+    snapped = _snap(polys, grid)
     polys, at = _explode(snapped, at)
     keep = (shapely.get_type_id(polys) == 3) & ~shapely.is_empty(polys)
     polys, at = polys[keep], at[keep]
@@ -114,6 +115,30 @@ def clean_polygons(geoms, *, grid: float = GRID_M, min_part=0.0, marker: float |
         boxes = shapely.set_precision(boxes, grid)
         out[lost] = shapely.multipolygons(boxes, indices=np.arange(len(boxes)))
     return out
+
+
+def _snap(polys: np.ndarray, grid: float) -> np.ndarray:
+    """Polygons on ``grid``, valid: rounded point by point where that keeps them valid, else snap-rounded.
+
+    Rounding each vertex (GEOS ``pointwise``) and dropping repeated nodes gives the same polygon as GEOS's
+    valid-output snap rounding whenever the rounded polygon is valid and not empty (no two edges came
+    within half a grid step of each other), at a fraction of the cost; only the others (slivers, spikes,
+    near-touching rings) go through ``set_precision``'s noding, which keeps them valid and lets collapsed
+    parts vanish.
+    """
+    rounded = shapely.set_precision(polys, grid, mode="pointwise")
+    # a ring left with fewer than 4 distinct consecutive nodes collapsed: snap-round that polygon instead
+    rings, owner = shapely.get_rings(rounded, return_index=True)
+    coords, ring = shapely.get_coordinates(rings, return_index=True)
+    repeat = np.r_[False, (ring[1:] == ring[:-1]) & np.all(coords[1:] == coords[:-1], axis=1)]
+    collapsed = np.zeros(len(polys), dtype=bool)
+    collapsed[owner[np.bincount(ring[~repeat], minlength=len(rings)) < 4]] = True
+    fast = rounded.copy()
+    fast[~collapsed] = shapely.remove_repeated_points(rounded[~collapsed], 0.0)
+    redo = collapsed | ~shapely.is_valid(fast) | shapely.is_empty(fast) | (shapely.area(fast) <= 0)
+    if redo.any():
+        fast[redo] = shapely.set_precision(polys[redo], grid)
+    return fast
 
 
 def is_clean(geoms, *, grid: float) -> bool:

@@ -127,3 +127,55 @@ def test_every_gpkg_layer_has_one_geometry_type_and_version_1_2(tmp_path):
             assert set(back.geom_type) <= {"MultiPolygon"} and back.geometry.is_valid.all()
     assert is_clean(pyogrio.read_dataframe(paths[3], layer="findings").geometry.values, grid=GRID_M)
     assert CRS == "EPSG:4548"
+
+
+# --- slivers by the township's own min_overlap_m2 ---------------------------------------------------------------
+def _two_townships():
+    from tests.builders import district
+
+    villages = frame([
+        {"village_id": "110117104201", "name": "甲村", "township": "金海湖镇", "geometry": square(-500, -500, 530, 1000)},
+        {"village_id": "110117105201", "name": "乙村", "township": "峪口镇", "geometry": square(30, -500, 470, 1000)}])
+    # the same too-steep house in each village: a 120 m² main part and a 3 m² shed part (one MultiPolygon)
+    houses = frame([{"building_id": bid, "roof": "pitched", "eave_height_m": 3.3, "ridge_height_m": 9.0,
+                     "geometry": shapely.union_all([square(x, 0, 12, 10), square(x + 14, 0, 2, 1.5)])}
+                    for bid, x in (("A", 0), ("B", 60))])
+    return lambda config: district(villages=villages, buildings=houses.copy(), config=config)
+
+
+def test_slivers_are_dropped_by_the_townships_min_overlap():
+    from analyses.testing import run_rule
+    from layers.config import ProjectConfig
+
+    make = _two_townships()
+
+    def parts(cfg):
+        f = run_rule("HOME-ROOF", make(ProjectConfig.model_validate(cfg)))
+        return {s: len(g.geoms) for s, g in zip(f["subject_id"], f.geometry)}
+
+    assert parts({}) == {"A": 2, "B": 2}                                              # 3 m² ≥ 1 m²: kept
+    assert parts({"townships": {"峪口镇": {"limits": {"min_overlap_m2": 5.0}}}}) == {"A": 2, "B": 1}
+    assert parts({"limits": {"min_overlap_m2": 5.0}}) == {"A": 1, "B": 1}            # the district's own figure
+    assert parts({"limits": {"min_overlap_m2": 5.0},
+                  "townships": {"金海湖镇": {"limits": {"min_overlap_m2": 0.5}}}}) == {"A": 2, "B": 1}
+
+
+def test_finalise_looks_the_minimum_up_by_the_village_it_assigns():
+    from layers.limits import Limits, LimitSet
+
+    villages = frame([
+        {"village_id": "V1", "name": "甲村", "township": "金海湖镇", "geometry": square(-500, -500, 530, 1000)},
+        {"village_id": "V2", "name": "乙村", "township": "峪口镇", "geometry": square(30, -500, 470, 1000)}])
+    limits = LimitSet(Limits(), {"峪口镇": Limits(min_overlap_m2=5.0)})
+    towns = villages.set_index("village_id")["township"]
+
+    def lookup(village_ids):
+        return limits.per_row("min_overlap_m2", towns.reindex(village_ids).to_numpy(dtype=object))
+
+    p = frame([{"subject_layer": "buildings", "subject_id": s,      # no village_id: finalise assigns it
+                "geometry": shapely.union_all([square(x, 0, 12, 10), square(x + 14, 0, 2, 1.5)])}
+               for s, x in (("A", 0), ("B", 60))])
+    f = finalise(CATALOGUE["HOME-ROOF"], p, villages, min_part_m2=lookup).set_index("subject_id")
+    assert f["village_id"].to_dict() == {"A": "V1", "B": "V2"}
+    assert {s: len(x.geoms) for s, x in f.geometry.items()} == {"A": 2, "B": 1}
+    assert f.loc["B", "area_m2"] == pytest.approx(120.0)
