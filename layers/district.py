@@ -27,7 +27,7 @@ from .idnumbers import normalise_ids
 from .landuse import is_known
 from .limits import LimitSet
 from .quality import QualityReport
-from .readers import NOTES_ATTR, canonical_frame, read_layer
+from .readers import NOTES_ATTR, canonical_frame, read_layers
 from .roles import REQUIRED_ROLES, ROLES
 from .sanity import check_layer_crs, check_raster, check_source_file, crs_label
 
@@ -218,17 +218,17 @@ def load_district(data: str | os.PathLike | None = None, config: str | os.PathLi
     raw: dict[str, gpd.GeoDataFrame] = {}
     # one step per layer read, then per layer assigned to villages: the bar's total from the start
     _announce(progress, len(cfg.layers) + sum(r != "villages" and r not in _SPANNING for r in cfg.layers))
-    for role, src in cfg.layers.items():
-        _report_progress(progress, f"读取 {role}")
-        frame, notes = read_layer(role, src)
-        for k, v in notes.items():
-            quality.count(role, k, v)
-        for text in frame.attrs.pop(NOTES_ATTR, []):
-            quality.note(text)
-        if ROLES[role].required and len(frame) == 0:  # its rules would run and report "0 条" as if all were well
-            raise LayerError(f"{_where(role, cfg)}: 图层没有任何要素（0 个）(the layer is empty)；请检查 [layers.{role}] "
-                             f"path、layer 是否指向了有数据的{ROLES[role].label}图层")
-        raw[role] = frame
+    with read_layers(cfg.layers) as read:  # in threads; the notes and errors come in the configuration's order
+        for role, frame, notes in read:
+            _report_progress(progress, f"读取 {role}")
+            for k, v in notes.items():
+                quality.count(role, k, v)
+            for text in frame.attrs.pop(NOTES_ATTR, []):
+                quality.note(text)
+            if ROLES[role].required and len(frame) == 0:  # its rules would run and report "0 条" as if all were well
+                raise LayerError(f"{_where(role, cfg)}: 图层没有任何要素（0 个）(the layer is empty)；请检查 "
+                                 f"[layers.{role}] path、layer 是否指向了有数据的{ROLES[role].label}图层")
+            raw[role] = frame
     return _build(raw, cfg, as_of, quality, progress)
 
 

@@ -7,9 +7,12 @@ Inputs are only ever opened for reading.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import threading
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import geopandas as gpd
@@ -23,7 +26,8 @@ from .config import LayerSource, refuse_special_file
 from .roles import ROLES, Role
 from .sanity import check_source_file
 
-__all__ = ["read_layer", "canonical_frame", "FIELD_ALIASES", "sniff_dbf_encoding", "NOTES_ATTR", "quote_value"]
+__all__ = ["read_layer", "read_layers", "canonical_frame", "FIELD_ALIASES", "sniff_dbf_encoding", "NOTES_ATTR",
+           "quote_value", "routed_warnings"]
 
 #: Field names common in bureau data (spec/FIELD-NAMES.md), recognised without any mapping.
 FIELD_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
@@ -124,6 +128,49 @@ def _unit_of(column: str) -> str | None:
 
 #: Marker of text notes (Chinese lines for the data-quality report) in a frame's ``attrs``.
 NOTES_ATTR = "landguard_notes"
+
+
+#: The list that warnings raised in this thread go to (None: dropped), see :func:`routed_warnings`.
+_WARNINGS = threading.local()
+
+
+def _route_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    sink = getattr(_WARNINGS, "sink", None)
+    if sink is not None:
+        sink.append(str(message))
+
+
+@contextlib.contextmanager
+def routed_warnings():
+    """Route every warning to the list of the thread that raised it (see :func:`_collecting`); never print it.
+
+    ``warnings.catch_warnings`` changes process-wide state and is not safe to enter from several threads at
+    once; the layers are read in threads, so this is entered once, by the thread that starts them, and each
+    reading thread only names its own list.
+
+    Examples
+    --------
+    >>> with routed_warnings():
+    ...     with _collecting([]) as caught:
+    ...         warnings.warn("Measured (M) geometry types are not supported")
+    >>> caught
+    ['Measured (M) geometry types are not supported']
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = _route_warning
+        yield
+
+
+@contextlib.contextmanager
+def _collecting(into: list[str] | None):
+    """Warnings raised in this thread go to ``into`` (None: dropped) while inside."""
+    before = getattr(_WARNINGS, "sink", None)
+    _WARNINGS.sink = into
+    try:
+        yield into
+    finally:
+        _WARNINGS.sink = before
 
 
 def _cpg_encoding(text: str) -> str | None:
@@ -250,6 +297,83 @@ def _exact_integers(frame: gpd.GeoDataFrame, path: str, kwargs: dict) -> gpd.Geo
     return frame
 
 
+def _needed_columns(names: list[str], role: Role, src: LayerSource) -> list[str] | None:
+    """The fields of a file that the role maps (None: read them all, so that errors list every field).
+
+    The mapping found on the file's field names is the one :func:`canonical_frame` finds on the columns read.
+
+    Examples
+    --------
+    >>> _needed_columns(["ZDDM", "QLRMC", "BZ"], ROLES["parcels"], LayerSource(path="p.shp"))
+    ['ZDDM', 'QLRMC']
+    >>> _needed_columns(["BZ"], ROLES["parcels"], LayerSource(path="p.shp")) is None
+    True
+    """
+    try:
+        mapping = _map_names(names, role, src)
+    except LayerError:  # a mapped field that is not there: canonical_frame says so after the whole read
+        return None
+    if any(needed not in mapping for needed in _ESSENTIAL.get(role.name, ())):
+        return None
+    wanted = set(mapping.values())
+    return [n for n in names if n in wanted]
+
+
+def _read_arrow(path: str, kwargs: dict, role: Role, src: LayerSource) -> gpd.GeoDataFrame | None:
+    """Read a layer through GDAL's Arrow stream, only the fields the role maps; None when that cannot be done.
+
+    The frame has the dtypes of pyogrio's GDAL-to-numpy read after :func:`_exact_integers` (what the rest of
+    the reader expects): 64-bit integer fields with nulls as nullable ``Int64`` (exact), without nulls as
+    ``int64``; boolean fields with nulls as float64 (1.0/0.0/NaN); date fields as ``datetime64[ms]``. Any
+    failure (no pyarrow, text GDAL cannot hand over as UTF-8, rings that do not close, a geometry type
+    shapely refuses, M values...) returns None and the caller reads the layer the other way, with its messages.
+
+    Examples
+    --------
+    >>> import tempfile, shapely
+    >>> d = tempfile.mkdtemp()
+    >>> gpd.GeoDataFrame({"ZJHM": pd.array([110105194912310021, None], dtype="Int64"), "BZ": ["x", "y"]},
+    ...                  geometry=[shapely.box(0, 0, 1, 1)] * 2, crs=4548).to_file(f"{d}/p.gpkg")
+    >>> f = _read_arrow(f"{d}/p.gpkg", {}, ROLES["parcels"], LayerSource(path=f"{d}/p.gpkg", columns={"owner_id": "ZJHM", "parcel_id": "ZJHM"}))
+    >>> f.columns.tolist(), f["ZJHM"].tolist()
+    (['ZJHM', 'geometry'], [110105194912310021, <NA>])
+    """
+    try:
+        import pyarrow as pa
+        import pyogrio
+
+        info = pyogrio.read_info(path, **{k: v for k, v in kwargs.items() if k in ("layer", "encoding")})
+        names = [str(n) for n in info["fields"]]
+        kinds = dict(zip(names, info["dtypes"]))
+        if "geometry" in kinds or len(set(names)) != len(names):  # names the frame cannot hold apart
+            return None
+        mapper = {pa.int64(): pd.Int64Dtype(), pa.uint64(): pd.UInt64Dtype()}.get
+        frame = pyogrio.read_dataframe(path, use_arrow=True, columns=_needed_columns(names, role, src),
+                                       arrow_to_pandas_kwargs={"types_mapper": mapper, "date_as_object": False},
+                                       **kwargs)
+    except Exception:
+        return None
+    if not isinstance(frame, gpd.GeoDataFrame):
+        return None
+    import shapely
+
+    if shapely.has_m(frame.geometry.to_numpy()).any():  # GDAL's other read drops M (and says so): counted there
+        return None
+    for name in [c for c in frame.columns if c != frame.geometry.name]:
+        col = frame[name]
+        if isinstance(col.dtype, (pd.Int64Dtype, pd.UInt64Dtype)):
+            if not col.isna().any():
+                frame[name] = col.to_numpy(dtype=np.int64 if isinstance(col.dtype, pd.Int64Dtype) else np.uint64)
+            elif isinstance(col.dtype, pd.UInt64Dtype):
+                try:
+                    frame[name] = col.astype("Int64")
+                except (TypeError, ValueError, OverflowError):  # beyond int64: Python ints, still exact
+                    frame[name] = pd.Series(col.to_numpy(dtype=object, na_value=None), index=col.index, dtype=object)
+        elif kinds.get(name) == "bool" and col.dtype == object:
+            frame[name] = col.astype("float64")
+    return frame
+
+
 def _read_file(role: Role, src: LayerSource) -> tuple[gpd.GeoDataFrame, dict[str, int], list[str]]:
     path = src.resolved_path()
     where = _where(role, src)
@@ -269,8 +393,7 @@ def _read_file(role: Role, src: LayerSource) -> tuple[gpd.GeoDataFrame, dict[str
 
     if layer is None and Path(path).suffix.lower() in (".gpkg", ".gdb", ".sqlite"):
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
+            with _collecting(None):  # listing layers, GDAL warns about M values of every layer: not counted
                 names = [n for n, _ in pyogrio.list_layers(path)]
         except Exception as exc:
             raise LayerError(f"{where}: GDAL 无法打开该文件（{_first_line(exc)}）；"
@@ -292,25 +415,26 @@ def _read_file(role: Role, src: LayerSource) -> tuple[gpd.GeoDataFrame, dict[str
     if encoding:
         kwargs["encoding"] = encoding
     notes: dict[str, int] = {}
-    with warnings.catch_warnings(record=True) as caught:  # GDAL's warnings become counts, not console noise
-        warnings.simplefilter("always")
-        try:
-            if src.engine == "fiona":
-                frame = gpd.read_file(path, engine="fiona", **kwargs)
-            else:
-                try:
-                    frame = pyogrio.read_dataframe(path, **kwargs)
-                except Exception as exc:
-                    if "closed linestring" not in str(exc) and "LinearRing" not in str(exc):
-                        raise
-                    frame, notes = _read_fixing_rings(path, kwargs)
-        except LayerError:
-            raise
-        except Exception as exc:
-            raise LayerError(f"{where}: 无法读取 (cannot be read: {_first_line(exc)})；"
-                             f"请确认文件完整、图层名正确（[layers.{role.name}] layer）") from None
-        frame = _exact_integers(frame, path, kwargs)
-    if any("Measured (M)" in str(w.message) for w in caught):
+    with _collecting([]) as caught:  # GDAL's warnings become counts, not console noise
+        frame = _read_arrow(path, kwargs, role, src) if src.engine != "fiona" else None
+        if frame is None:
+            try:
+                if src.engine == "fiona":
+                    frame = gpd.read_file(path, engine="fiona", **kwargs)
+                else:
+                    try:
+                        frame = pyogrio.read_dataframe(path, **kwargs)
+                    except Exception as exc:
+                        if "closed linestring" not in str(exc) and "LinearRing" not in str(exc):
+                            raise
+                        frame, notes = _read_fixing_rings(path, kwargs)
+            except LayerError:
+                raise
+            except Exception as exc:
+                raise LayerError(f"{where}: 无法读取 (cannot be read: {_first_line(exc)})；"
+                                 f"请确认文件完整、图层名正确（[layers.{role.name}] layer）") from None
+            frame = _exact_integers(frame, path, kwargs)
+    if any("Measured (M)" in w for w in caught):
         notes["m_dropped"] = len(frame)
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
         raise LayerError(f"{where}: 没有几何字段 (has no geometry column)；{role.label}需要面要素")
@@ -319,12 +443,26 @@ def _read_file(role: Role, src: LayerSource) -> tuple[gpd.GeoDataFrame, dict[str
 
 def _map_columns(frame: gpd.GeoDataFrame, role: Role, src: LayerSource) -> dict[str, str]:
     """Canonical column -> column of ``frame`` (explicit mapping, then canonical name, then known alias)."""
-    present = {c.lower(): c for c in frame.columns if c != frame.geometry.name}
+    return _map_names([c for c in frame.columns if c != frame.geometry.name], role, src, given=frame.columns)
+
+
+def _map_names(names: list, role: Role, src: LayerSource, given=None) -> dict[str, str]:
+    """Canonical column -> one of ``names`` (explicit mapping, then canonical name, then known alias).
+
+    ``given`` (default ``names``) are the names an explicit mapping may name exactly (a frame's columns,
+    its geometry column included).
+
+    Examples
+    --------
+    >>> _map_names(["ZDDM", "QLRMC"], ROLES["parcels"], LayerSource(path="p.shp"))
+    {'parcel_id': 'ZDDM', 'owner_name': 'QLRMC'}
+    """
+    present = {c.lower(): c for c in names}
     mapping: dict[str, str] = {}
     for canon in role.columns:
         if canon in src.columns:
             wanted = src.columns[canon]
-            actual = wanted if wanted in frame.columns else present.get(wanted.lower())
+            actual = wanted if wanted in (names if given is None else given) else present.get(wanted.lower())
             if actual is None:
                 raise LayerError(
                     f"{_where(role, src)}: 找不到字段 {wanted!r}（column {wanted!r} mapped to {canon} not found）；"
@@ -382,6 +520,57 @@ def read_layer(role_name: str, src: LayerSource) -> tuple[gpd.GeoDataFrame, dict
     >>> f["dlbm"].tolist(), f.crs.to_epsg(), notes["numbers_as_text_dlbm"]
     (['0103'], 4548, 1)
     """
+    with routed_warnings():
+        return _read_layer(role_name, src)
+
+
+@contextlib.contextmanager
+def read_layers(sources: dict[str, LayerSource], *, threads: int | None = None):
+    """Read several roles' sources at once, in threads (GDAL, Arrow and GEOS work without the GIL).
+
+    A context manager: inside, it gives an iterator over the layers; leaving it waits for the reads still
+    running (and drops those not started), so that no thread outlives it.
+
+    Parameters
+    ----------
+    sources : dict of role name -> LayerSource
+    threads : int, optional
+        Default: the CPU count, at most 4 and at most one per layer.
+
+    Yields
+    ------
+    iterator of (role, frame, notes)
+        In the order of ``sources``, as :func:`read_layer` returns them; a layer that cannot be read raises
+        its error when its turn comes (after the layers before it), as reading them one by one would.
+
+    Examples
+    --------
+    >>> import tempfile, shapely
+    >>> d = tempfile.mkdtemp()
+    >>> gpd.GeoDataFrame({"DLBM": ["0103"]}, geometry=[shapely.box(0, 0, 1, 1)], crs=4548).to_file(f"{d}/lu.gpkg")
+    >>> gpd.GeoDataFrame({"ZDDM": ["P1"]}, geometry=[shapely.box(0, 0, 1, 1)], crs=4548).to_file(f"{d}/p.gpkg")
+    >>> with read_layers({"landuse": LayerSource(path=f"{d}/lu.gpkg"), "parcels": LayerSource(path=f"{d}/p.gpkg")}) as read:
+    ...     [(role, len(f)) for role, f, _ in read]
+    [('landuse', 1), ('parcels', 1)]
+    """
+    roles = list(sources)
+    n = max(1, min(threads or min(os.cpu_count() or 1, 4), len(roles)))
+    with routed_warnings():
+        if n == 1:
+            yield ((role, *_read_layer(role, sources[role])) for role in roles)
+            return
+        pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="read_layer")
+        futures = [pool.submit(_read_layer, role, sources[role]) for role in roles]
+        try:
+            yield ((role, *future.result()) for role, future in zip(roles, futures))
+        finally:
+            for future in futures:
+                future.cancel()
+            pool.shutdown(wait=True)
+
+
+def _read_layer(role_name: str, src: LayerSource) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
+    """:func:`read_layer` inside :func:`routed_warnings` (safe to run in several threads at once)."""
     role = ROLES[role_name]
     paths = _paths(src)
     if not paths:
