@@ -106,6 +106,18 @@ def clean_polygons(geoms, *, grid: float = GRID_M, min_part=0.0, marker: float |
     polys, at = polys[order], at[order]
     if len(polys):
         shapely.multipolygons(polys, indices=at, out=out)
+    crossed = np.flatnonzero(~shapely.is_missing(out) & ~shapely.is_valid(out))
+    if len(crossed):   # parts snapped onto each other (two buildings' parts sharing an edge): merge them
+        fixed, at = _explode(shapely.set_precision(out[crossed], grid), crossed)
+        keep = (shapely.get_type_id(fixed) == 3) & (shapely.area(fixed) > 0)
+        fixed, at = fixed[keep], at[keep]
+        order = np.argsort(at, kind="stable")
+        out[crossed] = None
+        if len(fixed):
+            pos = np.searchsorted(crossed, at[order])
+            merged = shapely.multipolygons(fixed[order], indices=pos)
+            has = np.unique(pos)
+            out[crossed[has]] = merged[has]
     lost = present & shapely.is_missing(out)               # no area (point, line) or collapsed on the grid
     if marker is not None and lost.any():
         centre = shapely.point_on_surface(shapely.make_valid(arr[lost]))
@@ -126,6 +138,8 @@ def _snap(polys: np.ndarray, grid: float) -> np.ndarray:
     near-touching rings) go through ``set_precision``'s noding, which keeps them valid and lets collapsed
     parts vanish.
     """
+    if len(polys) == 0:                               # e.g. every finding a point grave: nothing to snap
+        return polys.copy()
     rounded = shapely.set_precision(polys, grid, mode="pointwise")
     # a ring left with fewer than 4 distinct consecutive nodes collapsed: snap-round that polygon instead
     rings, owner = shapely.get_rings(rounded, return_index=True)
