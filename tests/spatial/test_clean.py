@@ -179,3 +179,10 @@ def test_finalise_looks_the_minimum_up_by_the_village_it_assigns():
     assert f["village_id"].to_dict() == {"A": "V1", "B": "V2"}
     assert {s: len(x.geoms) for s, x in f.geometry.items()} == {"A": 2, "B": 1}
     assert f.loc["B", "area_m2"] == pytest.approx(120.0)
+
+
+def test_findings_without_any_polygon_are_markers():
+    # no polygon part at all (point graves only): nothing to snap, every point a 1 m square marker
+    out = clean_polygons([at(shapely.Point(5, 5)), None, at(shapely.LineString([(0, 0), (0, 0)]))])
+    assert out[0].geom_type == "MultiPolygon" and out[0].area == pytest.approx(1.0) and out[1] is None
+    assert is_clean([g for g in out if g is not None], grid=GRID_M)
