@@ -252,3 +252,24 @@ def test_attribute_heights_are_taken_as_above_the_plinth():
     f = run_rule("HOME-HEIGHT", district(buildings=b))
     assert f["measured"].tolist() == [pytest.approx(7.3)] and f["severity"].tolist() == ["medium"]
     assert "来源：属性" in f["message"].iloc[0]
+
+
+def test_roof_slope_from_an_ndsm_in_another_crs(tmp_path):
+    # the nDSM in UTM 50N (EPSG:32650), footprints in EPSG:4548: distances in from the eave are measured in
+    # the footprints' CRS after moving the pixel centres there
+    from pyproj import Transformer
+
+    to_local = Transformer.from_crs("EPSG:32650", "EPSG:4548", always_xy=True)
+    x0, y0 = Transformer.from_crs("EPSG:4548", "EPSG:32650", always_xy=True).transform(X0 - 10, Y0 + 30)
+    res, width, height = 0.5, 240, 80
+    cols, rows = np.meshgrid(np.arange(width), np.arange(height))
+    lx, ly = to_local.transform(x0 + (cols + 0.5) * res, y0 - (rows + 0.5) * res)
+    h = gable(lx - X0, ly - Y0, 0, 3.3, 28.0) + gable(lx - X0, ly - Y0, 20, 3.3, 35.0)
+    path = tmp_path / "ndsm_utm.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=width, height=height, count=1, dtype="float32",
+                       crs="EPSG:32650", transform=from_origin(x0, y0, res, res), nodata=-9999.0) as dst:
+        dst.write(h.astype("float32"), 1)
+    cfg = ProjectConfig.model_validate({"rasters": {"ndsm": str(path)}})
+    b = frame([house("R28", 0, roof="pitched"), house("R35", 20, roof="pitched")])
+    f = run_rule("HOME-ROOF", district(buildings=b, config=cfg))
+    assert f["subject_id"].tolist() == ["R35"] and f["measured"].iloc[0] == pytest.approx(35.0, abs=1.0)
