@@ -58,7 +58,7 @@ import pandas as pd
 import shapely
 
 from spatial.bigoverlay import union_by
-from spatial.overlay import area_pairs, candidate_pairs, pairwise_intersection
+from spatial.overlay import area_pairs, candidate_pairs, covered_intersection, pairwise_intersection
 from spatial.sides import facing_boundary, footprint_sides, side_band, side_clearance
 
 from ._common import fmt_area, partial, status_from_year
@@ -96,7 +96,7 @@ def own_parcels(buildings: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame) -> np.nd
     out = np.full(len(bg), -1, dtype=np.intp)
     if len(li) == 0:
         return out
-    area = shapely.area(shapely.intersection(bg[li], pg[ri]))
+    area = shapely.area(covered_intersection(bg, pg, li, ri))
     frame = pd.DataFrame({"b": li, "p": ri, "a": area})
     frame = frame[frame["a"] > 0].sort_values(["b", "a", "p"], ascending=[True, False, True]).drop_duplicates("b")
     out[frame["b"].to_numpy()] = frame["p"].to_numpy()
@@ -176,8 +176,12 @@ def setback_outside(ctx: Context) -> dict:
     outside = np.full(len(b), None, dtype=object)
     area = np.zeros(len(b))
     if has.any():
-        outside[has] = shapely.difference(b.geometry.to_numpy()[has], p.geometry.to_numpy()[own[has]])
-        area[has] = shapely.area(outside[has])
+        bg, pg = b.geometry.to_numpy()[has], p.geometry.to_numpy()[own[has]]
+        rest = ~shapely.covers(pg, bg)          # a building inside its parcel has nothing outside it
+        part = np.full(int(has.sum()), shapely.Polygon(), dtype=object)
+        part[rest] = shapely.difference(bg[rest], pg[rest])
+        outside[has] = part
+        area[has] = shapely.area(part)
     reported = has & (area > 0) & (area >= ctx.limit("min_overlap_m2", b["village_id"]) - _AREA_TOL)
     return {"own": own, "outside": outside, "area": area, "reported": reported}
 

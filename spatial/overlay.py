@@ -7,7 +7,7 @@ import shapely
 
 from .subdivide import subdivide
 
-__all__ = ["candidate_pairs", "area_pairs", "pairwise_intersection", "intersection_by_left", "prepare_cover",
+__all__ = ["candidate_pairs", "area_pairs", "covered_intersection", "pairwise_intersection", "intersection_by_left", "prepare_cover",
            "union_groups"]
 
 
@@ -111,6 +111,45 @@ def area_pairs(left, right, li, ri) -> np.ndarray:
     return (width > 0) & (height > 0)
 
 
+def covered_intersection(left, right, li, ri) -> np.ndarray:
+    """``shapely.intersection(left[li], right[ri])``, without an overlay where one side covers the other.
+
+    A building inside its parcel, a survey patch unchanged between two surveys: when one geometry of a
+    pair covers the other, their intersection *is* the covered one (the same points), so it is returned
+    as it is; a prepared ``covers`` test costs a fraction of the overlay it saves. Geometries are
+    prepared for the test and unprepared again unless they were prepared before.
+
+    Examples
+    --------
+    >>> parcel, house = shapely.box(0, 0, 10, 10), shapely.box(2, 2, 5, 5)
+    >>> g = covered_intersection([parcel, house], [house, shapely.box(8, 8, 12, 12)], np.array([0, 0]), np.array([0, 1]))
+    >>> g[0] is house, g[1].area
+    (True, 4.0)
+    """
+    left = np.asarray(left, dtype=object)
+    right = np.asarray(right, dtype=object)
+    li = np.asarray(li, dtype=np.intp)
+    ri = np.asarray(ri, dtype=np.intp)
+    out = np.empty(len(li), dtype=object)
+    if len(li) == 0:
+        return out
+    a, b = left[li], right[ri]
+    fresh = [g[~shapely.is_prepared(g) & ~shapely.is_missing(g)] for g in (left[np.unique(li)], right[np.unique(ri)])]
+    for g in fresh:
+        shapely.prepare(g)
+    try:
+        b_in_a = shapely.covers(a, b)
+        a_in_b = ~b_in_a & shapely.covers(b, a)
+    finally:
+        for g in fresh:
+            shapely.destroy_prepared(g)
+    out[b_in_a] = b[b_in_a]
+    out[a_in_b] = a[a_in_b]
+    rest = ~(b_in_a | a_in_b)
+    out[rest] = shapely.intersection(a[rest], b[rest])
+    return out
+
+
 def pairwise_intersection(left, right, predicate: str = "intersects", *, min_area: float = 0.0):
     """Intersections of every intersecting pair of ``left`` and ``right``.
 
@@ -132,7 +171,7 @@ def pairwise_intersection(left, right, predicate: str = "intersects", *, min_are
     li, ri = candidate_pairs(left, right, predicate)
     can = area_pairs(left, right, li, ri)          # pairs that only touch have no area: no overlay for them
     li, ri = li[can], ri[can]
-    geoms = shapely.intersection(left[li], right[ri])
+    geoms = covered_intersection(left, right, li, ri)
     area = shapely.area(geoms)
     keep = area > 0 if min_area <= 0 else area >= min_area
     return li[keep], ri[keep], geoms[keep]
