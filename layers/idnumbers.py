@@ -75,12 +75,110 @@ def normalise_id(value) -> str | None:
     return text or None
 
 
+_CHECK_BYTES = np.frombuffer(_CHECK.encode("ascii"), dtype=np.uint8)
+
+
+def _digit_matrix(values: np.ndarray, width: int) -> np.ndarray:
+    """ASCII strings all ``width`` long -> an (n, width) uint8 matrix of their bytes."""
+    return np.frombuffer("".join(values.tolist()).encode("ascii"), dtype=np.uint8).reshape(-1, width)
+
+
+def _check_bytes(first17: np.ndarray) -> np.ndarray:
+    """GB 11643 check characters (as bytes) of an (n, 17) matrix of ASCII digits.
+
+    Examples
+    --------
+    >>> _check_bytes(_digit_matrix(np.array(["11010519491231002"], dtype=object), 17)).tobytes()
+    b'X'
+    """
+    return _CHECK_BYTES[((first17.astype(np.int64) - 48) @ _WEIGHTS) % 11]
+
+
+def _shapes(values: np.ndarray) -> np.ndarray:
+    """18 for texts already written as a normalised ID (17 ASCII digits and a digit or X), 15 for 15 ASCII
+    digits, 0 for anything else (these take every step of the normalisation); one pass over the column.
+
+    Examples
+    --------
+    >>> _shapes(np.array(["11010519491231002X", "110105491231002", "110105-491231-002"], dtype=object)).tolist()
+    [18, 15, 0]
+    """
+    out = np.zeros(len(values), dtype=np.int8)
+    if len(values) == 0:
+        return out
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        arrow = pa.array(values, type=pa.string())
+        long_ = pc.fill_null(pc.match_substring_regex(arrow, "^[0-9]{17}[0-9X]$"), False)
+        short = pc.fill_null(pc.match_substring_regex(arrow, "^[0-9]{15}$"), False)
+        out[np.asarray(long_, dtype=bool)] = 18
+        out[np.asarray(short, dtype=bool)] = 15
+    except Exception:  # no pyarrow, or text Arrow cannot hold (lone surrogates): Python's re
+        text = pd.Series(values, dtype=object)
+        out[text.str.fullmatch("[0-9]{17}[0-9X]").fillna(False).to_numpy(dtype=bool)] = 18
+        out[text.str.fullmatch("[0-9]{15}").fillna(False).to_numpy(dtype=bool)] = 15
+    return out
+
+
+def _with_check_chars(first17: pd.Series) -> pd.Series:
+    """The 17 characters and their check character: ASCII digits vectorised, other digits (``str.isdigit``
+    is true for them too) one by one through :func:`check_digit`, as :func:`normalise_id` does them."""
+    values = first17.to_numpy(dtype=object)
+    ascii_ = pd.Series(values, dtype=object).str.fullmatch("[0-9]{17}").fillna(False).to_numpy(dtype=bool)
+    checks = np.empty(len(values), dtype=object)
+    if ascii_.any():
+        checks[ascii_] = _check_bytes(_digit_matrix(values[ascii_], 17)).view("S1").astype(str).astype(object)
+    if (~ascii_).any():
+        checks[~ascii_] = [check_digit(v) for v in values[~ascii_]]
+    return first17 + pd.Series(checks, index=first17.index, dtype=object)
+
+
+def _from_15(values: np.ndarray) -> np.ndarray:
+    """15 ASCII digits -> the 18-character number (``19`` before the year, then the check character).
+
+    Examples
+    --------
+    >>> _from_15(np.array(["110105491231002"], dtype=object)).tolist()
+    ['11010519491231002X']
+    """
+    m = _digit_matrix(values, 15)
+    full = np.empty((len(m), 18), dtype=np.uint8)
+    full[:, :6], full[:, 6:8], full[:, 8:17] = m[:, :6], np.frombuffer(b"19", dtype=np.uint8), m[:, 6:]
+    full[:, 17] = _check_bytes(full[:, :17])
+    return np.ascontiguousarray(full).view("S18").ravel().astype(str).astype(object)
+
+
+def _valid(normalised: pd.Series) -> pd.Series:
+    """:func:`is_valid_id` of every value, vectorised (values are str or missing)."""
+    valid = np.zeros(len(normalised), dtype=bool)
+    text = normalised.astype(object)
+    present = np.flatnonzero(text.notna().to_numpy())
+    if len(present) == 0:
+        return pd.Series(valid, index=normalised.index, dtype=bool)
+    values = text.to_numpy(dtype=object)[present]
+    clean = _shapes(values) == 18
+    if clean.any():
+        m = _digit_matrix(values[clean], 18)
+        valid[present[clean]] = _check_bytes(m[:, :17]) == m[:, 17]
+    rest = ~clean
+    if rest.any():  # other digits than ASCII, or no ID shape at all
+        t = pd.Series(values[rest], dtype=object)
+        shaped = ((t.str.len() == 18) & t.str[:17].str.isdigit()).fillna(False).to_numpy(dtype=bool)
+        if shaped.any():
+            first = t[shaped]
+            valid[present[rest][shaped]] = (_with_check_chars(first.str[:17]).str[17] == first.str[17]).to_numpy(
+                dtype=bool)
+    return pd.Series(valid, index=normalised.index, dtype=bool)
+
+
 def normalise_ids(values) -> tuple[pd.Series, pd.Series]:
-    """Normalise a column of ID numbers.
+    """Normalise a column of ID numbers: :func:`normalise_id` of every value, vectorised over the column.
 
     Returns
     -------
-    normalised : pandas.Series of str or None
+    normalised : pandas.Series of str (missing values NaN; object of None when no value is given)
     valid : pandas.Series of bool
         True where the normalised value is an 18-character number with a correct check digit.
 
@@ -91,6 +189,33 @@ def normalise_ids(values) -> tuple[pd.Series, pd.Series]:
     (['11010519491231002X', '11010519491231002X'], [True, True, False, False])
     """
     s = pd.Series(values, dtype=object) if not isinstance(values, pd.Series) else values.astype(object)
-    normalised = s.map(normalise_id)
-    valid = normalised.map(is_valid_id).astype(bool)
-    return normalised, valid
+    if len(s) == 0 or pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
+        normalised = s.map(normalise_id)  # numbers and other objects: value by value
+        return normalised, _valid(normalised)
+    arr = s.to_numpy(dtype=object)
+    missing = pd.isna(s).to_numpy()
+    out = np.full(len(arr), None, dtype=object)
+    if missing.any():  # None, NaN, pd.NA...: as normalise_id has them
+        out[missing] = [normalise_id(v) for v in arr[missing]]
+    given = np.flatnonzero(~missing)
+    values = arr[given]
+    shape = _shapes(values)  # most IDs are written the normal way already: only the others take every step
+    out[given[shape == 18]] = values[shape == 18]
+    if (shape == 15).any():
+        out[given[shape == 15]] = _from_15(values[shape == 15])
+    dirty = given[shape == 0]
+    if len(dirty):
+        # the Python re module on object strings: \s is str.isspace, as str.split() in normalise_id
+        text = (pd.Series(arr[dirty], dtype=object).map(str).astype(object).str.translate(_FULLWIDTH)
+                .str.replace(r"\s+", "", regex=True).str.upper())
+        spread = (text.str.endswith(".0") & text.str[:-2].str.isdigit()).astype(bool)  # read as a number
+        text = text.where(~spread, text.str[:-2])
+        bare = text.str.replace(_SEPARATORS.pattern, "", regex=True)
+        text = text.where(~((bare != text) & bare.str.fullmatch(_SHAPE.pattern).astype(bool)), bare)
+        old = ((text.str.len() == 15) & text.str.isdigit()).astype(bool)
+        if old.any():
+            t = text[old]
+            text[old] = _with_check_chars(t.str[:6] + "19" + t.str[6:])
+        out[dirty] = text.where(text != "", None).to_numpy(dtype=object)
+    normalised = pd.Series(out, index=s.index)  # the dtype Series.map gives (str when any value is one)
+    return normalised, _valid(normalised)
