@@ -15,7 +15,7 @@ import shapely
 from layers.district import assign_villages
 from layers.landuse import is_farmland
 from spatial.bigoverlay import components, subdivided_intersection, union_by
-from spatial.overlay import area_pairs, candidate_pairs, union_groups
+from spatial.overlay import area_pairs, candidate_pairs, covered_intersection, union_groups
 from spatial.units import m2_to_mu
 
 from ._common import fmt_area, join_per, partial
@@ -111,12 +111,30 @@ def _union_area_by(keys, geoms) -> tuple[np.ndarray, np.ndarray]:
     if len(two):
         order = two[np.argsort(inverse[two], kind="stable")]
         first, second = order[0::2], order[1::2]
-        area[inverse[first]] = shapely.area(shapely.union(geoms[first], geoms[second]))
+        # |A ∪ B| = |A| + |B| - |A ∩ B|; the intersection is the covered one when one covers the other
+        both = covered_intersection(geoms, geoms, first, second)
+        area[inverse[first]] = shapely.area(geoms[first]) + shapely.area(geoms[second]) - shapely.area(both)
     more = n > 2
     if more.any():
         k, u = union_by(inverse[more], geoms[more])
         area[k] = shapely.area(u)
     return uniq, area
+
+
+def _interiors_meet(geoms, li, ri) -> np.ndarray:
+    """Whether the interiors of each pair of polygons meet (DE-9IM ``T********``): a pair where one covers
+    the other (PBF drawn on its survey patch) by a prepared ``covers``, the others by ``relate_pattern``."""
+    fresh = geoms[np.unique(np.r_[li, ri])]
+    fresh = fresh[~shapely.is_prepared(fresh)]
+    shapely.prepare(fresh)
+    try:
+        solid = (shapely.area(geoms[li]) > 0) & (shapely.area(geoms[ri]) > 0)
+        out = solid & (shapely.covers(geoms[li], geoms[ri]) | shapely.covers(geoms[ri], geoms[li]))
+    finally:
+        shapely.destroy_prepared(fresh)
+    rest = ~out
+    out[rest] = shapely.relate_pattern(geoms[li[rest]], geoms[ri[rest]], "T********")
+    return out
 
 
 def _block_union(block, parts, n: int) -> np.ndarray:
@@ -177,7 +195,7 @@ def _blocks(ctx: Context, red: np.ndarray, reserves: np.ndarray, pbf_cover: np.n
     l2, r2 = li[pair], ri[pair]
     can = area_pairs(nodes, nodes, l2, r2)     # envelopes meeting along a line: the pair only touches
     l2, r2 = l2[can], r2[can]
-    overlap = shapely.relate_pattern(nodes[l2], nodes[r2], "T********")
+    overlap = _interiors_meet(nodes, l2, r2)
     cluster = components(len(nodes), l2[overlap], r2[overlap])
     cluster_ids, cluster_area = _union_area_by(cluster[members], nodes[members])
     size = pd.Series(cluster_area).groupby(labels[cluster_ids]).sum().reindex(block_ids).to_numpy(dtype=float)
