@@ -280,35 +280,44 @@ def facing_boundary(sides: pd.DataFrame, footprints, areas, *, reach, behind=Non
     rep = counts[owner]
     within = np.arange(rep.sum()) - np.repeat(np.cumsum(rep) - rep, rep)
     side_row = order[np.repeat(first[owner], rep) + within]
-    p, q = np.repeat(p, rep, axis=0), np.repeat(q, rep, axis=0)
-    xy = sides[["x0", "y0", "x1", "y1", "nx", "ny", "length"]].to_numpy(dtype=float)[side_row]
-    a, ab, nrm, length = xy[:, 0:2], xy[:, 2:4] - xy[:, 0:2], xy[:, 4:6], xy[:, 6]
-    tan = np.stack([-nrm[:, 1], nrm[:, 0]], axis=1)
-    # orient the along-side axis from a to b
-    tan *= np.sign(np.einsum("ij,ij->i", tan, ab))[:, None]
-    up, vp = np.einsum("ij,ij->i", p - a, tan), np.einsum("ij,ij->i", p - a, nrm)
-    uq, vq = np.einsum("ij,ij->i", q - a, tan), np.einsum("ij,ij->i", q - a, nrm)
-    du, dv = uq - up, vq - vp
+    seg = np.repeat(np.arange(len(owner)), rep)
+    xy = sides[["x0", "y0", "x1", "y1", "nx", "ny", "length"]].to_numpy(dtype=float)
+    # the side's frame: u along it (from its first to its second end), v out along its normal
+    tx, ty = -xy[:, 5], xy[:, 4]
+    flip = np.sign(tx * (xy[:, 2] - xy[:, 0]) + ty * (xy[:, 3] - xy[:, 1]))
+    tx, ty = tx * flip, ty * flip
+    ax, ay, nx, ny = xy[side_row, 0], xy[side_row, 1], xy[side_row, 4], xy[side_row, 5]
+    tx, ty = tx[side_row], ty[side_row]
+    px, py = p[seg, 0] - ax, p[seg, 1] - ay
+    qx, qy = q[seg, 0] - ax, q[seg, 1] - ay
+    up, vp = px * tx + py * ty, px * nx + py * ny
+    du, dv = (qx * tx + qy * ty) - up, (qx * nx + qy * ny) - vp
     seg_len = np.hypot(du, dv)
+    # only segments turned at most max_angle from the side face it: the rest is never clipped
+    fa = np.flatnonzero((seg_len > 0) & (np.abs(du) >= np.cos(np.radians(max_angle)) * seg_len))
+    if len(fa) == 0:
+        return empty
+    side_row, seg, up, vp, du, dv = side_row[fa], seg[fa], up[fa], vp[fa], du[fa], dv[fa]
+    length = xy[side_row, 6]
+    # Liang–Barsky against u in [tol, L - tol], v in [-behind, reach]
+    s0, s1 = np.zeros(len(fa)), np.ones(len(fa))
+    out = np.zeros(len(fa), dtype=bool)
     with np.errstate(invalid="ignore", divide="ignore"):
-        facing = (seg_len > 0) & (np.abs(du) >= np.cos(np.radians(max_angle)) * seg_len)
-        # Liang–Barsky against u in [tol, L - tol], v in [-behind, reach]
-        r_reach, r_behind = reach[side_row], behind[side_row]
-        pk = np.stack([-du, du, -dv, dv], axis=1)
-        qk = np.stack([up - lateral_tolerance, length - lateral_tolerance - up, vp + r_behind, r_reach - vp], axis=1)
-        ratio = qk / pk
-        s0 = np.max(np.where(pk < 0, ratio, 0.0), axis=1)
-        s1 = np.min(np.where(pk > 0, ratio, 1.0), axis=1)
-        parallel_out = np.any((pk == 0) & (qk < 0), axis=1)
-    keep = facing & ~parallel_out & (s0 <= s1)
+        for pk, qk in ((-du, up - lateral_tolerance), (du, length - lateral_tolerance - up),
+                       (-dv, vp + behind[side_row]), (dv, reach[side_row] - vp)):
+            ratio = qk / pk
+            s0 = np.where(pk < 0, np.maximum(s0, ratio), s0)
+            s1 = np.where(pk > 0, np.minimum(s1, ratio), s1)
+            out |= (pk == 0) & (qk < 0)
+    keep = ~out & (s0 <= s1)
     if not keep.any():
         return empty
-    s0, s1 = s0[keep], s1[keep]
-    p, d = p[keep], (q - p)[keep]
-    start, end = p + s0[:, None] * d, p + s1[:, None] * d
+    s0, s1, side_row, seg = s0[keep], s1[keep], side_row[keep], seg[keep]
+    p0, d = p[seg], (q - p)[seg]
+    start, end = p0 + s0[:, None] * d, p0 + s1[:, None] * d
     vmin = np.minimum(vp[keep] + s0 * dv[keep], vp[keep] + s1 * dv[keep])
     pieces = shapely.linestrings(np.stack([start, end], axis=1))
-    rows = side_row[keep]
+    rows = side_row
     gap = shapely.distance(footprints[building[rows]], pieces)
     clearance = np.where(gap > 1e-9, gap, np.minimum(vmin, 0.0))
     return pd.DataFrame({"side": rows, "clearance": clearance, "piece": pieces})
