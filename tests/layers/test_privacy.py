@@ -95,3 +95,22 @@ def test_no_id_survives_in_any_text(before, after, id_number):
     for text in out["message"]:
         assert id_number not in text
         assert id_number[:6] + "********" + id_number[-4:] in text
+
+
+def test_id_search_over_distinct_values_finds_what_python_re_finds():
+    """The RE2 pass over a column's distinct values (layers.privacy._id_hits) against Python's re, row by row."""
+    import random
+    import re
+
+    from layers.privacy import _ANY_ID, _id_hits
+
+    rng = random.Random(18)
+    alphabet = list("0123456789０１２３xX ./-－年村号;,\n") + ["\u3000", "\t", "\uff0d"]
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(4000)]
+    texts += ["110117199001011234\n", "110117850203456\n", "甲村"] * 50 + [""]
+    texts = texts * 2 + [None]                                  # repeated values: one search, many rows
+    want = [bool(re.search(_ANY_ID, t)) if isinstance(t, str) else False for t in texts]
+    assert sum(want) > 100
+    for dtype in (object, "str", "string[python]"):
+        column = pd.Series(texts, dtype=dtype)
+        assert _id_hits(column).tolist() == want, dtype
