@@ -10,6 +10,7 @@ from typing import Callable
 from urllib.parse import quote
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from analyses import RuleOutcome, run_rules
@@ -375,10 +376,11 @@ def write_maps(district: District, findings: gpd.GeoDataFrame, out_dir: str | os
     --------
     >>> # write_maps(result.district, result.findings, "out/maps")
     """
-    from layers.display import rasters_covering, village_display_layers
+    from layers.display import display_sources, rasters_covering, village_display_rows
     from layers.privacy import mask_frame, mask_ids_in_text
     from maps import render_index, render_village_map
     from maps.filenames import path_in
+    from maps.premask import MaskedRows
     from maps.village import display_columns
 
     def _shown(role: str, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -391,6 +393,15 @@ def write_maps(district: District, findings: gpd.GeoDataFrame, out_dir: str | os
     cfg = district.config.maps
     ids = _village_ids(district, villages)
     ortho = rasters_covering(district, "ortho", ids)  # here, not in the workers: notes stay in the report
+    # every column drawn is masked, whatever its role: an ID number typed anywhere stays hidden; columns
+    # the page never shows are dropped first. Each layer is masked once here (before the workers fork),
+    # each village takes its rows of it (maps.premask: the same as masking the village's rows)
+    rows_of = village_display_rows(district, ids)  # one bulk index query per layer for all the villages
+    sources = display_sources(district)
+    masked = {role: MaskedRows(_shown(role, frame), full_names=full_names)
+              for role, frame in sources.items() if frame is not None}
+    own_masked = MaskedRows(findings, full_names=full_names)
+    finding_villages = findings["village_id"].to_numpy(dtype=object)
     one = _jobs_for(jobs, ids) == 1
     announce(progress, _village_steps(ids, _jobs_for(jobs, ids)))  # the bar shows done/total villages
 
@@ -403,12 +414,10 @@ def write_maps(district: District, findings: gpd.GeoDataFrame, out_dir: str | os
         return done
 
     def _one_map(vid: str) -> Path:
-        layers = village_display_layers(district, vid)
-        # every column drawn is masked, whatever its role: an ID number typed anywhere stays hidden; columns
-        # the page never shows are dropped first (masking them was a fifth of the maps' time)
-        layers = {role: mask_frame(_shown(role, frame), full_names=full_names) if frame is not None else None
-                  for role, frame in layers.items()}
-        own = mask_frame(findings[(findings["village_id"] == vid).to_numpy()], full_names=full_names)
+        layers = {role: masked[role].take(rows) if rows is not None else
+                  (mask_frame(_shown(role, sources[role]), full_names=full_names) if sources[role] is not None else None)
+                  for role, rows in rows_of[vid].items()}
+        own = own_masked.take(np.flatnonzero(finding_villages == vid))
         record = {k: mask_ids_in_text(v) for k, v in _village_record(district, vid).items()}
         reg = None
         if register is not None and "village_id" in register.columns:
@@ -456,14 +465,19 @@ def write_exports(district: District, findings: gpd.GeoDataFrame, out_dir: str |
     --------
     >>> # write_exports(result.district, result.findings, "out/exports")
     """
-    from maps.exports import export_grids, export_village, grid_stems
+    from maps.exports import GRIDS_FOLDER, FieldBatch, chosen_grids, grids_of
 
     _file_stems(district)  # two villages with one file name: refused before anything is written
     names = dict(zip(district.villages["village_id"].astype(str), district.villages["name"]))
     ids = _village_ids(district, villages)
     grids = district.get("field_grids")
-    if grids is not None:
-        grid_stems(grids, names)  # two grids with one file name: refused before anything is written too
+    # grid_id -> (its rows, its village); two grids with one file name: refused before anything is written
+    chosen = chosen_grids(grids, names, villages) if grids is not None else {}
+    # masked, reprojected and cleaned once, before the workers fork; each village takes its rows
+    batch = FieldBatch(findings, parcels=district.get("parcels"), buildings=district.get("buildings"),
+                       full_names=full_names, crs=crs,
+                       villages=[*ids, *(vid for _, vid in chosen.values())] if villages else None,
+                       grids=grids_of(grids, chosen) if chosen else None)
     one = _jobs_for(jobs, ids) == 1
     announce(progress, _village_steps(ids, _jobs_for(jobs, ids)))
 
@@ -472,20 +486,24 @@ def write_exports(district: District, findings: gpd.GeoDataFrame, out_dir: str |
         for vid in group:
             if progress and one:
                 progress(f"导出 {vid}")
-            out[vid] = export_village(findings, out_dir, vid, parcels=district.get("parcels"),
-                                      buildings=district.get("buildings"), full_names=full_names, crs=crs,
-                                      name=names.get(vid))
+            out[vid] = batch.village(out_dir, vid, name=names.get(vid))
         return out
 
     from .run import map_villages
 
     done = map_villages(export, ids, _jobs_for(jobs, ids), progress=progress)
     if grids is not None:
+        gids = list(chosen)
         if progress:
             announce(progress, 1)
             progress(f"导出田长网格 {grids['grid_id'].nunique()} 个")
-        by_grid = export_grids(findings, out_dir, grids, names=names, villages=villages, parcels=district.get("parcels"),
-                               buildings=district.get("buildings"), full_names=full_names, crs=crs)
+        folder = Path(out_dir) / GRIDS_FOLDER
+
+        def export_grid(group: list) -> dict[str, dict[str, Path]]:
+            return {gid: batch.village(folder, chosen[gid][1], name=names.get(chosen[gid][1]), grid=chosen[gid][0])
+                    for gid in group}
+
+        by_grid = map_villages(export_grid, gids, _jobs_for(jobs, gids))  # the grids in the workers too
         done.update({f"grid:{gid}": files for gid, files in by_grid.items()})
     return done
 

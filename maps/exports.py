@@ -33,7 +33,7 @@ from .qgis_style import write_layer_styles
 from .style import FAMILY_COLOURS, FAMILY_LABELS, SEVERITY_WEIGHTS
 
 __all__ = ["GEOJSON_PROPERTIES", "FAMILY_COLOURS", "GRIDS_FOLDER", "export_geojson", "export_gpkg", "export_kml",
-           "export_village", "export_grids", "grid_stems"]
+           "export_village", "export_grids", "grid_stems", "chosen_grids", "grids_of", "FieldBatch"]
 
 #: The properties a field app shows, in order (GeoJSON properties, KML description).
 GEOJSON_PROPERTIES: list[str] = ["case_id", "rule_name", "severity", "measured", "limit", "unit",
@@ -117,8 +117,11 @@ def export_geojson(findings: gpd.GeoDataFrame, path: str | Path) -> Path:
     """
     path = Path(path)
     findings = _checked(findings, GEOJSON_PROPERTIES)
-    props = _display(mask_frame(findings[GEOJSON_PROPERTIES]))
-    geoms = _wgs84(findings.geometry)
+    return _write_geojson(path, _display(mask_frame(findings[GEOJSON_PROPERTIES])), _wgs84(findings.geometry))
+
+
+def _write_geojson(path: Path, props: pd.DataFrame, geoms: np.ndarray) -> Path:
+    """The GeoJSON of already masked, displayed properties (:func:`_display`) and WGS84 geometries."""
     geojson = shapely.to_geojson(geoms) if len(geoms) else []
     features = [
         '{"type":"Feature","id":%s,"geometry":%s,"properties":%s}' % (
@@ -226,20 +229,35 @@ def export_gpkg(findings: gpd.GeoDataFrame, path: str | Path, *, parcels: gpd.Ge
     findings = _checked(findings, ["case_id"])
     target = _target_crs(findings, crs)
     out = mask_frame(findings, full_names=full_names).to_crs(target)
-    geom = out.geometry.name
-    working = crs == "working" and not getattr(out.crs, "is_geographic", False)
-    out[geom] = gpd.GeoSeries(clean_polygons(out.geometry.values, grid=GRID_M if working else 1e-9,
-                                             marker=MARKER_M if working else None), index=out.index, crs=out.crs)
-    columns = [c for c in out.columns if c != geom and c not in VERIFICATION_COLUMNS]
-    for col in VERIFICATION_COLUMNS:
-        out[col] = out[col].astype(object) if col in out.columns else pd.Series(None, index=out.index, dtype=object)
-    layers = {"findings": out[[*columns, *VERIFICATION_COLUMNS, geom]]}
+    out[out.geometry.name] = gpd.GeoSeries(_gpkg_geoms(out.geometry.values, crs), index=out.index, crs=out.crs)
+    others = {}
     for name, frame in (("parcels", parcels), ("buildings", buildings), ("field_grid", grid)):
         if frame is not None:
             if frame.crs is None:
                 raise CRSError(f"{name}: no CRS; give the district's {name} in its working CRS")
             # the grid leader is masked even with full_names (that keeps the owners' names only)
-            layers[name] = mask_frame(frame, full_names=full_names and name != "field_grid").to_crs(target)
+            others[name] = mask_frame(frame, full_names=full_names and name != "field_grid").to_crs(target)
+    return _write_gpkg(path, out, others)
+
+
+def _gpkg_geoms(geoms, crs: str) -> np.ndarray:
+    """The findings' geometries (already in the GeoPackage's CRS) cleaned for it: on the 1 mm grid in the
+    working CRS, on a 1e-9° grid in lon/lat."""
+    geoms = gpd.GeoSeries(geoms) if not isinstance(geoms, gpd.GeoSeries) else geoms
+    working = crs == "working" and not getattr(geoms.crs, "is_geographic", False)
+    return clean_polygons(np.asarray(geoms.values), grid=GRID_M if working else 1e-9,
+                          marker=MARKER_M if working else None)
+
+
+def _write_gpkg(path: Path, out: gpd.GeoDataFrame, others: dict[str, gpd.GeoDataFrame]) -> Path:
+    """The GeoPackage of masked, reprojected, cleaned findings ``out`` and masked, reprojected ``others``
+    (``parcels``, ``buildings``, ``field_grid``), with the verification columns, aliases and QGIS styles."""
+    out = out.copy()
+    geom = out.geometry.name
+    columns = [c for c in out.columns if c != geom and c not in VERIFICATION_COLUMNS]
+    for col in VERIFICATION_COLUMNS:
+        out[col] = out[col].astype(object) if col in out.columns else pd.Series(None, index=out.index, dtype=object)
+    layers = {"findings": out[[*columns, *VERIFICATION_COLUMNS, geom]], **others}
     with atomic_path(path) as tmp:
         for i, (name, frame) in enumerate(layers.items()):
             kind = {"geometry_type": "MultiPolygon"} if name == "findings" else {"promote_to_multi": True}
@@ -345,14 +363,22 @@ def export_kml(findings: gpd.GeoDataFrame, path: str | Path, *, title: str | Non
     path = Path(path)
     findings = _checked(findings, [*GEOJSON_PROPERTIES, "family"])
     props = _display(mask_frame(findings[GEOJSON_PROPERTIES]))
+    messages = mask_frame(findings[["message"]])["message"]
+    name = mask_ids_in_text(title) if title else _kml_title(findings, path, run_date)
+    return _write_kml(path, props, findings, messages, _wgs84(findings.geometry), name)
+
+
+def _write_kml(path: Path, props: pd.DataFrame, findings: pd.DataFrame, messages: pd.Series, geoms: np.ndarray,
+               name: str) -> Path:
+    """The KML of masked, displayed properties, the findings' (unmasked) ``family``/``severity`` codes,
+    masked messages, WGS84 geometries and the (masked) document ``name``."""
     families = findings["family"].astype(object).to_numpy()
     severities = findings["severity"].astype(object).to_numpy()
-    messages = mask_frame(findings[["message"]])["message"].astype(object).to_numpy()
-    geoms = _wgs84(findings.geometry)
+    messages = messages.astype(object).to_numpy()
 
     root = ET.Element("kml", xmlns=_KML_NS)
     doc = ET.SubElement(root, "Document")
-    ET.SubElement(doc, "name").text = mask_ids_in_text(title) if title else _kml_title(findings, path, run_date)
+    ET.SubElement(doc, "name").text = name
     schema = ET.SubElement(doc, "Schema", name="finding", id="finding")
     for c in _KML_FIELDS:
         field = ET.SubElement(schema, "SimpleField", name=c, type="double" if c in _ROUND else "string")
@@ -388,14 +414,6 @@ def export_kml(findings: gpd.GeoDataFrame, path: str | Path, *, title: str | Non
 
 
 # -- one village -------------------------------------------------------------------------------------
-
-
-def _of_village(frame: gpd.GeoDataFrame | None, village_id: str, name: str) -> gpd.GeoDataFrame | None:
-    if frame is None:
-        return None
-    if "village_id" not in frame.columns:
-        raise LayerError(f"{name}: no column village_id; give the district's layers split by village")
-    return frame[(frame["village_id"].astype(object) == village_id).to_numpy()]
 
 
 def export_village(findings: gpd.GeoDataFrame, out_dir: str | Path, village_id: str, *,
@@ -456,51 +474,155 @@ def export_village(findings: gpd.GeoDataFrame, out_dir: str | Path, village_id: 
     >>> files["kml"].name
     '110117001001_东村.kml'
     """
-    out_dir = Path(out_dir)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"{out_dir}: cannot create the folder ({exc.strerror or exc})") from None
-    findings = _checked(findings, ["village_id"])
-    own = findings[(findings["village_id"].astype(object) == village_id).to_numpy()]
-    grid_id = None
-    if grid is not None:
-        grid_id = grid["grid_id"].astype(object).iloc[0]
-        own = findings[(findings["grid_id"].astype(object) == grid_id).to_numpy()] \
-            if "grid_id" in findings.columns else findings.iloc[:0]
-
-    def known(value, column):
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-        values = [v for v in own[column].astype(object) if isinstance(v, str) and v.strip()] \
-            if column in own.columns else []
-        return values[0].strip() if values else None
-
-    name, township = known(name, "village"), known(township, "township")
-    stem = file_stem(village_id if grid_id is None else grid_id, name)
-    place = " ".join(p for p in (township, name or str(village_id)) if p)
-    parcels, buildings = _of_village(parcels, village_id, "parcels"), _of_village(buildings, village_id, "buildings")
-    if grid is not None:
-        leader = mask_frame(grid[["grid_leader"]])["grid_leader"].astype(object) \
-            if "grid_leader" in grid.columns else pd.Series([], dtype=object)
-        leader = next((v for v in leader if isinstance(v, str) and v.strip()), None)
-        place += f" 网格 {grid_id}" + (f" 田长 {leader}" if leader else "")
-        parcels, buildings = _meeting(parcels, grid), _meeting(buildings, grid)
-    title = f"{place} 问题图斑 ({(run_date or dt.date.today()).isoformat()})"
-    return {
-        "geojson": export_geojson(own, path_in(out_dir, stem, ".geojson")),
-        "gpkg": export_gpkg(own, path_in(out_dir, stem, ".gpkg"), parcels=parcels, buildings=buildings, crs=crs,
-                            full_names=full_names, grid=grid),
-        "kml": export_kml(own, path_in(out_dir, stem, ".kml"), title=title),
-    }
+    batch = FieldBatch(findings, parcels=parcels, buildings=buildings, full_names=full_names, crs=crs,
+                       villages=[village_id], grids=grid)
+    return batch.village(out_dir, village_id, name=name, township=township, run_date=run_date, grid=grid)
 
 
-def _meeting(frame: gpd.GeoDataFrame | None, grid: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
-    """The rows of ``frame`` that meet the grid (vectorised; the grid in ``frame``'s CRS)."""
-    if frame is None or frame.empty:
-        return frame
-    area = shapely.union_all(grid.to_crs(frame.crs).geometry.to_numpy())
-    return frame[shapely.intersects(frame.geometry.to_numpy(), area)]
+class FieldBatch:
+    """Field files for many villages (and 田长 grids) of one district, from one preparation.
+
+    The findings, parcels and buildings are masked (:class:`maps.premask.MaskedRows`), reprojected and
+    cleaned once, each row on its own; :meth:`village` takes a village's (or grid's) rows from them and
+    writes the same files as :func:`export_village` did for those rows alone. Made before the workers
+    fork (``landguard.pipeline.write_exports``), it is shared by all of them.
+
+    Parameters
+    ----------
+    findings : GeoDataFrame
+        The district's findings (working CRS).
+    parcels, buildings : GeoDataFrame, optional
+        The district's layers with a ``village_id`` column.
+    full_names : bool
+        Keep owners' names in full (ID numbers stay masked).
+    crs : {"wgs84", "working"}
+        CRS of the GeoPackages.
+    villages : sequence, optional
+        Only these villages' rows are prepared (default: all).
+    grids : GeoDataFrame, optional
+        With ``villages``: the ``field_grids`` rows to be written too (their findings are kept whatever
+        their village).
+
+    Examples
+    --------
+    >>> import shapely, tempfile
+    >>> from analyses.findings import finalise
+    >>> from analyses.registry import CATALOGUE
+    >>> p = gpd.GeoDataFrame({"subject_layer": ["buildings"], "subject_id": ["B1"], "village_id": ["V1"]},
+    ...                      geometry=[shapely.box(508000, 4443000, 508010, 4443010)], crs=4548)
+    >>> batch = FieldBatch(finalise(CATALOGUE["FARM-BUILD"], p))
+    >>> sorted(f.name for f in batch.village(tempfile.mkdtemp(), "V1", name="东村").values())
+    ['V1_东村.geojson', 'V1_东村.gpkg', 'V1_东村.kml']
+    """
+
+    def __init__(self, findings: gpd.GeoDataFrame, *, parcels: gpd.GeoDataFrame | None = None,
+                 buildings: gpd.GeoDataFrame | None = None, full_names: bool = False,
+                 crs: Literal["wgs84", "working"] = "wgs84", villages=None,
+                 grids: gpd.GeoDataFrame | None = None) -> None:
+        from .premask import MaskedRows
+
+        findings = _checked(findings, ["village_id"])
+        self.crs = crs
+        self.full_names = full_names
+        self.target = _target_crs(findings, crs)
+        wanted = None if villages is None else list(villages)
+        if wanted is not None:  # masking is row by row: only the rows asked for are prepared
+            keep = findings["village_id"].astype(object).isin(wanted)
+            if grids is not None and "grid_id" in findings.columns and "grid_id" in grids.columns:
+                keep |= findings["grid_id"].astype(object).isin(list(grids["grid_id"].astype(object).dropna()))
+            findings = findings[keep.to_numpy()]
+        self.findings = findings
+        self._villages = findings["village_id"].astype(object)
+        self._grids = findings["grid_id"].astype(object) if "grid_id" in findings.columns else None
+        self._masked = MaskedRows(findings, full_names=full_names)
+        self._wgs84 = _wgs84(findings.geometry)
+        self._gpkg = _gpkg_geoms(findings.geometry.to_crs(self.target), crs)
+        self._layers: dict[str, tuple] = {}
+        for name, frame in (("parcels", parcels), ("buildings", buildings)):
+            if frame is None:
+                continue
+            if "village_id" not in frame.columns:
+                raise LayerError(f"{name}: no column village_id; give the district's layers split by village")
+            if frame.crs is None:
+                raise CRSError(f"{name}: no CRS; give the district's {name} in its working CRS")
+            if wanted is not None:
+                frame = frame[frame["village_id"].astype(object).isin(wanted).to_numpy()]
+            self._layers[name] = (frame, frame["village_id"].astype(object),
+                                  MaskedRows(frame, full_names=full_names), frame.geometry.to_crs(self.target).values)
+
+    def _findings(self, rows: np.ndarray) -> gpd.GeoDataFrame:
+        """Masked findings rows, their geometry reprojected and cleaned for the GeoPackage."""
+        out = self._masked.take(rows).set_crs(self.target, allow_override=True)
+        out[out.geometry.name] = gpd.GeoSeries(self._gpkg[rows], index=out.index, crs=self.target)
+        return out
+
+    def _layer(self, name: str, village_id, grid: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+        """The village's (or the grid's) masked rows of ``name``, reprojected."""
+        if name not in self._layers:
+            return None
+        frame, villages, masked, geoms = self._layers[name]
+        rows = np.flatnonzero((villages == village_id).to_numpy())
+        if grid is not None and len(rows):
+            area = shapely.union_all(grid.to_crs(frame.crs).geometry.to_numpy())
+            rows = rows[shapely.intersects(frame.geometry.to_numpy()[rows], area)]
+        out = masked.take(rows).set_crs(self.target, allow_override=True)
+        out[out.geometry.name] = gpd.GeoSeries(geoms[rows], index=out.index, crs=self.target)
+        return out
+
+    def village(self, out_dir: str | Path, village_id: str, *, name: str | None = None,
+                township: str | None = None, run_date: dt.date | None = None,
+                grid: gpd.GeoDataFrame | None = None) -> dict[str, Path]:
+        """Write one village's (or, with ``grid``, one 田长 grid's) field files; see :func:`export_village`.
+
+        Examples
+        --------
+        >>> # FieldBatch(findings, parcels=parcels).village("out/exports", "110117104201", name="东村")
+        """
+        out_dir = Path(out_dir)
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"{out_dir}: cannot create the folder ({exc.strerror or exc})") from None
+        rows = np.flatnonzero((self._villages == village_id).to_numpy())
+        grid_id = None
+        if grid is not None:
+            grid_id = grid["grid_id"].astype(object).iloc[0]
+            rows = np.flatnonzero((self._grids == grid_id).to_numpy()) if self._grids is not None \
+                else np.array([], dtype=np.intp)
+        own = self.findings.iloc[rows]
+
+        def known(value, column):
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+            values = [v for v in own[column].astype(object) if isinstance(v, str) and v.strip()] \
+                if column in own.columns else []
+            return values[0].strip() if values else None
+
+        name, township = known(name, "village"), known(township, "township")
+        stem = file_stem(village_id if grid_id is None else grid_id, name)
+        place = " ".join(p for p in (township, name or str(village_id)) if p)
+        others = {n: self._layer(n, village_id, grid) for n in ("parcels", "buildings") if n in self._layers}
+        if grid is not None:
+            leader = mask_frame(grid[["grid_leader"]])["grid_leader"].astype(object) \
+                if "grid_leader" in grid.columns else pd.Series([], dtype=object)
+            leader = next((v for v in leader if isinstance(v, str) and v.strip()), None)
+            place += f" 网格 {grid_id}" + (f" 田长 {leader}" if leader else "")
+            if grid.crs is None:
+                raise CRSError("field_grid: no CRS; give the district's field_grid in its working CRS")
+            # the grid leader is masked even with full_names (that keeps the owners' names only)
+            others["field_grid"] = mask_frame(grid).to_crs(self.target)
+        title = f"{place} 问题图斑 ({(run_date or dt.date.today()).isoformat()})"
+        _checked(own, GEOJSON_PROPERTIES)
+        _checked(own, [*GEOJSON_PROPERTIES, "family"])
+        masked = self._findings(rows)
+        props = _display(masked[GEOJSON_PROPERTIES])
+        wgs84 = self._wgs84[rows]
+        return {
+            "geojson": _write_geojson(path_in(out_dir, stem, ".geojson"), props, wgs84),
+            "gpkg": _write_gpkg(path_in(out_dir, stem, ".gpkg"), masked, others),
+            "kml": _write_kml(path_in(out_dir, stem, ".kml"), props, own, masked["message"], wgs84,
+                              mask_ids_in_text(title)),
+        }
 
 
 #: Sub-folder of the export folder holding the per-grid field files.
@@ -606,20 +728,61 @@ def export_grids(findings: gpd.GeoDataFrame, out_dir: str | Path, grids: gpd.Geo
     >>> files["G1"]["kml"].parent.name, files["G1"]["kml"].name
     ('grids', 'G1_东村.kml')
     """
-    if grids.crs is None:
-        raise CRSError("field_grids: no CRS; give the 田长 grids with their CRS")
     names = dict(names or {})
-    stems = grid_stems(grids, names)  # refused before anything is written
-    wanted = None if not villages else {str(v) for v in villages}
+    chosen = chosen_grids(grids, names, villages)  # refused before anything is written
     folder = Path(out_dir) / GRIDS_FOLDER
     if not isinstance(findings, gpd.GeoDataFrame) or "grid_id" not in findings.columns:
         findings = _checked(findings, ["village_id"]).assign(grid_id=None)
+    per_grid = {k: kwargs.pop(k) for k in ("township", "run_date") if k in kwargs}
+    batch = FieldBatch(findings, villages=[vid for _, vid in chosen.values()],
+                       grids=grids_of(grids, chosen), **kwargs)
+    return {gid: batch.village(folder, vid, name=names.get(vid), grid=grid, **per_grid)
+            for gid, (grid, vid) in chosen.items()}
+
+
+def chosen_grids(grids: gpd.GeoDataFrame, names: dict | None = None, villages=None) -> dict:
+    """The 田长 grids to write: ``grid_id`` -> (its ``field_grids`` rows, its village id).
+
+    Refuses a grids layer without CRS and two grids with one file name (:func:`grid_stems`).
+
+    Parameters
+    ----------
+    grids : GeoDataFrame
+        The ``field_grids`` layer.
+    names : dict, optional
+        ``village_id`` -> village name.
+    villages : sequence, optional
+        Only the grids of these villages.
+
+    Examples
+    --------
+    >>> g = gpd.GeoDataFrame({"grid_id": ["G1", "G2"], "village_id": ["V1", "V2"]},
+    ...                      geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)], crs=4548)
+    >>> list(chosen_grids(g, villages=["V2"]))
+    ['G2']
+    """
+    if grids.crs is None:
+        raise CRSError("field_grids: no CRS; give the 田长 grids with their CRS")
+    stems = grid_stems(grids, names)
+    wanted = None if not villages else {str(v) for v in villages}
     ids = grids["grid_id"].astype(object)
-    out: dict[str, dict[str, Path]] = {}
+    chosen = {}
     for gid in stems:
         grid = grids[(ids == gid).to_numpy()]
         vid = grid["village_id"].astype(object).iloc[0]
-        if wanted is not None and str(vid) not in wanted:
-            continue
-        out[gid] = export_village(findings, folder, vid, name=names.get(vid), grid=grid, **kwargs)
-    return out
+        if wanted is None or str(vid) in wanted:
+            chosen[gid] = (grid, vid)
+    return chosen
+
+
+def grids_of(grids: gpd.GeoDataFrame, chosen: dict) -> gpd.GeoDataFrame:
+    """The rows of ``grids`` of the chosen grids (:func:`chosen_grids`).
+
+    Examples
+    --------
+    >>> g = gpd.GeoDataFrame({"grid_id": ["G1", "G2"], "village_id": ["V1", "V2"]},
+    ...                      geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)], crs=4548)
+    >>> grids_of(g, {"G2": None})["grid_id"].tolist()
+    ['G2']
+    """
+    return grids[grids["grid_id"].astype(object).isin(list(chosen)).to_numpy()]
