@@ -32,7 +32,7 @@ from spatial.bigoverlay import union_by
 
 from .context import Context, Note, RuleResult
 from .farmland_base import min_area
-from .registry import implements
+from .registry import implements, intermediate
 
 __all__ = ["household_keys", "home_multi", "home_old", "home_area", "home_cover", "home_floors", "home_height",
            "home_merge", "home_pbf", "roof_kind", "height_limits", "plinth_heights"]
@@ -60,11 +60,31 @@ def _join_ids(index: np.ndarray, ids: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def _buildings_on(ctx: Context, parcels: gpd.GeoDataFrame):
+@intermediate("building_parcel_parts")
+def building_parcel_parts(ctx: Context) -> dict:
+    """Every building x parcel pair that shares area: ``b`` and ``p`` (row positions, sorted by building),
+    ``part`` (the shared part). Shared by HOME-COVER, HOME-MERGE and the own parcel of SET-OUTSIDE/SET-DRIP.
+
+    Examples
+    --------
+    >>> # ctx.used("building_parcel_parts")["p"]
+    """
+    li, ri, parts = pairwise_intersection(ctx["buildings"].geometry.to_numpy(), ctx["parcels"].geometry.to_numpy())
+    return {"b": li, "p": ri, "part": parts}
+
+
+def _buildings_on(ctx: Context, parcels: gpd.GeoDataFrame, pairs: dict | None = None):
     """Per parcel with building parts of at least the minimum overlap: the parcel rows, the union of those
-    parts, and the ``;``-joined building ids (None when no parcel has any)."""
+    parts, and the ``;``-joined building ids (None when no parcel has any).
+
+    ``pairs``: the ``building_parcel_parts`` intermediate when ``parcels`` is the whole parcels layer.
+    """
     b = ctx["buildings"]
-    li, ri, parts = pairwise_intersection(parcels.geometry.to_numpy(), b.geometry.to_numpy())
+    if pairs is None:
+        li, ri, parts = pairwise_intersection(parcels.geometry.to_numpy(), b.geometry.to_numpy())
+    else:
+        order = np.argsort(pairs["p"], kind="stable")
+        li, ri, parts = pairs["p"][order], pairs["b"][order], pairs["part"][order]
     keep = shapely.area(parts) >= min_area(ctx, parcels["village_id"].to_numpy(dtype=object)[li])
     li, ri, parts = li[keep], ri[keep], parts[keep]
     if len(li) == 0:
@@ -318,7 +338,7 @@ def home_area(ctx: Context) -> gpd.GeoDataFrame:
 # ------------------------------------------------------------------------------------------------
 # HOME-COVER
 # ------------------------------------------------------------------------------------------------
-@implements("HOME-COVER", limits=("coverage_max", "homestead_area_date"))
+@implements("HOME-COVER", uses=("building_parcel_parts",), limits=("coverage_max", "homestead_area_date"))
 def home_cover(ctx: Context) -> gpd.GeoDataFrame:
     """礅基占地超比例: building footprints inside a parcel over ``coverage_max`` (75 %) of its area.
 
@@ -332,7 +352,7 @@ def home_cover(ctx: Context) -> gpd.GeoDataFrame:
     >>> # home_cover(ctx)
     """
     p = ctx["parcels"]
-    built = _buildings_on(ctx, p)
+    built = _buildings_on(ctx, p, ctx.used("building_parcel_parts"))
     if built is None:
         return _empty(ctx)
     rows, covered, bids = built
@@ -590,7 +610,7 @@ def home_height(ctx: Context) -> gpd.GeoDataFrame:
 # ------------------------------------------------------------------------------------------------
 # HOME-MERGE
 # ------------------------------------------------------------------------------------------------
-@implements("HOME-MERGE", limits=("homestead_area_date",))
+@implements("HOME-MERGE", uses=("building_parcel_parts",), limits=("homestead_area_date",))
 def home_merge(ctx: Context) -> gpd.GeoDataFrame:
     """相邻宅基地合建: one building overlapping two or more parcels, each by ``min_overlap_m2`` or more.
 
@@ -603,7 +623,8 @@ def home_merge(ctx: Context) -> gpd.GeoDataFrame:
     >>> # home_merge(ctx)
     """
     p, b = ctx["parcels"], ctx["buildings"]
-    li, ri, parts = pairwise_intersection(b.geometry.to_numpy(), p.geometry.to_numpy())
+    pairs = ctx.used("building_parcel_parts")
+    li, ri, parts = pairs["b"], pairs["p"], pairs["part"]
     keep = shapely.area(parts) >= min_area(ctx, b["village_id"].to_numpy(dtype=object)[li])
     li, ri, parts = li[keep], ri[keep], parts[keep]
     n = np.bincount(li, minlength=len(b))

@@ -58,7 +58,7 @@ import pandas as pd
 import shapely
 
 from spatial.bigoverlay import union_by
-from spatial.overlay import area_pairs, candidate_pairs, covered_intersection, pairwise_intersection
+from spatial.overlay import pairwise_intersection
 from spatial.sides import facing_boundary, footprint_sides, side_band, side_clearance
 
 from ._common import fmt_area, partial, status_from_year
@@ -89,16 +89,18 @@ def own_parcels(buildings: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame) -> np.nd
     >>> own_parcels(b, p).tolist()
     [0]
     """
-    bg, pg = buildings.geometry.to_numpy(), parcels.geometry.to_numpy()
-    li, ri = candidate_pairs(bg, pg)
-    can = area_pairs(bg, pg, li, ri)
-    li, ri = li[can], ri[can]
-    out = np.full(len(bg), -1, dtype=np.intp)
-    if len(li) == 0:
+    li, ri, parts = pairwise_intersection(buildings.geometry.to_numpy(), parcels.geometry.to_numpy())
+    return _own(len(buildings), li, ri, shapely.area(parts))
+
+
+def _own(n: int, li: np.ndarray, ri: np.ndarray, area: np.ndarray) -> np.ndarray:
+    """Per building ``0 … n-1``, the parcel of its largest overlap (the lowest row on a tie), -1 when none."""
+    out = np.full(n, -1, dtype=np.intp)
+    sel = area > 0
+    if not sel.any():
         return out
-    area = shapely.area(covered_intersection(bg, pg, li, ri))
-    frame = pd.DataFrame({"b": li, "p": ri, "a": area})
-    frame = frame[frame["a"] > 0].sort_values(["b", "a", "p"], ascending=[True, False, True]).drop_duplicates("b")
+    frame = pd.DataFrame({"b": li[sel], "p": ri[sel], "a": area[sel]})
+    frame = frame.sort_values(["b", "a", "p"], ascending=[True, False, True]).drop_duplicates("b")
     out[frame["b"].to_numpy()] = frame["p"].to_numpy()
     return out
 
@@ -159,7 +161,7 @@ def _max_distance(parts: np.ndarray, targets: np.ndarray) -> np.ndarray:
     return out
 
 
-@intermediate("setback_outside")
+@intermediate("setback_outside", uses=("building_parcel_parts",))
 def setback_outside(ctx: Context) -> dict:
     """Own parcel of every building and its part outside it (shared by SET-OUTSIDE and SET-DRIP).
 
@@ -171,13 +173,18 @@ def setback_outside(ctx: Context) -> dict:
     >>> # ctx.used("setback_outside")["own"]
     """
     b, p = ctx["buildings"], ctx["parcels"]
-    own = own_parcels(b, p)
+    pairs = ctx.used("building_parcel_parts")
+    shared = shapely.area(pairs["part"])
+    own = _own(len(b), pairs["b"], pairs["p"], shared)
     has = own >= 0
     outside = np.full(len(b), None, dtype=object)
     area = np.zeros(len(b))
     if has.any():
         bg, pg = b.geometry.to_numpy()[has], p.geometry.to_numpy()[own[has]]
-        rest = ~shapely.covers(pg, bg)          # a building inside its parcel has nothing outside it
+        on_own = np.zeros(len(b))
+        np.maximum.at(on_own, pairs["b"], shared)
+        # a building inside its parcel (the shared part is the building itself) has nothing outside it
+        rest = on_own[has] < shapely.area(bg)
         part = np.full(int(has.sum()), shapely.Polygon(), dtype=object)
         part[rest] = shapely.difference(bg[rest], pg[rest])
         outside[has] = part
