@@ -185,6 +185,23 @@ class Context:
         codes = index.get_indexer(pd.Index(np.asarray(village_ids, dtype=object)))
         return pd.Series(towns[codes], dtype=object)
 
+    def rows_of(self, role: str, column: str, ids) -> np.ndarray:
+        """Row position in layer ``role`` of each id in ``ids`` by its ``column`` (compared as text; the first
+        row of a duplicated id; -1 when absent). The index is built once per district and layer.
+
+        Examples
+        --------
+        >>> # ctx.rows_of("buildings", "building_id", findings["subject_id"]) -> array([12, -1, 3])
+        """
+        key = ("rows", role, column)
+        if key not in self._cache:
+            index = pd.Index(self[role][column].astype(str).to_numpy(dtype=object))
+            first = ~index.duplicated()
+            self._cache[key] = (index[first], np.flatnonzero(first))
+        index, rows = self._cache[key]
+        at = index.get_indexer(pd.Index(pd.Series(np.asarray(ids, dtype=object)).astype(str).to_numpy(dtype=object)))
+        return np.where(at >= 0, rows[np.maximum(at, 0)], -1)
+
     # -- limits --------------------------------------------------------------------------------------
     def limit(self, key: str, village_ids) -> np.ndarray:
         """The value of limit ``key`` for each row, by the row's village and its township's override.

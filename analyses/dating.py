@@ -143,9 +143,9 @@ def _lookup(ctx: Context, layer: str, column: str, ids: pd.Series) -> pd.Series:
     col = ROLES[layer].id_column if layer in ROLES else None
     if frame is None or col is None or column not in frame.columns:
         return pd.Series([None] * len(ids), index=ids.index, dtype=object)
-    table = pd.Series(frame[column].to_numpy(dtype=object), index=frame[col].astype(str).to_numpy(dtype=object))
-    table = table[~table.index.duplicated()]
-    return ids.astype(str).map(table)
+    rows = ctx.rows_of(layer, col, ids)
+    values = np.append(frame[column].to_numpy(dtype=object), None)
+    return pd.Series(values[np.where(rows >= 0, rows, len(frame))], index=ids.index, dtype=object)
 
 
 def _fallback(ctx: Context, f: gpd.GeoDataFrame, start, cutoff) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
