@@ -79,8 +79,13 @@ def as_code(s: pd.Series, width: int = 4) -> pd.Series:
     ['0101', '0103', '1104A', '0702']
     """
     t = as_text(s)
-    return t.map(lambda v: v.zfill(width).upper() if isinstance(v, str) and v.isdigit() else
-                 (v.upper() if isinstance(v, str) else None)).astype(object)
+    values = t.to_numpy(dtype=object)
+    given = t.notna().to_numpy()
+    codes, distinct = pd.factorize(values[given])  # as_text gives str or None: a few codes, many rows
+    padded = np.array([v.zfill(width).upper() if v.isdigit() else v.upper() for v in distinct], dtype=object)
+    out = np.full(len(values), None, dtype=object)
+    out[given] = padded[codes] if len(distinct) else padded[:0]
+    return pd.Series(out, index=t.index).astype(object)  # the dtype Series.map gave (missing as NaN when text)
 
 
 class DateReading(NamedTuple):
@@ -117,28 +122,78 @@ def read_dates(s: pd.Series) -> DateReading:
     >>> r.dates.dt.strftime("%Y-%m-%d").tolist(), r.bad.tolist(), r.open_ended.tolist(), r.out_of_range.tolist()
     (['2262-04-11', nan, '2262-04-11', '2021-07-01', nan], [4], [0], [1, 2])
     """
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        return _read_datetimes(s)
     values = s.to_numpy(dtype=object)
     out = np.full(len(values), pd.NaT, dtype=object)
-    bad, open_ended, out_of_range = [], [], []
-    for i, v in enumerate(values):
-        value = _one_date(v)
-        if value is None:
-            if not (v is None or v is pd.NaT or (isinstance(v, float) and np.isnan(v)) or
-                    (isinstance(v, str) and not v.strip())):
-                bad.append(i)
-        elif value.year == 9999:
-            open_ended.append(i)
-            out[i] = FAR_DATE
-        elif value > FAR_DATE:
-            out_of_range.append(i)
-            out[i] = FAR_DATE
-        elif value < _FIRST_DATE:
-            out_of_range.append(i)
-        else:
-            out[i] = value
+    kind = np.zeros(len(values), dtype=np.int8)
+    if pd.api.types.infer_dtype(s, skipna=True) == "string":  # text: each distinct date read once
+        missing = pd.isna(s).to_numpy()
+        codes, distinct = pd.factorize(values[~missing])
+        read = [_classify_date(v) for v in distinct]
+        if read:
+            out[~missing] = np.array([r[0] for r in read] + [None], dtype=object)[:-1][codes]
+            kind[~missing] = np.array([r[1] for r in read], dtype=np.int8)[codes]
+        rows = np.flatnonzero(missing)
+    else:
+        rows = np.arange(len(values))
+    for i in rows:  # numbers, date objects, mixed columns; the missing values of text: one by one
+        out[i], kind[i] = _classify_date(values[i])
+    out[pd.isna(out)] = pd.NaT
     dates = pd.Series(pd.to_datetime(pd.Series(out, dtype=object)).to_numpy(), index=s.index).astype("datetime64[ns]")
-    as_rows = (lambda rows: np.asarray(rows, dtype=int))
-    return DateReading(dates, as_rows(bad), as_rows(open_ended), as_rows(out_of_range))
+    return DateReading(dates, np.flatnonzero(kind == _BAD), np.flatnonzero(kind == _OPEN),
+                       np.flatnonzero(kind == _OUT))
+
+
+# What :func:`_classify_date` makes of a value: a date (or missing), not a date, 9999, beyond datetime64[ns].
+_OK, _BAD, _OPEN, _OUT = 0, 1, 2, 3
+
+
+def _classify_date(v) -> tuple:
+    """(the date read or None, its kind) of one value, as :func:`read_dates` reports it.
+
+    Examples
+    --------
+    >>> _classify_date("2021/7/1"), _classify_date("soon"), _classify_date("9999-12-31")[1], _classify_date(None)
+    ((Timestamp('2021-07-01 00:00:00'), 0), (None, 1), 2, (None, 0))
+    """
+    value = _one_date(v)
+    if value is None:
+        missing = v is None or v is pd.NaT or (isinstance(v, float) and np.isnan(v)) or \
+            (isinstance(v, str) and not v.strip())
+        return None, _OK if missing else _BAD
+    if value.year == 9999:
+        return FAR_DATE, _OPEN
+    if value > FAR_DATE:
+        return FAR_DATE, _OUT
+    if value < _FIRST_DATE:
+        return None, _OUT
+    return value, _OK
+
+
+def _read_datetimes(s: pd.Series) -> DateReading:
+    """:func:`read_dates` of a datetime64 column (any unit, naive or with a time zone), vectorised.
+
+    Each value becomes its day (in its own time zone), as :func:`_one_date` makes it.
+
+    Examples
+    --------
+    >>> r = _read_datetimes(pd.Series(pd.to_datetime(["2021-07-01 12:30", None]).as_unit("ms")))
+    >>> r.dates.dt.strftime("%Y-%m-%d").tolist(), r.bad.tolist()
+    (['2021-07-01', nan], [])
+    """
+    wall = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s
+    day = wall.dt.normalize()
+    given = day.notna().to_numpy()
+    year = day.dt.year.to_numpy(dtype=float, na_value=np.nan)
+    open_ended = given & (year == 9999)
+    far = given & ~open_ended & (day > FAR_DATE).to_numpy(dtype=bool)
+    early = given & (day < _FIRST_DATE).to_numpy(dtype=bool)
+    kept = day.where(~pd.Series(open_ended | far | early, index=s.index))
+    dates = pd.Series(kept.astype("datetime64[ns]").to_numpy(), index=s.index)
+    dates[open_ended | far] = FAR_DATE
+    dates = dates.astype("datetime64[ns]")
+    return DateReading(dates, np.empty(0, dtype=int), np.flatnonzero(open_ended), np.flatnonzero(far | early))
 
 
 def as_date(s: pd.Series) -> tuple[pd.Series, int]:
@@ -206,17 +261,29 @@ def as_bool(s: pd.Series) -> pd.Series:
     >>> as_bool(pd.Series([1, "是", "false", None, "maybe"])).tolist()
     [True, True, False, None, None]
     """
-    def one(v):
-        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
-            return None
-        if isinstance(v, (bool, np.bool_)):
-            return bool(v)
-        text = str(v).strip().lower()
-        if text.endswith(".0"):
-            text = text[:-2]
-        return True if text in _TRUE else False if text in _FALSE else None
+    if s.dtype == np.bool_:  # a boolean field: the values as they are
+        return pd.Series(s.to_numpy().astype(object), index=s.index, dtype=object)
+    values = s.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(s, skipna=True) == "string":  # text: each distinct word read once
+        missing = pd.isna(s).to_numpy()
+        out = np.full(len(values), None, dtype=object)
+        codes, distinct = pd.factorize(values[~missing])
+        read = np.array([_one_bool(v) for v in distinct] + [None], dtype=object)[:-1]
+        out[~missing] = read[codes] if len(distinct) else read
+        out[missing] = [_one_bool(v) for v in values[missing]]
+        return pd.Series(out, index=s.index, dtype=object)
+    return pd.Series([_one_bool(v) for v in values], index=s.index, dtype=object)
 
-    return pd.Series([one(v) for v in s.to_numpy(dtype=object)], index=s.index, dtype=object)
+
+def _one_bool(v):
+    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+        return None
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    text = str(v).strip().lower()
+    if text.endswith(".0"):
+        text = text[:-2]
+    return True if text in _TRUE else False if text in _FALSE else None
 
 
 #: Units accepted after a number, per kind of column, and the factor to the column's unit.

@@ -655,6 +655,32 @@ def _examples(rows: np.ndarray, values, limit: int = 3) -> str:
     return "，".join(shown) + ("……" if len(rows) > limit else "")
 
 
+def _textual(v) -> bool:
+    return (isinstance(v, str) and not _ISO_DATE.match(v.strip())) or \
+        (isinstance(v, (int, float, np.number)) and not isinstance(v, bool))
+
+
+def _textual_dates(raw: pd.Series) -> np.ndarray:
+    """Which values are dates not written the standard way (text other than ISO, or numbers), to count those
+    that were converted; a text column is looked at once per distinct value.
+
+    Examples
+    --------
+    >>> _textual_dates(pd.Series(["2021-07-01", "2021/7/1", None, 44378], dtype=object)).tolist()
+    [False, True, False, True]
+    """
+    values = raw.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(raw, skipna=True) != "string":
+        return np.array([_textual(v) for v in values], dtype=bool)
+    missing = pd.isna(raw).to_numpy()
+    out = np.zeros(len(values), dtype=bool)
+    codes, distinct = pd.factorize(values[~missing])
+    if len(distinct):
+        out[~missing] = np.array([_textual(v) for v in distinct], dtype=bool)[codes]
+    out[missing] = [_textual(v) for v in values[missing]]
+    return out
+
+
 def canonical_frame(role_name: str, frame: gpd.GeoDataFrame,
                     src: LayerSource | None = None) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
     """Bring a frame (read from anywhere) into a role's canonical columns and types.
@@ -728,7 +754,7 @@ def canonical_frame(role_name: str, frame: gpd.GeoDataFrame,
         elif kind == "date":
             reading = coerce.read_dates(raw)
             data[canon], bad = reading.dates, len(reading.bad)
-            given_values = raw.to_numpy(dtype=object)
+            given_values = raw.to_numpy(dtype=object) if len(reading.bad) or len(reading.out_of_range) else None
             if bad:
                 notes[f"bad_dates_{canon}"] = bad
                 texts.append(f"{role.name}：字段 {mapping[canon]}（{canon}）有 {bad} 个日期无法识别，按无日期处理："
@@ -748,9 +774,7 @@ def canonical_frame(role_name: str, frame: gpd.GeoDataFrame,
                 texts.append(f"{role.name}：字段 {mapping[canon]}（{canon}）有 {len(reading.out_of_range)} 个日期超出"
                              f"可处理的范围（1677–2262 年）：" + "；".join(said) + "；请核对这些日期")
             if not pd.api.types.is_datetime64_any_dtype(raw.dtype):
-                textual = np.array([(isinstance(v, str) and not _ISO_DATE.match(v.strip())) or
-                                    (isinstance(v, (int, float, np.number)) and not isinstance(v, bool))
-                                    for v in raw.to_numpy(dtype=object)], dtype=bool)
+                textual = _textual_dates(raw)
                 converted = int((textual & data[canon].notna().to_numpy()).sum())
                 if converted:
                     notes[f"dates_converted_{canon}"] = converted
