@@ -15,13 +15,13 @@ import shapely
 from layers.district import assign_villages
 from layers.landuse import is_farmland
 from spatial.bigoverlay import components, subdivided_intersection, union_by
-from spatial.overlay import area_pairs, candidate_pairs, covered_intersection, union_groups
+from spatial.overlay import area_pairs, candidate_pairs, covered_intersection, union_parts
 from spatial.units import m2_to_mu
 
 from ._common import fmt_area, join_per, partial
 from .farmland_base import baseline_survey, min_area, minus_cover, polygonal
 from .context import Context
-from .registry import implements, intermediate
+from .registry import implements
 
 __all__ = ["reserve_zone", "farm_reserve", "farm_redline"]
 
@@ -137,27 +137,6 @@ def _interiors_meet(geoms, li, ri) -> np.ndarray:
     return out
 
 
-def _block_union(block, parts, n: int) -> np.ndarray:
-    """Union of the parts per block: ``shapely.coverage_union_all`` where a block's parts form a coverage.
-
-    The parts of neighbouring survey patches share their edges, so the fast coverage union is tried first;
-    a block whose coverage union is not valid or has another area than its parts' sum (they overlap, or
-    their shared edges do not match vertex for vertex) is unioned with ``shapely.union_all`` instead.
-    """
-    block = np.asarray(block, dtype=np.intp)
-    total = np.bincount(block, weights=shapely.area(parts), minlength=n)
-    has = np.bincount(block, minlength=n) > 0
-    try:
-        out = union_groups(block, parts, n, coverage=True)
-        good = has & shapely.is_valid(out) & (np.abs(shapely.area(out) - total) <= 1e-9 * total + 1e-6)
-    except shapely.errors.GEOSException:
-        out, good = np.full(n, None, dtype=object), ~has
-    if not good.all():
-        redo = ~good[block]
-        out[~good] = union_groups(block[redo], parts[redo], n)[~good]
-    return out
-
-
 def _blocks(ctx: Context, red: np.ndarray, reserves: np.ndarray, pbf_cover: np.ndarray) -> dict:
     """Contiguous farmland blocks (baseline 耕地 patches and PBF, touching counts) that meet the red line,
     and the part of each that FARM-REDLINE reports: under the red line, outside reserves, not PBF.
@@ -220,7 +199,7 @@ def _blocks(ctx: Context, red: np.ndarray, reserves: np.ndarray, pbf_cover: np.n
     parea = shapely.area(ppart)
     some = parea > 0
     block = np.searchsorted(block_ids, labels[patches[pidx[some]]])
-    part = _block_union(block, ppart[some], len(block_ids))
+    part = union_parts(block, ppart[some], len(block_ids))
     area = shapely.area(part)
     index = np.flatnonzero(area > 0).astype(np.intp)
     return {"subject": subject, "patches": n_patches.to_numpy(dtype=int), "size": size,
