@@ -55,6 +55,44 @@ def test_every_implemented_rule_is_planted(truth):
     assert set(truth["rule_id"]) <= set(CATALOGUE)
 
 
+#: Rules whose near misses are not "no finding": every official monitoring patch gets one FARM-PATCH finding, so
+#: its near misses are judgement thresholds (94 % vs 96 % under an approval, spoil off farmland) that
+#: truth_fields.csv pins and test_planted_findings_carry_the_expected_fields checks.
+NEAR_MISS_IN_FIELDS: set[str] = {"FARM-PATCH"}
+
+
+def test_every_implemented_rule_has_a_near_miss(truth, sample_dir):
+    import pandas as pd
+
+    near = set(truth.loc[truth["expect"] == "near_miss", "rule_id"])
+    assert set(RULES) - near == NEAR_MISS_IN_FIELDS, \
+        f"rules without a near miss: {sorted(set(RULES) - near)} (known: {sorted(NEAR_MISS_IN_FIELDS)})"
+    fields = pd.read_csv(sample_dir / "truth_fields.csv", dtype=str, keep_default_na=False)
+    patch = fields[(fields["rule_id"] == "FARM-PATCH") & (fields["column"] == "judgement")]
+    # the 95 % threshold from both sides: one patch judged 合法 at 96 %, one 违法 at 94 %
+    assert {"合法", "违法"} <= set(patch["value"])
+    assert patch["note"].str.contains("96.0 %").any() and patch["note"].str.contains("94.0 %").any()
+
+
+def test_planted_roof_slopes_are_measured_from_attributes_and_the_ndsm(sample_check, truth):
+    # plant_home_roof: 24° and 32° from the attributes, 21° from the nDSM only; near misses 26.3°, 29.7°, 28°
+    import re
+
+    planted = truth[(truth["rule_id"] == "HOME-ROOF") & truth["note"].str.startswith("one floor pitched")]
+    assert sorted(planted["expect"]) == ["near_miss"] * 3 + ["violation"] * 3
+    f = sample_check.findings
+    f = f[f["rule_id"] == "HOME-ROOF"].set_index("subject_id")
+    for sid, expect, note in zip(planted["subject_id"], planted["expect"], planted["note"]):
+        if expect == "near_miss":
+            assert sid not in f.index, note
+            continue
+        slope = float(re.search(r"slope ([0-9.]+)°", note).group(1))
+        ndsm = "nDSM only" in note
+        assert f"来源：{'nDSM' if ndsm else '属性'}" in f.loc[sid, "message"], note
+        assert f.loc[sid, "limit"] == (26.0 if slope < 26 else 30.0) and f.loc[sid, "unit"] == "°"
+        assert abs(f.loc[sid, "measured"] - slope) <= (1.0 if ndsm else 0.01), (note, f.loc[sid, "measured"])
+
+
 def test_ndsm_only_stairwell_is_found_from_the_ndsm_and_its_near_miss_is_not(sample_check, truth):
     # the sample plants one HOME-STAIR case and one near miss that only the nDSM shows (no stair attributes)
     planted = truth[(truth["rule_id"] == "HOME-STAIR") & truth["note"].str.contains("no stair attributes")]

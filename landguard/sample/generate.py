@@ -17,7 +17,8 @@ from .base import build_base
 from .model import Plant, Sample
 from .plant_farmland import (plant_farm_build, plant_farm_rules, plant_landcover_changes, plant_monitoring_patches,
                              plant_survey_history)
-from .plant_homestead import plant_home_multi, plant_home_rules, plant_home_second, plant_roof_consequences
+from .plant_homestead import (plant_home_multi, plant_home_roof, plant_home_rules, plant_home_second,
+                              plant_roof_consequences)
 from .plant_setback import plant_set_drip, plant_set_outside, plant_set_redline, plant_site_cemetery, plant_site_rules
 from .write import write_sample
 
@@ -26,7 +27,8 @@ __all__ = ["PLANTERS", "build_sample", "generate_sample"]
 #: Planters run in this order after the base geography.
 PLANTERS = (plant_farm_build, plant_home_multi, plant_set_outside, plant_landcover_changes, plant_home_rules,
             plant_farm_rules, plant_set_drip, plant_set_redline, plant_site_cemetery, plant_site_rules,
-            plant_home_second, plant_survey_history, plant_monitoring_patches, plant_roof_consequences)
+            plant_home_second, plant_survey_history, plant_monitoring_patches, plant_home_roof,
+            plant_roof_consequences)
 
 
 def build_sample(seed: int = 0) -> Sample:

@@ -27,7 +27,7 @@ from .people import to_15_digits, to_fullwidth, with_wrong_check_digit
 __all__ = ["plant_home_multi", "plant_home_rules", "plant_home_multi_mixed", "plant_home_old", "plant_home_area",
            "plant_home_cover", "plant_home_floors", "plant_home_height", "plant_home_merge", "plant_home_pbf",
            "plant_home_approved", "plant_home_plan", "plant_home_relic", "plant_home_stair", "plant_home_second",
-           "plant_roof_consequences"]
+           "plant_home_roof", "plant_roof_consequences"]
 
 
 def plant_home_multi(sample: Sample) -> Plant:
@@ -510,10 +510,60 @@ def plant_home_rules(sample: Sample) -> Plant:
     return Plant(features=features, truth=[t for p in plants for t in p.truth])
 
 
+def plant_home_roof(sample: Sample) -> Plant:
+    """``HOME-ROOF`` 屋顶坡度不符: one-floor pitched houses whose ridge is raised or lowered to a chosen slope.
+
+    The slope is atan((ridge - eave) / (depth / 2)), depth = the footprint's short side; the eave stays, the
+    ridge (rounded to 1 cm) is set from the slope, and the note gives the slope those rounded heights make.
+    From the attributes (villages without nDSM coverage): violations 24.0° (too flat) and 32.0° (too steep);
+    near misses 26.3° and 29.7° (inside 26–30°, by more than the rounding). From the nDSM only (heights
+    missing from the table; a village in ``sample.raster_villages``, the roof drawn from the true heights):
+    a 21.0° roof is a violation, a 28.0° one a near miss (the nDSM's percentiles measure a plane roof to
+    within about 1°). Every ridge stays under the one-floor limit 6.5 m (HOME-HEIGHT).
+
+    Examples
+    --------
+    >>> from landguard.sample.base import build_base
+    >>> sorted(t.expect for t in plant_home_roof(build_base(0)).truth)
+    ['near_miss', 'near_miss', 'near_miss', 'violation', 'violation', 'violation']
+    """
+    from analyses.homestead_form import footprint_depth, roof_slope_deg
+
+    s = sample
+    m = s.parcel_meta
+    b = s.layers["buildings"].set_index("building_id")
+    main = m["main_building"].astype(str)
+    one_pitched = ((b.loc[main, "floors"].to_numpy() == 1) & (b.loc[main, "roof"].to_numpy() == "pitched")
+                   & np.isfinite(pd.to_numeric(b.loc[main, "_ridge_true"], errors="coerce").to_numpy(dtype=float)))
+    in_raster = m["village_id"].isin(s.raster_villages).to_numpy()
+    changes: dict[str, dict] = {}
+    truth: list[TruthRow] = []
+    for slope, ndsm, expect, what in ((24.0, False, "violation", "under 26°"),
+                                      (32.0, False, "violation", "over 30°"),
+                                      (26.3, False, "near_miss", "just inside 26–30°"),
+                                      (29.7, False, "near_miss", "just inside 26–30°"),
+                                      (21.0, True, "violation", "under 26°, heights from the nDSM only"),
+                                      (28.0, True, "near_miss", "inside 26–30°, heights from the nDSM only")):
+        pid = s.take_parcel(among=m.index[one_pitched & (in_raster == ndsm)], side_building=None)
+        bid, geom = _house(s, pid)
+        depth = float(footprint_depth([geom])[0])
+        eave = float(b.at[bid, "_eave_true"])
+        ridge = round(eave + float(np.tan(np.radians(slope))) * depth / 2, 2)
+        made = float(roof_slope_deg(np.array([eave]), np.array([ridge]), np.array([depth]))[0])
+        changes[bid] = {"eave_height_m": np.nan if ndsm else eave, "ridge_height_m": np.nan if ndsm else ridge,
+                        "_eave_true": eave, "_ridge_true": ridge}
+        source = "no heights in the table, the nDSM shows" if ndsm else "attributes"
+        truth.append(TruthRow("HOME-ROOF", "buildings", bid, expect,
+                              f"one floor pitched, {depth:.2f} m deep, eave {eave} m, ridge {ridge} m ({source}): "
+                              f"slope {made:.2f}° ({what}); parcel {pid} ({_village_name(s, pid)})"))
+    return Plant(features={"buildings": updated_rows(s, "buildings", changes)}, truth=truth)
+
+
 def plant_roof_consequences(sample: Sample) -> Plant:
     """HOME-ROOF cases that follow from the heights other planters chose (e.g. a house planted for HOME-HEIGHT
     with a 9.6 m ridge is also too steep): every pitched roof whose slope from its true eave and ridge over
-    its footprint's depth lies outside 26–30° is listed as a violation. Draws nothing from ``sample.rng``.
+    its footprint's depth lies outside 26–30° is listed as a violation, unless a planter (``plant_home_roof``)
+    already wrote a HOME-ROOF row for it. Draws nothing from ``sample.rng``.
 
     Examples
     --------
@@ -526,7 +576,9 @@ def plant_roof_consequences(sample: Sample) -> Plant:
     ridge = pd.to_numeric(b["_ridge_true"], errors="coerce").to_numpy(dtype=float)
     pitched = (b["roof"] == "pitched").to_numpy() & np.isfinite(eave) & np.isfinite(ridge) & (ridge >= eave)
     slope = roof_slope_deg(eave, ridge, footprint_depth(b.geometry.to_numpy()))
-    steep = pitched & ((slope < 26.0 - 0.05) | (slope > 30.0 + 0.05))
+    planted = {t.subject_id for t in sample.truth if t.rule_id == "HOME-ROOF"}
+    steep = (pitched & ((slope < 26.0 - 0.05) | (slope > 30.0 + 0.05))
+             & ~b["building_id"].astype(str).isin(planted).to_numpy())
     truth = [TruthRow("HOME-ROOF", "buildings", str(i), "violation",
                       f"consequence of planted heights: roof slope {s:.1f}° outside 26–30°")
              for i, s in zip(b["building_id"].to_numpy(dtype=object)[steep], slope[steep])]
