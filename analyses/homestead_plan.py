@@ -192,7 +192,10 @@ def home_relic(ctx: Context) -> RuleResult:
     p, b = ctx["parcels"], ctx["buildings"]
     # buildings on no parcel (by the minimum overlap) are subjects of their own
     bv = b["village_id"].to_numpy(dtype=object)
-    on_parcel = cover_area(b.geometry.to_numpy(), prepare_cover(p.geometry.to_numpy())) >= min_area(ctx, bv)
+    bg = b.geometry.to_numpy()
+    near = np.unique(candidate_pairs(bg, pieces)[0])     # only buildings meeting a zone can be subjects at all
+    on_parcel = np.ones(len(b), dtype=bool)
+    on_parcel[near] = cover_area(bg[near], prepare_cover(p.geometry.to_numpy())) >= min_area(ctx, bv[near])
     subjects = [("parcels", p, "parcel_id"), ("buildings", b[~on_parcel], "building_id")]
     frames = []
     for layer, rows, col in subjects:

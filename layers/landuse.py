@@ -50,9 +50,26 @@ _FARMLAND = {"0101", "0102", "0103"}
 _CONSTRUCTION_LEVELS = {"05", "06", "07", "08", "09", "10"}
 
 
+def _normalised(s: pd.Series) -> pd.Series:
+    s = s.astype(object)
+    return s.where(s.notna()).astype(object).map(
+        lambda v: v if isinstance(v, str) else (None if v != v or v is None else str(v))).str.strip().str.upper()
+
+
+def _by_distinct(codes, func) -> pd.Series:
+    """``func`` (a Series → Series of the same length) applied to the distinct codes only, then spread back
+    to every row: a district has 170,000 patches but a few dozen codes."""
+    s = pd.Series(codes, dtype=object) if not isinstance(codes, pd.Series) else codes
+    if not pd.api.types.is_string_dtype(s):   # numbers among the codes: 101 and 101.0 must stay apart
+        return func(s)
+    at, uniq = pd.factorize(s.astype(object), use_na_sentinel=True)
+    u = pd.Series(np.append(np.asarray(uniq, dtype=object), None), dtype=object)   # -1 (missing) -> the None
+    r = func(u)
+    return pd.Series(np.asarray(r, dtype=object)[at], index=s.index, dtype=r.dtype)
+
+
 def _codes(codes) -> pd.Series:
-    s = pd.Series(codes, dtype=object) if not isinstance(codes, pd.Series) else codes.astype(object)
-    return s.where(s.notna()).astype(object).map(lambda v: v if isinstance(v, str) else (None if v != v or v is None else str(v))).str.strip().str.upper()
+    return _by_distinct(codes, _normalised)
 
 
 def stem(codes) -> pd.Series:
@@ -63,7 +80,7 @@ def stem(codes) -> pd.Series:
     >>> stem(["1104A", "0307K", "08H2A", "0103"]).tolist()
     ['1104', '0307', '08H2', '0103']
     """
-    return _codes(codes).str.replace(_SUFFIX, "", regex=True)
+    return _by_distinct(codes, lambda u: _normalised(u).str.replace(_SUFFIX, "", regex=True))
 
 
 def first_level(codes) -> pd.Series:
@@ -74,7 +91,7 @@ def first_level(codes) -> pd.Series:
     >>> first_level(["0702", "1104A"]).tolist()
     ['07', '11']
     """
-    return _codes(codes).str[:2]
+    return _by_distinct(codes, lambda u: _normalised(u).str[:2])
 
 
 def _isin(codes, values) -> np.ndarray:
