@@ -473,15 +473,16 @@ def write_exports(district: District, findings: gpd.GeoDataFrame, out_dir: str |
     grids = district.get("field_grids")
     # grid_id -> (its rows, its village); two grids with one file name: refused before anything is written
     chosen = chosen_grids(grids, names, villages) if grids is not None else {}
-    # masked, reprojected and cleaned once, before the workers fork; each village takes its rows
-    batch = FieldBatch(findings, parcels=district.get("parcels"), buildings=district.get("buildings"),
-                       full_names=full_names, crs=crs,
-                       villages=[*ids, *(vid for _, vid in chosen.values())] if villages else None,
-                       grids=grids_of(grids, chosen) if chosen else None)
     one = _jobs_for(jobs, ids) == 1
     announce(progress, _village_steps(ids, _jobs_for(jobs, ids)))
 
+    def prepared(vids: list, grid_rows=None) -> FieldBatch:
+        """The group's rows masked, reprojected and cleaned once (in the worker), each village taking its own."""
+        return FieldBatch(findings, parcels=district.get("parcels"), buildings=district.get("buildings"),
+                          full_names=full_names, crs=crs, villages=vids, grids=grid_rows)
+
     def export(group: list[str]) -> dict[str, dict[str, Path]]:
+        batch = prepared(group)
         out: dict[str, dict[str, Path]] = {}
         for vid in group:
             if progress and one:
@@ -500,8 +501,9 @@ def write_exports(district: District, findings: gpd.GeoDataFrame, out_dir: str |
         folder = Path(out_dir) / GRIDS_FOLDER
 
         def export_grid(group: list) -> dict[str, dict[str, Path]]:
-            return {gid: batch.village(folder, chosen[gid][1], name=names.get(chosen[gid][1]), grid=chosen[gid][0])
-                    for gid in group}
+            part = {gid: chosen[gid] for gid in group}
+            batch = prepared([vid for _, vid in part.values()], grids_of(grids, part))
+            return {gid: batch.village(folder, vid, name=names.get(vid), grid=grid) for gid, (grid, vid) in part.items()}
 
         by_grid = map_villages(export_grid, gids, _jobs_for(jobs, gids))  # the grids in the workers too
         done.update({f"grid:{gid}": files for gid, files in by_grid.items()})

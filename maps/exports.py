@@ -12,7 +12,7 @@ import datetime as dt
 import html
 import json
 import sqlite3
-import xml.etree.ElementTree as ET
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
@@ -152,6 +152,7 @@ def _describe_gpkg(path: Path, layer: str) -> None:
     extension: GDAL reads them as field aliases and a coded field domain, QGIS/QField as a drop-down)."""
     con = sqlite3.connect(path)
     try:
+        con.execute("PRAGMA synchronous=OFF")  # a temporary file, renamed into place once complete
         with con:
             con.executescript("""
                 CREATE TABLE IF NOT EXISTS gpkg_extensions (table_name TEXT, column_name TEXT,
@@ -240,6 +241,22 @@ def export_gpkg(findings: gpd.GeoDataFrame, path: str | Path, *, parcels: gpd.Ge
     return _write_gpkg(path, out, others)
 
 
+@contextmanager
+def _no_fsync():
+    """GDAL's SQLite writes without waiting for the disk (``OGR_SQLITE_SYNCHRONOUS=OFF``) while the block runs.
+
+    The GeoPackage is a private temporary file renamed into place once complete (:func:`spatial.atomic.atomic_path`),
+    so a crashed run still leaves no half file; waiting for the disk after every transaction was most of the
+    time spent writing small GeoPackages.
+    """
+    before = pyogrio.get_gdal_config_option("OGR_SQLITE_SYNCHRONOUS")
+    pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": "OFF"})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": before})
+
+
 def _gpkg_geoms(geoms, crs: str) -> np.ndarray:
     """The findings' geometries (already in the GeoPackage's CRS) cleaned for it: on the 1 mm grid in the
     working CRS, on a 1e-9° grid in lon/lat."""
@@ -258,7 +275,7 @@ def _write_gpkg(path: Path, out: gpd.GeoDataFrame, others: dict[str, gpd.GeoData
     for col in VERIFICATION_COLUMNS:
         out[col] = out[col].astype(object) if col in out.columns else pd.Series(None, index=out.index, dtype=object)
     layers = {"findings": out[[*columns, *VERIFICATION_COLUMNS, geom]], **others}
-    with atomic_path(path) as tmp:
+    with atomic_path(path) as tmp, _no_fsync():
         for i, (name, frame) in enumerate(layers.items()):
             kind = {"geometry_type": "MultiPolygon"} if name == "findings" else {"promote_to_multi": True}
             try:
@@ -279,29 +296,97 @@ def _kml_colour(hex_rgb: str, alpha: int) -> str:
     return f"{alpha:02x}{b}{g}{r}"  # KML is aabbggrr
 
 
+def _text(text: str) -> str:
+    """XML character data escaped as xml.etree.ElementTree escapes it."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _attr(text: str) -> str:
+    """An XML attribute value escaped as xml.etree.ElementTree escapes it (between double quotes)."""
+    text = _text(text).replace('"', "&quot;")
+    return text.replace("\r", "&#13;").replace("\n", "&#10;").replace("\t", "&#09;")
+
+
+def _leaf(tag: str, text: str, attrs: str = "", *, raw: bool = False) -> str:
+    """``<tag attrs>text</tag>``, or ``<tag attrs />`` without text (ElementTree's short empty elements);
+    ``raw`` text is markup already (child elements)."""
+    if not text:
+        return f"<{tag}{attrs} />"
+    return f"<{tag}{attrs}>{text if raw else _text(text)}</{tag}>"
+
+
 def _kml_coords(geom) -> str:
+    """``x,y x,y ...`` with the shortest text of each rounded coordinate (``repr``, as json writes floats)."""
     xy = np.round(shapely.get_coordinates(geom), _DECIMALS)
-    return " ".join(f"{x!r},{y!r}" for x, y in xy.tolist())
+    if not len(xy):
+        return ""
+    if not np.isfinite(xy).all():
+        return " ".join(f"{x!r},{y!r}" for x, y in xy.tolist())
+    return json.dumps(xy.tolist(), separators=(",", ","))[2:-2].replace("],[", " ")
 
 
-def _kml_geometry(parent: ET.Element, geom) -> None:
-    """Append ``geom`` (already lon/lat, rounded and oriented) as KML under ``parent``."""
+def _kml_geometry(geom) -> str:
+    """``geom`` (already lon/lat, rounded and oriented) as KML."""
     kind = shapely.get_type_id(geom)
     if kind == 0:
-        ET.SubElement(ET.SubElement(parent, "Point"), "coordinates").text = _kml_coords(geom)
-    elif kind in (1, 2):
-        ET.SubElement(ET.SubElement(parent, "LineString"), "coordinates").text = _kml_coords(geom)
-    elif kind == 3:
-        poly = ET.SubElement(parent, "Polygon")
+        return f'<Point>{_leaf("coordinates", _kml_coords(geom))}</Point>'
+    if kind in (1, 2):
+        return f'<LineString>{_leaf("coordinates", _kml_coords(geom))}</LineString>'
+    if kind == 3:
         rings = [("outerBoundaryIs", shapely.get_exterior_ring(geom))]
         holes = range(shapely.get_num_interior_rings(geom))
         rings += [("innerBoundaryIs", shapely.get_interior_ring(geom, i)) for i in holes]
-        for tag, ring in rings:
-            ET.SubElement(ET.SubElement(ET.SubElement(poly, tag), "LinearRing"), "coordinates").text = _kml_coords(ring)
-    else:  # multi-part and collections (every finding is a MultiPolygon: one geometry type in the layer)
-        multi = ET.SubElement(parent, "MultiGeometry")
-        for part in shapely.get_parts(geom):
-            _kml_geometry(multi, part)
+        return "<Polygon>" + "".join(f'<{tag}><LinearRing>{_leaf("coordinates", _kml_coords(ring))}</LinearRing></{tag}>'
+                                     for tag, ring in rings) + "</Polygon>"
+    # multi-part and collections (every finding is a MultiPolygon: one geometry type in the layer)
+    parts = "".join(_kml_geometry(part) for part in shapely.get_parts(geom))
+    return f"<MultiGeometry>{parts}</MultiGeometry>" if parts else "<MultiGeometry />"
+
+
+def _kml_geometries(geoms: np.ndarray) -> list[str]:
+    """:func:`_kml_geometry` of every geometry ("" for None), Polygons and MultiPolygons all at once.
+
+    Examples
+    --------
+    >>> _kml_geometries(np.array([shapely.box(0, 0, 1, 1), None], dtype=object))[1]
+    ''
+    """
+    out = [""] * len(geoms)
+    present = np.flatnonzero(~shapely.is_missing(geoms)) if len(geoms) else np.zeros(0, dtype=np.intp)
+    g = geoms[present]
+    types = shapely.get_type_id(g)
+    polygonal = (types == 3) | (types == 6)
+    if polygonal.any():
+        parts, part_of = shapely.get_parts(g[polygonal], return_index=True)
+        bad = np.zeros(int(polygonal.sum()), dtype=bool)
+        bad[part_of[shapely.is_empty(parts)]] = True  # an empty part: one by one, as ever
+        rings, ring_of = shapely.get_rings(parts, return_index=True)
+        xy, coord_of = shapely.get_coordinates(rings, return_index=True)
+        xy = np.round(xy, _DECIMALS)
+        if not np.isfinite(xy).all():
+            bad[:] = True
+        ends = np.cumsum(np.bincount(coord_of, minlength=len(rings)))
+        starts = ends - np.bincount(coord_of, minlength=len(rings))
+        texts = [json.dumps(xy[a:b].tolist(), separators=(",", ","))[2:-2].replace("],[", " ") if b > a else ""
+                 for a, b in zip(starts.tolist(), ends.tolist())]
+        outer = np.r_[True, ring_of[1:] != ring_of[:-1]] if len(ring_of) else np.zeros(0, dtype=bool)
+        ring_xml = [f'<{t}><LinearRing>{_leaf("coordinates", x)}</LinearRing></{t}>'
+                    for t, x in zip(np.where(outer, "outerBoundaryIs", "innerBoundaryIs").tolist(), texts)]
+        ring_ends = np.cumsum(np.bincount(ring_of, minlength=len(parts))).tolist()
+        part_xml = ["<Polygon>" + "".join(ring_xml[a:b]) + "</Polygon>"
+                    for a, b in zip([0, *ring_ends[:-1]], ring_ends)]
+        part_ends = np.cumsum(np.bincount(part_of, minlength=len(bad))).tolist()
+        for k, (a, b, kind, at) in enumerate(zip([0, *part_ends[:-1]], part_ends, types[polygonal].tolist(),
+                                                 present[polygonal].tolist())):
+            if bad[k]:
+                out[at] = _kml_geometry(geoms[at])
+            elif kind == 3:
+                out[at] = part_xml[a]
+            else:
+                out[at] = f"<MultiGeometry>{''.join(part_xml[a:b])}</MultiGeometry>" if b > a else "<MultiGeometry />"
+    for at in present[~polygonal].tolist():
+        out[at] = _kml_geometry(geoms[at])
+    return out
 
 
 def _kml_style_id(family, severity) -> str | None:
@@ -376,40 +461,39 @@ def _write_kml(path: Path, props: pd.DataFrame, findings: pd.DataFrame, messages
     severities = findings["severity"].astype(object).to_numpy()
     messages = messages.astype(object).to_numpy()
 
-    root = ET.Element("kml", xmlns=_KML_NS)
-    doc = ET.SubElement(root, "Document")
-    ET.SubElement(doc, "name").text = name
-    schema = ET.SubElement(doc, "Schema", name="finding", id="finding")
+    out = [f'<kml xmlns="{_KML_NS}"><Document>', _leaf("name", name), '<Schema name="finding" id="finding">']
     for c in _KML_FIELDS:
-        field = ET.SubElement(schema, "SimpleField", name=c, type="double" if c in _ROUND else "string")
-        ET.SubElement(field, "displayName").text = COLUMN_LABELS[c]
+        kind = "double" if c in _ROUND else "string"
+        out.append(f'<SimpleField name="{_attr(c)}" type="{kind}">{_leaf("displayName", COLUMN_LABELS[c])}</SimpleField>')
+    out.append("</Schema>")
     used = dict.fromkeys(s for s in map(_kml_style_id, families, severities) if s)
     for sid in used:  # one shared style per family and severity, only those used
         fam, sev = sid.split("-", 1)
-        style = ET.SubElement(doc, "Style", id=sid)
-        line = ET.SubElement(style, "LineStyle")
-        ET.SubElement(line, "color").text = _kml_colour(FAMILY_COLOURS[fam], 0xFF)
-        ET.SubElement(line, "width").text = f"{SEVERITY_WEIGHTS[sev]:g}"
-        ET.SubElement(ET.SubElement(style, "PolyStyle"), "color").text = _kml_colour(FAMILY_COLOURS[fam], 0x59)
-    folder = ET.SubElement(doc, "Folder")  # one folder: GDAL reads it as one layer, even when empty
-    ET.SubElement(folder, "name").text = "问题图斑"
-    for record, fam, sev, message, geom in zip(props.to_dict("records"), families, severities, messages, geoms):
-        mark = ET.SubElement(folder, "Placemark")
-        ET.SubElement(mark, "name").text = " ".join(str(record[c]) for c in ("rule_name", "subject_id") if record[c])
+        out.append(f'<Style id="{_attr(sid)}"><LineStyle>{_leaf("color", _kml_colour(FAMILY_COLOURS[fam], 0xFF))}'
+                   f'{_leaf("width", f"{SEVERITY_WEIGHTS[sev]:g}")}</LineStyle>'
+                   f'<PolyStyle>{_leaf("color", _kml_colour(FAMILY_COLOURS[fam], 0x59))}</PolyStyle></Style>')
+    out.append(f'<Folder>{_leaf("name", "问题图斑")}')  # one folder: GDAL reads it as one layer, even when empty
+    shapes = _kml_geometries(np.asarray(geoms, dtype=object))
+    for record, fam, sev, message, shape in zip(props.to_dict("records"), families, severities, messages, shapes):
         label = FAMILY_LABELS.get(fam, fam or "")
         text = message if isinstance(message, str) else ""
-        ET.SubElement(mark, "description").text = f"<b>{html.escape(str(label))}</b> {html.escape(text)}"
         sid = _kml_style_id(fam, sev)
-        if sid:
-            ET.SubElement(mark, "styleUrl").text = f"#{sid}"
-        data = ET.SubElement(ET.SubElement(mark, "ExtendedData"), "SchemaData", schemaUrl="#finding")
-        for c in _KML_FIELDS:
-            if record[c] is not None and record[c] != "":
-                ET.SubElement(data, "SimpleData", name=c).text = str(record[c])
-        if geom is not None:
-            _kml_geometry(mark, geom)
+        data = "".join(_leaf("SimpleData", str(record[c]), f' name="{_attr(c)}"') for c in _KML_FIELDS
+                       if record[c] is not None and record[c] != "")
+        out.append("".join((
+            "<Placemark>",
+            _leaf("name", " ".join(str(record[c]) for c in ("rule_name", "subject_id") if record[c])),
+            _leaf("description", f"<b>{html.escape(str(label))}</b> {html.escape(text)}"),
+            _leaf("styleUrl", f"#{sid}") if sid else "",
+            "<ExtendedData>", _leaf("SchemaData", data, ' schemaUrl="#finding"', raw=True), "</ExtendedData>",
+            shape,
+            "</Placemark>")))
+    out.append("</Folder></Document></kml>")
+    # what xml.etree.ElementTree wrote for the same tree (declaration, escaping, empty elements), faster
     with atomic_path(path) as tmp:
-        ET.ElementTree(root).write(tmp, encoding="utf-8", xml_declaration=True)
+        with open(tmp, "w", encoding="utf-8", errors="xmlcharrefreplace", newline="\n") as f:
+            f.write("<?xml version='1.0' encoding='utf-8'?>\n")
+            f.write("".join(out))
     return path
 
 
@@ -479,6 +563,32 @@ def export_village(findings: gpd.GeoDataFrame, out_dir: str | Path, village_id: 
     return batch.village(out_dir, village_id, name=name, township=township, run_date=run_date, grid=grid)
 
 
+class _Rows:
+    """Positions of the rows equal to a key (``values.astype(object) == key``), grouped once.
+
+    Examples
+    --------
+    >>> _Rows(pd.Series(["V1", "V2", "V1", None])).of("V1").tolist()
+    [0, 2]
+    """
+
+    def __init__(self, values: pd.Series) -> None:
+        self._values = values.astype(object)
+        try:
+            self._groups = pd.Series(np.arange(len(values))).groupby(self._values.to_numpy(), sort=False).indices
+        except TypeError:  # unhashable values: compared one key at a time
+            self._groups = None
+
+    def of(self, key) -> np.ndarray:
+        """Ascending positions of the rows equal to ``key``."""
+        if self._groups is None:
+            return np.flatnonzero((self._values == key).to_numpy())
+        try:
+            return np.asarray(self._groups.get(key, np.array([], dtype=np.intp)), dtype=np.intp)
+        except TypeError:
+            return np.flatnonzero((self._values == key).to_numpy())
+
+
 class FieldBatch:
     """Field files for many villages (and 田长 grids) of one district, from one preparation.
 
@@ -532,8 +642,8 @@ class FieldBatch:
                 keep |= findings["grid_id"].astype(object).isin(list(grids["grid_id"].astype(object).dropna()))
             findings = findings[keep.to_numpy()]
         self.findings = findings
-        self._villages = findings["village_id"].astype(object)
-        self._grids = findings["grid_id"].astype(object) if "grid_id" in findings.columns else None
+        self._villages = _Rows(findings["village_id"])
+        self._grids = _Rows(findings["grid_id"]) if "grid_id" in findings.columns else None
         self._masked = MaskedRows(findings, full_names=full_names)
         self._wgs84 = _wgs84(findings.geometry)
         self._gpkg = _gpkg_geoms(findings.geometry.to_crs(self.target), crs)
@@ -547,7 +657,7 @@ class FieldBatch:
                 raise CRSError(f"{name}: no CRS; give the district's {name} in its working CRS")
             if wanted is not None:
                 frame = frame[frame["village_id"].astype(object).isin(wanted).to_numpy()]
-            self._layers[name] = (frame, frame["village_id"].astype(object),
+            self._layers[name] = (frame, _Rows(frame["village_id"]),
                                   MaskedRows(frame, full_names=full_names), frame.geometry.to_crs(self.target).values)
 
     def _findings(self, rows: np.ndarray) -> gpd.GeoDataFrame:
@@ -561,7 +671,7 @@ class FieldBatch:
         if name not in self._layers:
             return None
         frame, villages, masked, geoms = self._layers[name]
-        rows = np.flatnonzero((villages == village_id).to_numpy())
+        rows = villages.of(village_id)
         if grid is not None and len(rows):
             area = shapely.union_all(grid.to_crs(frame.crs).geometry.to_numpy())
             rows = rows[shapely.intersects(frame.geometry.to_numpy()[rows], area)]
@@ -583,12 +693,11 @@ class FieldBatch:
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(f"{out_dir}: cannot create the folder ({exc.strerror or exc})") from None
-        rows = np.flatnonzero((self._villages == village_id).to_numpy())
+        rows = self._villages.of(village_id)
         grid_id = None
         if grid is not None:
             grid_id = grid["grid_id"].astype(object).iloc[0]
-            rows = np.flatnonzero((self._grids == grid_id).to_numpy()) if self._grids is not None \
-                else np.array([], dtype=np.intp)
+            rows = self._grids.of(grid_id) if self._grids is not None else np.array([], dtype=np.intp)
         own = self.findings.iloc[rows]
 
         def known(value, column):

@@ -209,6 +209,7 @@ def write_layer_styles(path: str | Path) -> list[str]:
     """
     con = sqlite3.connect(path)
     try:
+        con.execute("PRAGMA synchronous=OFF")  # landguard writes into a temporary file renamed once complete
         with con:
             layers = con.execute("SELECT table_name, column_name FROM gpkg_geometry_columns ORDER BY table_name").fetchall()
             con.execute("CREATE TABLE IF NOT EXISTS layer_styles (id INTEGER PRIMARY KEY AUTOINCREMENT, "

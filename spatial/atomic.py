@@ -117,6 +117,7 @@ def mark_landguard_output(path: str | os.PathLike) -> None:
     definition = "http://www.geopackage.org/spec120/#extension_metadata"
     con = sqlite3.connect(path)
     try:
+        con.execute("PRAGMA synchronous=OFF")  # called on atomic_path's temporary, renamed once complete
         with con:
             con.executescript("""
                 CREATE TABLE IF NOT EXISTS gpkg_extensions (table_name TEXT, column_name TEXT,
