@@ -99,10 +99,13 @@ def _reason(exc: BaseException) -> str:
 
 def run_rules_with_notes(district: District, rule_ids: Iterable[str] | None = None,
                          progress: Callable[[Rule], None] | None = None, *,
-                         fail_fast: bool = True) -> tuple[gpd.GeoDataFrame, list[RuleOutcome], list[Note]]:
+                         fail_fast: bool = True, notes_by_rule: dict[str, list[Note]] | None = None
+                         ) -> tuple[gpd.GeoDataFrame, list[RuleOutcome], list[Note]]:
     """As :func:`run_rules`, but the rules' notes are returned instead of written into ``district.quality``.
 
-    Parallel runs merge the notes of every worker (by feature) before writing them once.
+    Parallel runs merge the notes of every worker (by feature) before writing them once. ``notes_by_rule``,
+    when given, is filled with each rule's own notes (rule id -> notes), so that a run split by rule can
+    put them back in the order of a single-process run.
     """
     wanted = [r for r in CATALOGUE if rule_ids is None or r in set(rule_ids)]
     outcomes: dict[str, RuleOutcome] = {}
@@ -137,6 +140,8 @@ def run_rules_with_notes(district: District, rule_ids: Iterable[str] | None = No
                 if isinstance(item, Rule):
                     if isinstance(result, RuleResult):
                         notes.extend(result.notes)
+                        if notes_by_rule is not None:
+                            notes_by_rule[name] = list(result.notes)
                         result = result.findings
                     result = finalise(item, result, district.villages,  # slivers: the township's min_overlap_m2
                                       min_part_m2=functools.partial(base.limit, "min_overlap_m2"))

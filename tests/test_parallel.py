@@ -9,8 +9,10 @@ import shapely
 from click.testing import CliRunner
 
 from analyses import run_rules
-from landguard.run import (chunk_district, district_rule_ids, partition_villages, resolve_jobs,
-                                run_rules_dask, run_rules_parallel)
+from analyses.registry import RULES
+from analyses.runner import resolve
+from landguard.run import (chunk_district, district_rule_ids, partition_villages, resolve_jobs, rule_groups,
+                           run_rules_dask, run_rules_parallel)
 from spatial.errors import LandguardError
 from tests.builders import district, frame, square
 
@@ -90,9 +92,10 @@ def test_chunk_district_takes_neighbours_and_cuts_spanning_layers(crafted):
     assert sub["eco_redline"].geometry.iloc[0].area < red.geometry.iloc[0].area   # spanning layer cut
 
 
-def test_jobs_2_equals_jobs_1_on_crafted_cases(crafted):
+@pytest.mark.parametrize("split", ["rules", "villages"])
+def test_jobs_2_equals_jobs_1_on_crafted_cases(crafted, split):
     one, out1 = run_rules(crafted)
-    two, out2 = run_rules_parallel(crafted, jobs=2, chunks_per_job=4)
+    two, out2 = run_rules_parallel(crafted, jobs=2, chunks_per_job=4, split=split)
     _same(one, two)
     found = set(zip(two["rule_id"], two["subject_id"]))
     assert ("HOME-MULTI", "P1") in found                       # a household across the district
@@ -100,6 +103,27 @@ def test_jobs_2_equals_jobs_1_on_crafted_cases(crafted):
     assert ("FARM-BUILD", "B2") in found                       # outside every village: kept once
     assert ("SET-OUTSIDE", "B3") in found
     assert [(o.rule_id, o.count, o.skipped) for o in out1] == [(o.rule_id, o.count, o.skipped) for o in out2]
+
+
+def test_rule_groups_keep_shared_intermediates_in_one_group():
+    groups = rule_groups()
+    flat = [r for g in groups for r in g]
+    assert sorted(flat) == sorted(RULES) and len(flat) == len(set(flat))      # every rule once
+    group_of = {r: i for i, g in enumerate(groups) for r in g}
+    # a rule and the rules it builds on run in one worker (FARM-CRIMINAL reads FARM-BUILD's findings)
+    for r in RULES:
+        assert all(group_of[d] == group_of[r] for d in resolve([r]) if d in RULES), r
+    # two rules sharing a costly intermediate share a group: it is computed once
+    assert group_of["SET-OUTSIDE"] == group_of["SET-DRIP"]                   # setback_outside
+    assert group_of["FARM-OVERUSE"] == group_of["FARM-NONAGRI"]              # conversions
+    # a layer's cover pieces do not chain groups together
+    assert group_of["HOME-PBF"] != group_of["FARM-BUILD"]                    # both use pbf_cover only
+    assert rule_groups(["HOME-AREA", "SET-DRIP", "NOT-A-RULE"]) == [["SET-DRIP"], ["HOME-AREA"]]  # longest first
+
+
+def test_unknown_split_is_refused(crafted):
+    with pytest.raises(ValueError, match="split='chunks'"):
+        run_rules_parallel(crafted, jobs=2, split="chunks")
 
 
 def test_district_scope_rules_are_marked():
@@ -151,11 +175,36 @@ def test_summary_is_identical_for_jobs_1_jobs_2_and_a_cluster(sample_dir):
                 sorted(findings["case_id"]))
 
     one = summary(lambda: run_rules(d))
-    two = summary(lambda: run_rules_parallel(d, jobs=2, chunks_per_job=3))
+    by_rule = summary(lambda: run_rules_parallel(d, jobs=2, split="rules"))
+    two = summary(lambda: run_rules_parallel(d, jobs=2, chunks_per_job=3, split="villages"))
     cluster = summary(lambda: run_rules_dask(d, "local:2", chunks_per_worker=2))
     assert one[1]["layers"] != loaded.as_dict()["layers"] or one[1]["notes"], "the rules added no note to compare"
+    assert by_rule == one
     assert two == one
     assert cluster == one
+
+
+def test_split_by_rule_writes_the_notes_in_single_process_order(crafted):
+    """HOME-HEIGHT's note comes before SITE-CEMETERY's in one process (catalogue order), although the group
+    holding SITE-CEMETERY (the farmland group, via road_land) starts first."""
+    import copy
+
+    cem = frame([{"cemetery_id": "GM1", "name": "GM1公墓", "geometry": square(1200, 200, 40, 30)}])
+    d = district(villages=crafted.villages, landuse=crafted["landuse"], parcels=crafted["parcels"],
+                 buildings=crafted["buildings"], cemeteries=cem)
+    loaded = copy.deepcopy(d.quality)
+    one, _ = run_rules(d)
+    single = d.quality.as_dict()
+    d.quality = copy.deepcopy(loaded)
+    two, _ = run_rules_parallel(d, jobs=2, split="rules")
+    texts = single["notes"]
+    home = [i for i, t in enumerate(texts) if t.startswith("HOME-HEIGHT")]
+    site = [i for i, t in enumerate(texts) if t.startswith("SITE-CEMETERY")]
+    assert home and site and home[0] < site[0]
+    group_of = {r: i for i, g in enumerate(rule_groups()) for r in g}
+    assert group_of["SITE-CEMETERY"] < group_of["HOME-HEIGHT"]        # so the group order alone is wrong
+    assert d.quality.as_dict() == single
+    _same(one, two)
 
 
 def test_resolve_jobs():
@@ -188,17 +237,16 @@ def _boom(ctx):
     raise ValueError("坏规则")
 
 
-def test_a_failing_rule_is_recorded_or_raised_as_in_one_process(crafted, monkeypatch):
+@pytest.mark.parametrize("split", ["rules", "villages"])
+def test_a_failing_rule_is_recorded_or_raised_as_in_one_process(crafted, monkeypatch, split):
     from dataclasses import replace
-
-    from analyses.registry import RULES
 
     monkeypatch.setitem(RULES, "SET-OUTSIDE", replace(RULES["SET-OUTSIDE"], func=_boom))
     one, out1 = run_rules(crafted, fail_fast=False)
-    two, out2 = run_rules_parallel(crafted, jobs=2, fail_fast=False)
+    two, out2 = run_rules_parallel(crafted, jobs=2, fail_fast=False, split=split)
     _same(one, two)
     assert "SET-OUTSIDE" not in set(two["rule_id"]) and "FARM-BUILD" in set(two["rule_id"])
     failed = {o.rule_id: o.error for o in out2 if o.error}
     assert list(failed) == ["SET-OUTSIDE"] and "坏规则" in failed["SET-OUTSIDE"]
     with pytest.raises(ValueError, match="坏规则"):
-        run_rules_parallel(crafted, jobs=2)
+        run_rules_parallel(crafted, jobs=2, split=split)

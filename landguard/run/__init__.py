@@ -1,7 +1,14 @@
-"""Running the rules village group by village group: in local processes (``--jobs N``) or on a dask cluster.
+"""Running the rules in several processes: local workers (``--jobs N``) or a dask cluster.
 
-How a district is split
------------------------
+By rule (local workers, up to :data:`RULE_SPLIT_MAX_JOBS` of them)
+------------------------------------------------------------------
+* The rules are put in groups that share their costly intermediate results (:func:`rule_groups`: two rules
+  whose dependencies share a rule or an intermediate other than one layer's cover pieces are in one group).
+* Each group runs over the whole district in a forked worker (which reads the parent's district), largest
+  group first; the findings are concatenated and sorted, each rule's notes put back in single-process order.
+
+By village chunk (more local workers, and a dask cluster)
+---------------------------------------------------------
 * Villages are ordered along a Hilbert curve and cut into about ``jobs * 4`` *chunks* of neighbouring
   villages with about the same number of features each (:func:`partition_villages`).
 * Every feature belongs to one village (its ``village_id``; a feature outside every village to the nearest
@@ -21,6 +28,7 @@ How a district is split
 
 
 from .cluster import run_rules_dask
+from .groups import RULE_SPLIT_MAX_JOBS, rule_groups
 from .jobs import SMALL_DISTRICT, default_jobs, district_rule_ids, resolve_jobs
 from .partition import HALO_M, chunk_district, halo_for, partition_villages, reach_keys
 from .pool import map_villages, run_rules_parallel
@@ -28,4 +36,4 @@ from .retry import run_rule_by_village
 
 __all__ = ["HALO_M", "SMALL_DISTRICT", "default_jobs", "resolve_jobs", "partition_villages", "chunk_district",
            "halo_for", "reach_keys", "run_rules_parallel", "run_rules_dask", "district_rule_ids", "map_villages",
-           "run_rule_by_village"]
+           "run_rule_by_village", "rule_groups", "RULE_SPLIT_MAX_JOBS"]

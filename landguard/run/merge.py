@@ -12,7 +12,9 @@ import shapely
 from analyses import RuleOutcome
 from analyses.context import Note, apply_notes
 from analyses.findings import FINDING_COLUMNS, concat_findings, sort_findings
-from analyses.registry import CATALOGUE
+from analyses.registry import CATALOGUE, RULES
+from analyses.runner import resolve
+from layers.district import District
 from layers.quality import QualityReport
 from layers.roles import ROLES
 
@@ -102,7 +104,29 @@ def _split_rules(rule_ids: Iterable[str] | None) -> tuple[list[str], list[str], 
     return wanted, [r for r in wanted if r not in whole], [r for r in wanted if r in whole]
 
 
-def _split_rules(rule_ids: Iterable[str] | None) -> tuple[list[str], list[str], list[str]]:
-    wanted = [r for r in CATALOGUE if rule_ids is None or r in set(rule_ids)]
-    whole = set(district_rule_ids())
-    return wanted, [r for r in wanted if r not in whole], [r for r in wanted if r in whole]
+def _merge_groups(district: District,
+                  parts: list[tuple[int, gpd.GeoDataFrame, list[RuleOutcome], dict[str, list[Note]]]],
+                  wanted: list[str]) -> tuple[gpd.GeoDataFrame, list[RuleOutcome]]:
+    """One run's findings and outcomes from rule groups run over the whole district; their notes written
+    into ``district.quality`` in the order a single process writes them (rules in dependency order)."""
+    parts = sorted(parts, key=lambda p: p[0])
+    outcomes: dict[str, RuleOutcome] = {}
+    notes_of: dict[str, list[Note]] = {}
+    for _, _, part_outcomes, by_rule in parts:
+        for o in part_outcomes:
+            outcomes.setdefault(o.rule_id, o)
+        for rid, rule_notes in by_rule.items():
+            notes_of.setdefault(rid, rule_notes)
+    runnable = [r for r in wanted if r in RULES and all(i in district or i in district.rasters
+                                                           for i in RULES[r].inputs)]
+    notes = [n for name in resolve(runnable) for n in notes_of.get(name, ())]
+    apply_notes(notes, district.quality)
+    findings = sort_findings(concat_findings([p[1] for p in parts], crs=district.crs))
+    out = []
+    for rid in wanted:
+        o = outcomes.get(rid)
+        if o is None:  # not implemented: in no group
+            spec = CATALOGUE[rid]
+            o = RuleOutcome(rid, spec.name, spec.family, skipped="尚未实现 (not implemented yet)")
+        out.append(o)
+    return findings[FINDING_COLUMNS + ["geometry"]], out

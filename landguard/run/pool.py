@@ -13,8 +13,9 @@ from analyses.runner import run_rules_with_notes
 from layers.district import District
 from layers.quality import QualityReport
 
+from .groups import RULE_SPLIT_MAX_JOBS, rule_groups
 from .jobs import default_jobs
-from .merge import _merge, _split_rules
+from .merge import _merge, _merge_groups, _split_rules
 from .partition import HALO_M, _Plan, _plan, chunk_district
 
 __all__ = ['run_rules_parallel', 'map_villages']
@@ -34,6 +35,49 @@ def _run_forked(i: int):
     return (i, *_run_chunk(chunk_district(plan.district, plan.regions[i]), plan.rule_ids, plan.fail_fast))
 
 
+def _run_forked_group(rule_ids: list[str]):
+    """A group of rules over the whole (inherited) district: findings, outcomes and each rule's notes."""
+    plan = _SHARED_GROUPS
+    assert plan is not None, "worker started without a district"
+    d, fail_fast = plan
+    whole = District(layers=d.layers, crs=d.crs, config=d.config, quality=QualityReport(), as_of=d.as_of,
+                     limits=d.limits, rasters=d.rasters)
+    by_rule: dict = {}
+    findings, outcomes, _ = run_rules_with_notes(whole, rule_ids, fail_fast=fail_fast, notes_by_rule=by_rule)
+    return findings, outcomes, by_rule
+
+
+# the district and fail_fast a forked worker runs its rule groups with
+_SHARED_GROUPS: "tuple[District, bool] | None" = None
+
+
+def _run_by_rule(district: District, groups: list[list[str]], wanted: list[str], jobs: int,
+                 progress: Callable[[str], None] | None, fail_fast: bool):
+    """The rule groups in ``jobs`` forked workers, largest group first; merged as one process would."""
+    import multiprocessing as mp
+
+    global _SHARED_GROUPS
+    _SHARED_GROUPS = (district, fail_fast)
+    parts = []
+    gc.collect()
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("fork")) as pool:
+            futures = {pool.submit(_run_forked_group, g): k for k, g in enumerate(groups)}
+            if callable(getattr(progress, "add_total", None)):  # the bar shows done/total groups
+                progress.add_total(len(futures))
+            for n, fut in enumerate(as_completed(futures), start=1):
+                k = futures[fut]
+                parts.append((k, *fut.result()))
+                if progress is not None:
+                    g = groups[k]
+                    progress(f"规则 {g[0]}" + (f" 等 {len(g)} 条" if len(g) > 1 else "") + f"（{n}/{len(futures)}）")
+    finally:
+        _SHARED_GROUPS = None
+        gc.unfreeze()
+    return _merge_groups(district, parts, wanted)
+
+
 def _run_forked_whole(rule_id: str):
     """One district-scope rule over the whole (inherited) district, with a quality report of its own."""
     plan = _SHARED
@@ -50,12 +94,16 @@ def _run_forked_whole(rule_id: str):
 def run_rules_parallel(district: District, rule_ids: Iterable[str] | None = None, *, jobs: int | None = None,
                        halo: float = HALO_M, chunks_per_job: int = 4,
                        progress: Callable[[str], None] | None = None,
-                       fail_fast: bool = True) -> tuple[gpd.GeoDataFrame, list[RuleOutcome]]:
-    """:func:`analyses.run_rules` over village chunks in ``jobs`` worker processes.
+                       fail_fast: bool = True, split: str | None = None
+                       ) -> tuple[gpd.GeoDataFrame, list[RuleOutcome]]:
+    """:func:`analyses.run_rules` in ``jobs`` worker processes, split by rule or by village chunk.
 
-    Village-scope rules run per chunk in the workers and district-scope rules each once over the whole
-    district in a worker too (forked: the workers read the district the parent loaded, no copy is sent). The
-    result equals ``run_rules``'s.
+    Split by rule (``split="rules"``, the default for up to :data:`RULE_SPLIT_MAX_JOBS` workers): groups of
+    rules sharing their intermediates (:func:`landguard.run.groups.rule_groups`) each run over the whole
+    district in a worker, largest first. Split by village (``"villages"``, the default for more workers):
+    village-scope rules run per chunk and district-scope rules each once over the whole district. The
+    workers are forked, so they read the district the parent loaded; no copy is sent. Either way the
+    findings, outcomes and notes equal ``run_rules``'s.
 
     Parameters
     ----------
@@ -73,16 +121,27 @@ def run_rules_parallel(district: District, rule_ids: Iterable[str] | None = None
     fail_fast : bool
         As for :func:`analyses.run_rules`: raise a rule's failure (default), or record it in its outcome's
         ``error`` and drop that rule's findings from every chunk.
+    split : {"rules", "villages"}, optional
+        How the work is shared out (default: by rule up to :data:`RULE_SPLIT_MAX_JOBS` workers).
 
     Examples
     --------
     >>> # findings, outcomes = run_rules_parallel(load_district("district.gpkg"), jobs=2)
     """
+    import multiprocessing as mp
+
     jobs = default_jobs() if jobs is None else int(jobs)
+    if split not in (None, "rules", "villages"):
+        raise ValueError(f"split={split!r}: give 'rules' or 'villages'")
     wanted, local, whole = _split_rules(rule_ids)
+    fork = "fork" in mp.get_all_start_methods()
+    if split == "rules" or (split is None and jobs <= RULE_SPLIT_MAX_JOBS and fork):
+        groups = rule_groups(wanted)
+        if jobs <= 1 or len(groups) < 2 or not fork:
+            return run_rules(district, wanted, fail_fast=fail_fast)
+        return _run_by_rule(district, groups, wanted, jobs, progress, fail_fast)
     if jobs <= 1 or not local:
         return run_rules(district, wanted, fail_fast=fail_fast)
-    import multiprocessing as mp
 
     global _SHARED
     plan = _plan(district, jobs * chunks_per_job, local, halo)
