@@ -160,3 +160,28 @@ def test_summary_lists_every_rule_with_its_count_or_why_skipped(sample_check):
         assert outcome.count == counts.get(outcome.rule_id, 0), outcome.rule_id
         assert f"{outcome.name}：{outcome.count} 条" in text
     assert "数据质量报告" in text
+
+
+def test_ledger_with_the_config_gives_each_monitoring_patch_its_figures(sample_check, sample_dir, tmp_path):
+    # `landguard ledger --config` (what the demo runs) reads the district, so the 卫片核查 sheet has each patch's
+    # batch, change type, dates and areas as FARM-PATCH measured them, not only its judgement
+    import openpyxl
+    from click.testing import CliRunner
+
+    from analyses.ledger import PATCH_SHEET
+    from landguard.cli.main import cli
+
+    out = tmp_path / "台账.xlsx"
+    res = CliRunner().invoke(cli, ["ledger", "--findings", str(sample_check.paths["findings"]),
+                                   "--config", str(sample_dir / "landguard.toml"), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    rows = list(openpyxl.load_workbook(out, read_only=True)[PATCH_SHEET].iter_rows(values_only=True))
+    head, body = rows[0], {r[1]: dict(zip(rows[0], r)) for r in rows[1:]}
+    patches = set(sample_check.findings.loc[sample_check.findings["rule_id"] == "FARM-PATCH", "subject_id"])
+    assert set(body) == patches and len(patches) == 11
+    assert {r["批次"] for r in body.values()} == {"2026Q3"}
+    assert all(r["变化类型"] and r["前时相"] and r["后时相"] for r in body.values()), head
+    pbf = body["1101172026Q30009"]   # 900 m² on PBF, no approval
+    assert (pbf["预判结论"], pbf["耕地面积(亩)"], pbf["永久基本农田面积(亩)"], pbf["批准用地面积(亩)"]) == ("违法", 1.35, 1.35, 0)
+    legal = body["1101172026Q30002"]  # 400 of 416.6 m² under an approval
+    assert legal["预判结论"] == "合法" and legal["批准用地面积(亩)"] == 0.6

@@ -95,7 +95,7 @@ def command(out, seed, overwrite, quiet):
     _run(["maps", "--project", str(project), "--config", cfg2])
     _run(["export", "--project", str(project), "--config", cfg2])
     click.echo("6/7 台账 (ledger)")
-    _run(["ledger", "--project", str(project)])
+    _run(["ledger", "--project", str(project), "--config", cfg2])
     click.echo("7/7 月报与巡查清单 (report)")
     _run(["report", "--project", str(project)])
 
