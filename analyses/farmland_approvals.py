@@ -16,6 +16,7 @@ import pandas as pd
 import shapely
 
 from layers.landuse import is_construction, stem
+from layers.values import per_value
 from spatial.bigoverlay import union_by
 from spatial.overlay import candidate_pairs, intersection_by_left, pairwise_intersection, prepare_cover
 
@@ -57,7 +58,7 @@ def _approvals(ctx: Context) -> gpd.GeoDataFrame | None:
     ap = ctx.get("approvals")
     if ap is None:
         return None
-    ids = ap["approval_id"].astype(object).map(lambda v: v.strip() if isinstance(v, str) else v)
+    ids = per_value(ap["approval_id"], lambda v: v.strip() if isinstance(v, str) else v)
     return ap.assign(approval_id=ids, kind=approval_kinds(ctx).to_numpy(dtype=object))
 
 

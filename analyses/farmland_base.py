@@ -16,6 +16,7 @@ import pandas as pd
 import shapely
 
 from layers.landuse import is_farmland, stem
+from layers.values import per_value
 from spatial.bigoverlay import subdivided_intersection
 from spatial.overlay import intersection_by_left, prepare_cover
 from spatial.subdivide import subdivide
@@ -111,7 +112,7 @@ def approval_kinds(ctx) -> pd.Series:
     ap = ctx.get("approvals")
     if ap is None:
         return pd.Series([], dtype=object)
-    return ap["kind"].astype(object).map(lambda k: k.strip().lower() if isinstance(k, str) else None)
+    return per_value(ap["kind"], lambda k: k.strip().lower() if isinstance(k, str) else None)
 
 
 @intermediate("approved_cover")
@@ -276,7 +277,7 @@ def conversions(ctx: Context) -> pd.DataFrame:
     if len(ctx.used("pbf_cover")) and len(geom):
         pidx, part = intersection_by_left(geom, ctx.used("pbf_cover"))
         pbf_geom[pidx] = polygonal(part)
-    code = codes.iloc[rows].map(lambda c: c.strip().upper()).to_numpy(dtype=object)
+    code = per_value(codes.iloc[rows], lambda c: c.strip().upper()).to_numpy(dtype=object)
     return pd.DataFrame({
         "row": rows, "code": code, "stem": stem(pd.Series(code, dtype=object)).to_numpy(dtype=object),
         "on_farm": polygonal(on_farm), "geom": geom, "area": shapely.area(geom),

@@ -15,6 +15,7 @@ from layers.idnumbers import normalise_ids
 from layers.landcover import CHANGE_NAMES, change_patches, patch_ids
 from spatial.bigoverlay import components, subdivided_intersection, union_by
 from layers.landuse import is_construction, is_grassland, is_woodland
+from layers.values import per_value
 from spatial.overlay import prepare_cover
 from spatial.units import m2_to_mu
 
@@ -34,7 +35,7 @@ def owner_keys(owner_ids) -> np.ndarray:
     >>> owner_keys(["11010519491231002x ", "  ", None, "甲公司"]).tolist()
     ['11010519491231002X', None, None, '甲公司']
     """
-    raw = pd.Series(owner_ids, dtype=object).map(lambda v: v.strip() or None if isinstance(v, str) else None)
+    raw = per_value(owner_ids, lambda v: v.strip() or None if isinstance(v, str) else None)
     ids, valid = normalise_ids(raw)
     out = np.where(valid.to_numpy(), ids.to_numpy(dtype=object), raw.to_numpy(dtype=object)).astype(object)
     out[pd.isna(out)] = None

@@ -16,6 +16,7 @@ import pandas as pd
 import shapely
 
 from layers.landuse import class_name, is_construction, is_garden, is_recoverable, is_woodland
+from layers.values import per_value
 from spatial.corridor import length_along
 from spatial.overlay import prepare_cover
 
@@ -241,8 +242,8 @@ def green_corridor(ctx: Context) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     w_name = w_kind = np.empty(0, dtype=object)
     if waters is not None:
         w_name = waters["name"].astype(object).to_numpy(dtype=object)
-        w_kind = waters["kind"].astype(object).map(lambda k: _WATER_KINDS.get(k.strip().lower(), "水域")
-                                                   if isinstance(k, str) else "水域").to_numpy(dtype=object)
+        w_kind = per_value(waters["kind"], lambda k: _WATER_KINDS.get(k.strip().lower(), "水域")
+                           if isinstance(k, str) else "水域").to_numpy(dtype=object)
     related = np.array([roads["ids"][best_road[i]] if road_belt[i] else w_name[best_water[i]] for i in ci],
                        dtype=object)
 

@@ -14,6 +14,7 @@ import shapely
 
 from layers.district import assign_villages
 from layers.landuse import is_farmland
+from layers.values import per_value
 from spatial.bigoverlay import components, subdivided_intersection, union_by
 from spatial.overlay import area_pairs, candidate_pairs, covered_intersection, union_parts
 from spatial.units import m2_to_mu
@@ -36,7 +37,7 @@ def reserve_zone(zones) -> np.ndarray:
     >>> reserve_zone(["core", "核心保护区", "general", None]).tolist()
     ['core', 'core', 'general', 'general']
     """
-    z = pd.Series(zones, dtype=object).map(lambda v: v.strip().lower() if isinstance(v, str) else "")
+    z = per_value(zones, lambda v: v.strip().lower() if isinstance(v, str) else "")
     return np.where(z.str.contains("core") | z.str.contains("核心"), "core", "general").astype(object)
 
 

@@ -21,6 +21,7 @@ import pandas as pd
 import shapely
 
 from layers.landuse import class_name, is_farmland, is_garden, is_known, is_woodland
+from layers.values import per_value
 from spatial.bigoverlay import union_by
 from spatial.overlay import pairwise_intersection
 
@@ -46,10 +47,10 @@ def space_targets(ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """
     fp = ctx["farmland_protection"]
     raw = fp["kind"] if "kind" in fp.columns else pd.Series([None] * len(fp), dtype=object)
-    text = raw.astype(object).map(lambda v: v.strip().lower() if isinstance(v, str) and v.strip() else None)
+    text = per_value(raw, lambda v: v.strip().lower() if isinstance(v, str) and v.strip() else None)
     words = {"retention": "retention", "耕地保有量空间": "retention", "保有量": "retention",
              "protection": "protection", "耕地保护空间": "protection", "保护空间": "protection"}
-    kind = text.map(lambda v: words.get(v) if isinstance(v, str) else None).to_numpy(dtype=object)
+    kind = per_value(text, lambda v: words.get(v) if isinstance(v, str) else None).to_numpy(dtype=object)
     tables = ctx.limit("space_target_year", fp["village_id"])
     by_kind = np.array([float(getattr(t, k)) if isinstance(k, str) else np.nan for t, k in zip(tables, kind)])
     own = pd.to_numeric(fp["target_year"], errors="coerce").to_numpy(dtype=float) if "target_year" in fp.columns \
@@ -103,7 +104,7 @@ def farm_space(ctx: Context) -> RuleResult:
     related = grouped["s"].agg(lambda s: ";".join(str(sids[i]) for i in sorted(set(s)))).reindex(which)
     past = ~np.isnan(target) & np.array(
         [ctx.as_of > dt.date(int(y), 12, 31) if not np.isnan(y) else False for y in target], dtype=bool)
-    code = codes.iloc[rows_i].map(lambda c: c.strip().upper()).to_numpy(dtype=object)
+    code = per_value(codes.iloc[rows_i], lambda c: c.strip().upper()).to_numpy(dtype=object)
     names = class_name(pd.Series(code, dtype=object)).to_numpy(dtype=object)
     remedy = np.where(is_garden(code), "退园还耕", np.where(is_woodland(code), "退林还耕", "复耕")).astype(object)
     space_name = [SPACE_NAMES.get(k, "耕地保护空间") if isinstance(k, str) else "耕地保护空间" for k in kind[space]]

@@ -16,6 +16,7 @@ import pandas as pd
 import shapely
 
 from layers.district import assign_villages
+from layers.values import per_value
 from spatial.clean import GRID_M, clean_polygons
 from spatial.units import m2_to_mu
 
@@ -132,7 +133,7 @@ def finalise(rule: Rule, partial: gpd.GeoDataFrame, villages: gpd.GeoDataFrame |
     for col in FINDING_COLUMNS:
         if col not in out.columns:
             out[col] = np.nan if col in _FLOAT else None
-    out["subject_id"] = out["subject_id"].astype(object).map(lambda v: None if v is None or v != v else str(v))
+    out["subject_id"] = per_value(out["subject_id"], lambda v: None if v is None or v != v else str(v)).to_numpy(dtype=object)
     if area:
         missing = out["area_m2"].isna()
         out.loc[missing, "area_m2"] = out.geometry[missing].area

@@ -24,6 +24,7 @@ import pandas as pd
 import shapely
 
 from layers.idnumbers import normalise_ids
+from layers.values import per_value
 from spatial.overlay import intersection_by_left, pairwise_intersection
 from spatial.units import m2_to_mu
 
@@ -135,7 +136,7 @@ def household_keys(parcels: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     >>> household_keys(p)[0].tolist()
     ['I:11010519491231002X', 'N:V1:李四', 'H:H9']
     """
-    hh = parcels["household_id"].astype(object).map(lambda v: str(v).strip() if isinstance(v, str) else v)
+    hh = per_value(parcels["household_id"], lambda v: str(v).strip() if isinstance(v, str) else v)
     hh = hh.where(hh.notna() & (hh != ""), None)
     ids, valid = normalise_ids(parcels["owner_id"])
     name = parcels["owner_name"].astype(object).str.replace(r"\s+", "", regex=True)
@@ -433,7 +434,7 @@ def roof_kind(values) -> np.ndarray:
     >>> roof_kind(["flat", "坡屋顶", "Pitched", None, "平顶", "?"]).tolist()
     ['flat', 'pitched', 'pitched', None, 'flat', None]
     """
-    s = pd.Series(values, dtype=object).map(lambda v: v.strip().lower() if isinstance(v, str) else None)
+    s = per_value(values, lambda v: v.strip().lower() if isinstance(v, str) else None)
     flat = s.str.contains("flat|平", regex=True, na=False).to_numpy()
     pitched = s.str.contains("pitch|slop|gable|hip|坡|尖", regex=True, na=False).to_numpy()
     return np.where(pitched, "pitched", np.where(flat, "flat", None)).astype(object)

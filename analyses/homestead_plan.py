@@ -18,6 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from layers.values import per_value
 
 from spatial.overlay import candidate_pairs, intersection_by_left, prepare_cover
 
@@ -94,7 +95,7 @@ def plan_kinds(values) -> np.ndarray:
     >>> plan_kinds(["Construction", "村庄建设用地", "减量腾退区", "生态空间", None]).tolist()
     ['construction', 'construction', 'reduction', 'ecological', None]
     """
-    s = pd.Series(values, dtype=object).map(lambda v: v.strip().lower() if isinstance(v, str) else "")
+    s = per_value(values, lambda v: v.strip().lower() if isinstance(v, str) else "")
     out = np.full(len(s), None, dtype=object)
     for kind, pattern in (("farmland", "farm|agri|农业|耕地"), ("ecological", "ecolog|生态"),
                           ("construction", "construct|建设"), ("reduction", "reduc|减量|腾退|拆")):
@@ -164,7 +165,7 @@ def _relic_zones(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
     """Pieces of the ``relic`` protected zones and each piece's zone name."""
     pieces, source = ctx.used("pieces:protected_zones")
     zones = ctx["protected_zones"]
-    zkind = zones["kind"].astype(object).map(lambda k: k.strip().lower() if isinstance(k, str) else "")
+    zkind = per_value(zones["kind"], lambda k: k.strip().lower() if isinstance(k, str) else "")
     relic = (zkind.isin(["relic"]) | zkind.str.contains("文物", regex=False)).to_numpy()
     keep = relic[source] if len(source) else np.zeros(0, dtype=bool)
     return pieces[keep], zones["name"].astype(str).to_numpy(dtype=object)[source[keep]]

@@ -27,6 +27,7 @@ import pandas as pd
 import shapely
 
 from layers.landuse import is_woodland
+from layers.values import per_value
 from spatial.bigoverlay import union_by
 from spatial.overlay import intersection_by_left, pairwise_intersection, prepare_cover
 
@@ -62,7 +63,7 @@ def _cemetery_labels(c: gpd.GeoDataFrame) -> list[str]:
 
 def _strip(values) -> np.ndarray:
     s = pd.Series(values, dtype=object)
-    return s.map(lambda v: (v.strip() or None) if isinstance(v, str) else None).to_numpy(dtype=object)
+    return per_value(s, lambda v: (v.strip() or None) if isinstance(v, str) else None).to_numpy(dtype=object)
 
 
 @intermediate("woodland_cover")
@@ -165,7 +166,7 @@ def normalise_levels(values) -> tuple[np.ndarray, np.ndarray]:
     (['district', 'town', 'burial_point', None, None], [False, False, False, False, True])
     """
     text = pd.Series(_strip(values), dtype=object)
-    level = text.map(lambda v: _LEVEL_WORDS.get(v.lower()) if isinstance(v, str) else None).astype(object)
+    level = per_value(text, lambda v: _LEVEL_WORDS.get(v.lower()) if isinstance(v, str) else None)
     level = level.where(level.notna(), None)
     return level.to_numpy(dtype=object), (text.notna() & level.isna()).to_numpy()
 
