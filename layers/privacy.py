@@ -9,6 +9,7 @@ ledger, an office document, keeps both in full and does not use this module.
 from __future__ import annotations
 
 import math
+import os
 import re
 
 import numpy as np
@@ -167,8 +168,8 @@ def _id_shaped(values: pd.Series) -> pd.Series:
 def _id_hits(text: pd.Series) -> np.ndarray:
     """Which values of a column of strings (or missing) hold an ID number (``_ANY_ID``), vectorised.
 
-    One RE2 pass (pyarrow) over the column's distinct values, spread back to the rows: a column of village
-    names or rule bases is searched once per name, not once per row. The pattern has no look-arounds and
+    One RE2 pass (pyarrow) over the column (in C, without a Python object per value for Arrow-backed text:
+    cheaper than finding the distinct values first, which costs as much as the search). The pattern has no look-arounds and
     nothing RE2 reads otherwise than Python's ``re`` (its ``$`` is followed by ``|[^digits]``, so the ``\n``
     Python's ``$`` may stand before is matched either way); without pyarrow, or for values Arrow cannot hold
     (lone surrogates, other objects), pandas' own search runs instead.
@@ -187,14 +188,7 @@ def _id_hits(text: pd.Series) -> np.ndarray:
             arrow = pa.array(arr)
         else:
             arrow = pa.array(text.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
-        encoded = pc.dictionary_encode(arrow)
-        if isinstance(encoded, pa.ChunkedArray):
-            encoded = encoded.combine_chunks()
-        found = np.asarray(pc.fill_null(pc.match_substring_regex(encoded.dictionary, _ANY_ID), False), dtype=bool)
-        index = encoded.indices
-        rows = np.asarray(pc.fill_null(index, 0), dtype=np.int64)
-        given = ~np.asarray(index.is_null(), dtype=bool)
-        return (found[rows] if len(found) else np.zeros(len(rows), dtype=bool)) & given
+        return np.asarray(pc.fill_null(pc.match_substring_regex(arrow, _ANY_ID), False), dtype=bool)
     except Exception:  # no pyarrow, or values Arrow cannot hold: the same search through pandas
         pass
     return text.str.contains(_ANY_ID, regex=True).fillna(False).astype(bool).to_numpy()
@@ -365,6 +359,9 @@ def mask_name(value) -> str | None:
     return _mask_name_column(pd.Series([value], dtype=object)).iloc[0]
 
 
+#: Frames from this many rows on are masked a few columns at a time, in threads.
+_THREADED_ROWS = 10_000
+
 #: Columns holding a person's name: the owner, and the 田长 grid leader of ``field_grids``.
 _NAME_COLUMNS = ("owner_name", "grid_leader")
 
@@ -398,15 +395,26 @@ def mask_frame(df: pd.DataFrame, *, full_names: bool = False) -> pd.DataFrame:
     """
     out = df.copy()
     geometry = getattr(df, "_geometry_column_name", None)
-    for col in out.columns:
-        if col == geometry:
-            continue
+    columns = [c for c in out.columns if c != geometry]
+
+    def masked(col) -> pd.Series:
         if col == "owner_id":
-            out[col] = _mask_id_column(out[col])
-        elif col in _NAME_COLUMNS and not full_names:
-            out[col] = _mask_name_column(out[col])
-        else:
-            out[col] = _mask_text(out[col])
+            return _mask_id_column(out[col])
+        if col in _NAME_COLUMNS and not full_names:
+            return _mask_name_column(out[col])
+        return _mask_text(out[col])
+
+    if out.columns.is_unique and len(out) >= _THREADED_ROWS and len(columns) > 1:
+        # each column on its own: the searches (RE2, without the GIL) of several columns at once
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, 4), thread_name_prefix="mask") as pool:
+            done = list(pool.map(masked, columns))
+        for col, values in zip(columns, done):
+            out[col] = values
+    else:
+        for col in columns:
+            out[col] = masked(col)
     renamed = {c: mask_ids_in_text(c) for c in out.columns if isinstance(c, str) and c != geometry}
     renamed = {k: v for k, v in renamed.items() if k != v}
     return out.rename(columns=renamed) if renamed else out

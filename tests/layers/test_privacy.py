@@ -114,3 +114,25 @@ def test_id_search_over_distinct_values_finds_what_python_re_finds():
     for dtype in (object, "str", "string[python]"):
         column = pd.Series(texts, dtype=dtype)
         assert _id_hits(column).tolist() == want, dtype
+
+
+def test_large_frames_masked_column_by_column_in_threads_as_one_by_one(monkeypatch):
+    import layers.privacy as privacy
+
+    n = privacy._THREADED_ROWS + 2000
+    rng = np.random.default_rng(11643)
+    ids = np.array(["110117199001011234", "11011719900101123X", "110117850203456", "FW00137835", "甲村"], dtype=object)
+    frame = pd.DataFrame({
+        "owner_id": ids[rng.integers(0, 5, n)],
+        "owner_name": np.array(["张三丰", "欧阳娜娜", "110117199001011234", None], dtype=object)[rng.integers(0, 4, n)],
+        "message": pd.array([f"权利人{v}有两处" for v in ids[rng.integers(0, 5, n)]], dtype="str"),
+        "code": rng.integers(10**17, 10**18, n),                          # 18-digit integers: masked as text
+        "area": rng.random(n) * 500,
+        "kind": pd.Categorical(ids[rng.integers(0, 5, n)]),
+    })
+    threaded = mask_frame(frame)
+    monkeypatch.setattr(privacy, "_THREADED_ROWS", 10 ** 12)             # the same frame, one column after another
+    one_by_one = mask_frame(frame)
+    pd.testing.assert_frame_equal(threaded, one_by_one)
+    assert not threaded["message"].str.contains("110117199001011234").any()
+    assert threaded["code"].str.contains(r"\*{8}").all()
