@@ -393,31 +393,37 @@ def write_maps(district: District, findings: gpd.GeoDataFrame, out_dir: str | os
     cfg = district.config.maps
     ids = _village_ids(district, villages)
     ortho = rasters_covering(district, "ortho", ids)  # here, not in the workers: notes stay in the report
-    # every column drawn is masked, whatever its role: an ID number typed anywhere stays hidden; columns
-    # the page never shows are dropped first. Each layer is masked once here (before the workers fork),
-    # each village takes its rows of it (maps.premask: the same as masking the village's rows)
     rows_of = village_display_rows(district, ids)  # one bulk index query per layer for all the villages
     sources = display_sources(district)
-    masked = {role: MaskedRows(_shown(role, frame), full_names=full_names)
-              for role, frame in sources.items() if frame is not None}
-    own_masked = MaskedRows(findings, full_names=full_names)
     finding_villages = findings["village_id"].to_numpy(dtype=object)
     one = _jobs_for(jobs, ids) == 1
     announce(progress, _village_steps(ids, _jobs_for(jobs, ids)))  # the bar shows done/total villages
 
     def draw(group: list[str]) -> dict[str, Path]:
+        # every column drawn is masked, whatever its role: an ID number typed anywhere stays hidden; columns
+        # the page never shows are dropped first. Each layer's rows of the group's villages are masked once
+        # (in the worker), each village takes its own (maps.premask: the same as masking the village's rows)
+        masked, at = {}, {}
+        for role, frame in sources.items():
+            parts = [rows_of[vid][role] for vid in group if rows_of[vid].get(role) is not None]
+            if frame is not None and parts:
+                at[role] = np.unique(np.concatenate(parts))
+                masked[role] = MaskedRows(_shown(role, frame.iloc[at[role]]), full_names=full_names)
+        mine = np.flatnonzero(pd.Series(finding_villages).isin(group).to_numpy())
+        own_masked = MaskedRows(findings.iloc[mine], full_names=full_names)
         done: dict[str, Path] = {}
         for vid in group:
             if progress and one:
                 progress(f"地图 {vid}")
-            done[vid] = _one_map(vid)
+            layers = {role: masked[role].take(np.searchsorted(at[role], rows)) if rows is not None else
+                      (mask_frame(_shown(role, sources[role]), full_names=full_names) if sources[role] is not None
+                       else None)
+                      for role, rows in rows_of[vid].items()}
+            own = own_masked.take(np.flatnonzero(finding_villages[mine] == vid))
+            done[vid] = _one_map(vid, layers, own)
         return done
 
-    def _one_map(vid: str) -> Path:
-        layers = {role: masked[role].take(rows) if rows is not None else
-                  (mask_frame(_shown(role, sources[role]), full_names=full_names) if sources[role] is not None else None)
-                  for role, rows in rows_of[vid].items()}
-        own = own_masked.take(np.flatnonzero(finding_villages == vid))
+    def _one_map(vid: str, layers: dict, own: gpd.GeoDataFrame) -> Path:
         record = {k: mask_ids_in_text(v) for k, v in _village_record(district, vid).items()}
         reg = None
         if register is not None and "village_id" in register.columns:

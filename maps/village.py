@@ -17,6 +17,7 @@ stage, when the page is already plain text.
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import math
 import os
@@ -254,6 +255,25 @@ def _esc(value) -> str:
     return html.escape(_text(value), quote=True)
 
 
+def _esc_column(values: pd.Series) -> list[str]:
+    """``[_esc(v) for v in values]``; in a text column each distinct text is escaped once.
+
+    Examples
+    --------
+    >>> _esc_column(pd.Series(["<a>", None, "<a>", 3.0]))
+    ['&lt;a&gt;', '—', '&lt;a&gt;', '3']
+    >>> _esc_column(pd.Series(["a&b", None, "a&b"]))
+    ['a&amp;b', '—', 'a&amp;b']
+    """
+    texts = (pd.api.types.infer_dtype(values, skipna=True) == "string" if values.dtype == object
+             else pd.api.types.is_string_dtype(values.dtype) and not isinstance(values.dtype, pd.CategoricalDtype))
+    if not texts or len(values) == 0:
+        return [_esc(v) for v in values.to_numpy(dtype=object)]
+    codes, distinct = pd.factorize(values, use_na_sentinel=True)
+    escaped = np.array([_esc(v) for v in distinct] + [_esc(None)], dtype=object)  # code -1 (missing): the last
+    return escaped[codes].tolist()
+
+
 def _area_text(area_m2, area_mu=None) -> str:
     if _missing(area_m2):
         return _DASH
@@ -325,9 +345,15 @@ def _valid_mask(frame: gpd.GeoDataFrame) -> np.ndarray:
 _LONG_DECIMAL = re.compile(r"-?\d+\.\d{%d,}(?:[eE][-+]?\d+)?" % (COORD_DECIMALS + 1))
 
 
-def _short(match: re.Match) -> str:
-    text = f"{round(float(match.group(0)), COORD_DECIMALS):.{COORD_DECIMALS}f}"
+@functools.lru_cache(maxsize=1 << 17)
+def _short_text(number: str) -> str:
+    """``number`` at 7 decimals without trailing zeros (neighbouring features share their vertices: cached)."""
+    text = f"{round(float(number), COORD_DECIMALS):.{COORD_DECIMALS}f}"
     return text.rstrip("0").rstrip(".")
+
+
+def _short(match: re.Match) -> str:
+    return _short_text(match.group(0))
 
 
 def _collection(geoms: np.ndarray, props: list[dict]) -> str:
@@ -361,8 +387,8 @@ def _context_popups(role: str, frame: gpd.GeoDataFrame) -> tuple[dict, list[list
     row_cols = [c for c in cols if c != id_col]
     geoms = np.asarray(frame.geometry.array, dtype=object)
     polygonal = bool(np.isin(shapely.get_type_id(geoms), (3, 6)).any())
-    columns = [[_esc(v) for v in frame[c].to_numpy(dtype=object)] for c in row_cols]
-    ids = [_esc(v) for v in frame[id_col].to_numpy(dtype=object)] if id_col else [""] * len(frame)
+    columns = [_esc_column(frame[c]) for c in row_cols]
+    ids = _esc_column(frame[id_col]) if id_col else [""] * len(frame)
     if polygonal:
         areas = shapely.area(geoms)
         types = shapely.get_type_id(geoms)
