@@ -97,8 +97,8 @@ def test_no_id_survives_in_any_text(before, after, id_number):
         assert id_number[:6] + "********" + id_number[-4:] in text
 
 
-def test_id_search_over_distinct_values_finds_what_python_re_finds():
-    """The RE2 pass over a column's distinct values (layers.privacy._id_hits) against Python's re, row by row."""
+def test_id_search_through_arrow_finds_what_python_re_finds():
+    """The RE2 pass over a column (layers.privacy._id_hits) against Python's re, row by row."""
     import random
     import re
 
@@ -108,7 +108,7 @@ def test_id_search_over_distinct_values_finds_what_python_re_finds():
     alphabet = list("0123456789０１２３xX ./-－年村号;,\n") + ["\u3000", "\t", "\uff0d"]
     texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(4000)]
     texts += ["110117199001011234\n", "110117850203456\n", "甲村"] * 50 + [""]
-    texts = texts * 2 + [None]                                  # repeated values: one search, many rows
+    texts = texts * 2 + [None]
     want = [bool(re.search(_ANY_ID, t)) if isinstance(t, str) else False for t in texts]
     assert sum(want) > 100
     for dtype in (object, "str", "string[python]"):
