@@ -87,7 +87,9 @@ def clean_polygons(geoms, *, grid: float = GRID_M, min_part=0.0, marker: float |
     rows = np.flatnonzero(present)
     if len(rows) == 0:
         return out
-    valid = shapely.make_valid(arr[rows])
+    valid = arr[rows].copy()
+    broken = ~shapely.is_valid(valid)                # make_valid returns a valid geometry as it is: skip those
+    valid[broken] = shapely.make_valid(valid[broken])
     parts, index = _explode(valid, rows)
     dims = shapely.get_dimensions(parts)
     has_area = np.zeros(n, dtype=bool)
