@@ -51,7 +51,8 @@ def _owner_of_findings(plan: _Plan, findings: pd.DataFrame) -> np.ndarray:
 
 def _merge(plan: _Plan, parts: list[tuple[int, gpd.GeoDataFrame, list[RuleOutcome], QualityReport]],
            wholes: list[tuple[gpd.GeoDataFrame, list[RuleOutcome], QualityReport | None]], wanted: list[str]):
-    chunk_of = {v: i for i, vs in enumerate(plan.chunks) for v in vs}
+    chunk_of = pd.Series([i for i, vs in enumerate(plan.chunks) for _ in vs],
+                         index=[v for vs in plan.chunks for v in vs], dtype=int)
     kept = []
     counts: dict[str, int] = {}
     seconds: dict[str, float] = {}
@@ -66,7 +67,7 @@ def _merge(plan: _Plan, parts: list[tuple[int, gpd.GeoDataFrame, list[RuleOutcom
                 errors.setdefault(o.rule_id, o.error)
         if len(findings):
             own = _owner_of_findings(plan, findings.reset_index(drop=True))
-            mine = np.array([chunk_of.get(v, 0) == i for v in own], dtype=bool)
+            mine = chunk_of.reindex(own).fillna(0).to_numpy(dtype=int) == i  # unknown owner: the first chunk
             kept.append(findings.reset_index(drop=True)[mine])
         notes.extend(part_notes)
     for findings, outcomes, part_notes in wholes:

@@ -87,8 +87,9 @@ class _Plan:
         """Owning village by subject id for the rows of ``layer`` whose id is unique."""
         if layer not in self.lookups:
             col = ROLES[layer].id_column
-            ids = self.district.layers[layer][col].astype(object).map(
-                lambda v: None if v is None or v != v else str(v))
+            raw = self.district.layers[layer][col].to_numpy(dtype=object)
+            missing = pd.isna(raw)
+            ids = pd.Series(np.where(missing, None, raw.astype(str)).astype(object))  # ids as text, as in findings
             unique = ~ids.duplicated(keep=False).to_numpy()
             self.lookups[layer] = pd.Series(self.owners[layer][unique], index=ids.to_numpy(dtype=object)[unique])
         return self.lookups[layer]
