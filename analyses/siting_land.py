@@ -173,11 +173,27 @@ def normalise_levels(values) -> tuple[np.ndarray, np.ndarray]:
 
 @implements("SITE-LEVEL", inputs=("cemeteries",), limits=("cemetery_levels",))
 def site_level(ctx: Context) -> RuleResult:
-    """公墓层级与布局不符: a cemetery level not allowed in its township (``cemetery_levels``).
+    """公墓层级与布局不符: a cemetery level not allowed in its township, or more 镇级 cemeteries in a township
+    than ``cemetery_levels.town_per_township`` (第九条: 潭柘寺镇、斋堂镇"各建一处").
+
+    Two kinds of finding, each with its own ``key`` (so their case ids differ):
+
+    * ``key`` = the level (``district`` / ``town`` / ``burial_point``): the level is not allowed in the
+      cemetery's township (an unknown township allows only ``"*"`` levels);
+    * ``key`` = ``town_count``: the township is allowed 镇级 cemeteries but holds more than its
+      ``town_per_township`` (a township may override the count). Every 镇级 cemetery of that township is
+      flagged, each naming the others (``related_ids``) with ``measured`` = how many, ``limit`` = the count:
+      第九条 caps the number, not which one is lawful, and the data cannot tell — an approval does not
+      decide it either, as 区民政局 approves against the same plan (第十三条(四)), and SITE-APPROVAL already
+      reports the unapproved ones. The inspector picks the one that stays. Townships are grouped by their
+      name as the villages layer gives it (the name township limits are keyed on); 镇级 cemeteries already
+      flagged for their township are not counted again.
+
+    District cemeteries have no count: 第九条 names the 门城新城 area (six townships together) and no number.
 
     Examples
     --------
-    >>> # site_level(ctx) -> one row per misplaced cemetery, the whole cemetery as geometry
+    >>> # site_level(ctx) -> one row per misplaced or surplus cemetery, the whole cemetery as geometry
     """
     c = ctx["cemeteries"]
     if c.empty or "level" not in c.columns:
@@ -191,23 +207,80 @@ def site_level(ctx: Context) -> RuleResult:
                           "burial_point 集中埋葬点；未作 SITE-LEVEL 检查"))
     judged = np.flatnonzero(pd.notna(level))
     rows = c.iloc[judged]
-    towns = ctx.townships_of(rows["village_id"]).to_numpy(dtype=object)
-    tables = ctx.limit("cemetery_levels", rows["village_id"])
-    ok = np.array([t.allows(lv, town) for t, lv, town in zip(tables, level[judged], towns)], dtype=bool)
-    wrong = judged[~ok]
-    if len(wrong) == 0:
+    lv_all = level[judged]
+    towns_all = ctx.townships_of(rows["village_id"]).to_numpy(dtype=object)
+    known = pd.notna(_strip(towns_all))
+    tables_all = ctx.limit("cemetery_levels", rows["village_id"])
+    # the table depends only on the township: judge each (township, level) pair once
+    pair = pd.DataFrame({"t": towns_all, "l": lv_all}).groupby(["t", "l"], dropna=False, sort=False).ngroup()
+    pair = pair.to_numpy(dtype=np.intp)
+    _, first = np.unique(pair, return_index=True)
+    ok = np.array([tables_all[i].allows(lv_all[i], towns_all[i]) for i in first], dtype=bool)[pair]
+    quota = np.array([tables_all[i].town_per_township for i in first], dtype=np.int64)[pair]
+    out = []
+    wrong = np.flatnonzero(~ok)
+    if len(wrong):
+        wrows = c.iloc[judged[wrong]]
+        lv, towns, tables = lv_all[wrong], towns_all[wrong], tables_all[wrong]
+        where = ["、".join(getattr(t, x)) for t, x in zip(tables, lv)]
+        message = [f"{lab}为{LEVEL_NAMES[x]}，位于{tw if isinstance(tw, str) and tw else '未知乡镇'}；按{{basis}}"
+                   f"（配置 cemetery_levels），{LEVEL_NAMES[x]}只能设在{w}，其余乡镇只能设集中埋葬点。"
+                   for lab, x, tw, w in zip(_cemetery_labels(wrows), lv, towns, where)]
+        out.append(partial(ctx.crs, wrows.geometry.to_numpy(), subject_layer="cemeteries",
+                           subject_id=wrows["cemetery_id"].to_numpy(dtype=object),
+                           village_id=wrows["village_id"].to_numpy(dtype=object), severity="medium",
+                           key=lv, message=message))
+    surplus = _town_surplus(ctx.crs, rows, ok & (lv_all == "town") & known, towns_all, quota)
+    if surplus is not None:
+        out.append(surplus)
+    if not out:
         return RuleResult(_empty(ctx), tuple(notes))
-    rows = c.iloc[wrong]
-    lv = level[wrong]
-    towns, tables = towns[~ok], tables[~ok]
-    where = ["、".join(getattr(t, x)) for t, x in zip(tables, lv)]
-    message = [f"{lab}为{LEVEL_NAMES[x]}，位于{tw if isinstance(tw, str) and tw else '未知乡镇'}；按{{basis}}"
-               f"（配置 cemetery_levels），{LEVEL_NAMES[x]}只能设在{w}，其余乡镇只能设集中埋葬点。"
-               for lab, x, tw, w in zip(_cemetery_labels(rows), lv, towns, where)]
-    return RuleResult(partial(ctx.crs, rows.geometry.to_numpy(), subject_layer="cemeteries",
-                              subject_id=rows["cemetery_id"].to_numpy(dtype=object),
-                              village_id=rows["village_id"].to_numpy(dtype=object), severity="medium",
-                              key=lv, message=message), tuple(notes))
+    return RuleResult(gpd.GeoDataFrame(pd.concat(out, ignore_index=True), geometry="geometry", crs=ctx.crs),
+                      tuple(notes))
+
+
+def _town_surplus(crs, rows: gpd.GeoDataFrame, counted: np.ndarray, towns: np.ndarray,
+                  quota: np.ndarray) -> gpd.GeoDataFrame | None:
+    """The ``town_count`` findings of :func:`site_level`: every counted 镇级 cemetery (``counted``) of a
+    township holding more than its ``quota`` (None when no township does).
+
+    Examples
+    --------
+    >>> # _town_surplus(crs, rows, counted, towns, quota) -> two findings for two 镇级 cemeteries in 潭柘寺镇
+    """
+    at = np.flatnonzero(counted)
+    if len(at) == 0:
+        return None
+    group, names = pd.factorize(pd.Series(towns[at], dtype=object))
+    size = np.bincount(group)
+    # a township's rows share one table, so one quota (the smallest, were it ever to differ)
+    allowed = pd.Series(quota[at]).groupby(group).min().to_numpy()
+    over = size[group] > allowed[group]
+    if not over.any():
+        return None
+    g = group[over]
+    sub = rows.iloc[at[over]]
+    m = len(sub)
+    labels = np.asarray(_cemetery_labels(sub), dtype=object)
+    ids = sub["cemetery_id"].to_numpy(dtype=object)
+    # the other flagged cemeteries of each one's township: pairs (i, j), i != j, within a township
+    pairs = pd.DataFrame({"g": g, "i": np.arange(m)})
+    pairs = pairs.merge(pairs, on="g", suffixes=("", "_o"))
+    pairs = pairs[pairs["i"] != pairs["i_o"]]
+    other = pairs["i_o"].to_numpy(dtype=np.intp)
+    related = join_per(pairs["i"], ids[other], m)
+    others = join_per(pairs["i"], labels[other], m, sep="、")
+    n, lim = size[g], allowed[g]
+    message = [f"{lab}为镇级公墓，位于{names[gi]}；该乡镇共有{ni}处镇级公墓"
+               + (f"（另有{o}）" if isinstance(o, str) else "")
+               + f"，按{{basis}}（配置 cemetery_levels.town_per_township），每个乡镇"
+               + (f"只能建{li}处镇级公墓，请核定保留哪{'一' if li == 1 else li}处。" if li > 0
+                  else "不能建镇级公墓。")
+               for lab, gi, ni, o, li in zip(labels, g, n, others, lim)]
+    return partial(crs, sub.geometry.to_numpy(), subject_layer="cemeteries", subject_id=ids,
+                   related_ids=related, village_id=sub["village_id"].to_numpy(dtype=object),
+                   severity="medium", measured=n.astype(float), limit=lim.astype(float), unit="处",
+                   key="town_count", message=message)
 
 
 # ------------------------------------------------------------------------------------------------

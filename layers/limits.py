@@ -57,7 +57,9 @@ class CemeteryLevels(BaseModel):
     """Townships where each cemetery ``level`` may be sited (SITE-LEVEL; MTG-19 第九条, Mentougou's table).
 
     Each level lists its townships; ``"*"`` means every township. Names match with or without their
-    镇/乡/街道 suffix (``城子`` matches ``城子街道``).
+    镇/乡/街道 suffix (``城子`` matches ``城子街道``). ``town_per_township`` is how many 镇级 cemeteries one
+    township may hold (第九条: 潭柘寺镇、斋堂镇"各建一处"). District cemeteries have no count: 第九条 names
+    the 门城新城 area (six townships together) and no number.
 
     Examples
     --------
@@ -66,6 +68,8 @@ class CemeteryLevels(BaseModel):
     (True, False, True)
     >>> t.allows("town", "潭柘寺"), t.allows("district", "东辛房街道")
     (True, True)
+    >>> t.town_per_township, CemeteryLevels(town_per_township=2).town_per_township
+    (1, 2)
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -73,6 +77,7 @@ class CemeteryLevels(BaseModel):
                                 description="区级公墓: 门城新城 only")
     town: list[str] = Field(default_factory=lambda: ["潭柘寺镇", "斋堂镇"], description="镇级公墓")
     burial_point: list[str] = Field(default_factory=lambda: ["*"], description="集中埋葬点: every township")
+    town_per_township: int = Field(1, ge=0, strict=True, description="镇级公墓: how many per township (MTG-19 第九条 各建一处)")
 
     def allows(self, level: str, township: str | None) -> bool:
         """Whether a cemetery of ``level`` may be in ``township`` (False for an unknown township)."""

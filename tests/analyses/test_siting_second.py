@@ -1,6 +1,7 @@
 """SITE-LAND, SITE-LEVEL, SITE-APPROVAL, SITE-GREEN, SITE-GRAVE on geometry built in code (EPSG:4548)."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import rasterio
 import shapely
@@ -8,7 +9,9 @@ from rasterio.transform import from_origin
 
 from analyses.testing import run_rule
 from analyses.siting_land import normalise_levels
-from layers.config import ProjectConfig
+from analyses.findings import case_ids
+from layers.config import ProjectConfig, load_config
+from spatial.errors import ConfigError
 from tests.builders import CRS, X0, Y0, at, district, frame, square
 
 CFG = ProjectConfig.model_validate({"project": {"working_crs": CRS}})
@@ -93,6 +96,68 @@ def test_site_level_table_is_configuration_per_township():
     cems = [cem("A", -480, 0, level="district"), cem("B", -280, 0, level="town"), cem("C", -280, 100, level="district")]
     f = run("SITE-LEVEL", cems, villages=v, config=cfg)
     assert f["subject_id"].tolist() == ["C"]
+
+
+def test_site_level_two_town_cemeteries_in_one_township_are_flagged_one_is_not():
+    # 第九条: 潭柘寺镇、斋堂镇各建一处镇级公墓 — two in 潭柘寺镇 (in two of its villages), one in 斋堂镇
+    v = villages("潭柘寺镇", "潭柘寺镇", "斋堂镇", "清水镇")
+    cems = [cem("T1", -480, 0, level="town"), cem("T2", -280, 0, level="镇级"), cem("B", -480, 100, level="burial_point"),
+            cem("Z", -80, 0, level="town"), cem("Q", 120, 0, level="town"), cem("Q2", 120, 100, level="town")]
+    f = run("SITE-LEVEL", cems, villages=v).set_index("subject_id")
+    # 斋堂镇's one is allowed; a burial point is not counted; 清水镇's two are misplaced, once each (not counted)
+    assert sorted(f.index) == ["Q", "Q2", "T1", "T2"]
+    assert "镇级公墓只能设在潭柘寺镇、斋堂镇" in f.loc["Q", "message"] and "共有" not in f.loc["Q", "message"]
+    # the count finding has its own case id: not the one a wrong-township finding of the same cemetery gets
+    assert f.loc["Q", "case_id"] == case_ids("SITE-LEVEL", ["cemeteries"], ["Q"], ["town"])[0]
+    assert f.loc["T1", "case_id"] == case_ids("SITE-LEVEL", ["cemeteries"], ["T1"], ["town_count"])[0]
+    assert f.loc["T1", "case_id"] != case_ids("SITE-LEVEL", ["cemeteries"], ["T1"], ["town"])[0]
+    t1, t2 = f.loc["T1"], f.loc["T2"]
+    assert t1["related_ids"] == "T2" and t2["related_ids"] == "T1"
+    assert t1["measured"] == t2["measured"] == 2 and t1["limit"] == 1 and t1["unit"] == "处"
+    assert "潭柘寺镇" in t1["message"] and "共有2处镇级公墓" in t1["message"] and "T2墓地（T2）" in t1["message"]
+    assert "只能建1处" in t1["message"] and "第九条" in t1["message"]
+    assert t1.geometry.equals(square(-480, 0, 40, 30))
+
+
+def test_site_level_three_town_cemeteries_each_name_the_other_two():
+    v = villages("斋堂镇", "清水镇")
+    cems = [cem(c, -480, 40 * i, level="town") for i, c in enumerate(("A", "B", "C"))]
+    f = run("SITE-LEVEL", cems, villages=v).set_index("subject_id")
+    assert f["related_ids"].to_dict() == {"A": "B;C", "B": "A;C", "C": "A;B"}
+    assert (f["measured"] == 3).all() and "另有公墓B墓地（B）、公墓C墓地（C））" in f.loc["A", "message"]
+
+
+def test_site_level_town_count_is_configuration_per_township():
+    v = villages("潭柘寺镇", "斋堂镇", "大华山镇")
+    cfg = ProjectConfig.model_validate({
+        "project": {"working_crs": CRS},
+        "limits": {"cemetery_levels": {"town": ["潭柘寺镇", "斋堂镇", "大华山镇"]}},
+        "townships": {"潭柘寺镇": {"limits": {"cemetery_levels": {"town_per_township": 2}}},
+                      "斋堂镇": {"limits": {"cemetery_levels": {"town_per_township": 0}}}}})
+    cems = [cem("T1", -480, 0, level="town"), cem("T2", -480, 100, level="town"),     # 2 of 2 allowed
+            cem("Z", -280, 0, level="town"),                                           # 0 allowed
+            cem("D1", 120, 0, level="town"), cem("D2", 120, 100, level="town")]        # 2 of the district's 1
+    f = run("SITE-LEVEL", cems, villages=v, config=cfg).set_index("subject_id")
+    assert sorted(f.index) == ["D1", "D2", "Z"]
+    assert f.loc["Z", "limit"] == 0 and "不能建镇级公墓" in f.loc["Z", "message"] and pd.isna(f.loc["Z", "related_ids"])
+    assert f.loc["D1", "limit"] == 1 and f.loc["D1", "related_ids"] == "D2"
+
+
+def test_site_level_district_cemeteries_have_no_count():
+    v = villages("永定镇", "龙泉镇")
+    cems = [cem("D1", -480, 0, level="district"), cem("D2", -480, 100, level="district"),
+            cem("D3", 120, 0, level="district")]
+    assert run("SITE-LEVEL", cems, villages=v).empty
+
+
+@pytest.mark.parametrize("value, needle", [("-1", "greater than or equal to 0"), ("1.5", "valid integer"),
+                                           ("true", "valid integer")])
+def test_site_level_bad_town_count_names_the_key(tmp_path, value, needle):
+    path = tmp_path / "landguard.toml"
+    path.write_text(f'[townships."潭柘寺镇".limits.cemetery_levels]\ntown_per_township = {value}\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"townships\.潭柘寺镇\.limits\.cemetery_levels\.town_per_township") as info:
+        load_config(path)
+    assert needle in str(info.value) and str(path) in str(info.value) and "\n" not in str(info.value)
 
 
 def test_site_level_unknown_level_is_a_note_not_a_finding():
