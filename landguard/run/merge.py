@@ -49,10 +49,22 @@ def _owner_of_findings(plan: _Plan, findings: pd.DataFrame) -> np.ndarray:
     return owner.astype(str).astype(object)
 
 
-def _merge(plan: _Plan, parts: list[tuple[int, gpd.GeoDataFrame, list[RuleOutcome], QualityReport]],
-           wholes: list[tuple[gpd.GeoDataFrame, list[RuleOutcome], QualityReport | None]], wanted: list[str]):
-    chunk_of = pd.Series([i for i, vs in enumerate(plan.chunks) for _ in vs],
+def _owned(plan: _Plan, i: int, findings: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The findings of chunk ``i`` whose subject the chunk owns (a finding whose owner is in no chunk: the
+    first chunk's)."""
+    if not len(findings):
+        return findings
+    chunk_of = pd.Series([k for k, vs in enumerate(plan.chunks) for _ in vs],
                          index=[v for vs in plan.chunks for v in vs], dtype=int)
+    findings = findings.reset_index(drop=True)
+    own = _owner_of_findings(plan, findings)
+    return findings[chunk_of.reindex(own).fillna(0).to_numpy(dtype=int) == i]
+
+
+def _merge(plan: _Plan, parts: list[tuple[int, gpd.GeoDataFrame, list[RuleOutcome], QualityReport]],
+           wholes: list[tuple[gpd.GeoDataFrame, list[RuleOutcome], QualityReport | None]], wanted: list[str],
+           owned: bool = False):
+    """One run from the chunks' and whole-district parts; ``owned``: the chunks kept only their own findings."""
     kept = []
     counts: dict[str, int] = {}
     seconds: dict[str, float] = {}
@@ -66,9 +78,7 @@ def _merge(plan: _Plan, parts: list[tuple[int, gpd.GeoDataFrame, list[RuleOutcom
             if getattr(o, "error", None):
                 errors.setdefault(o.rule_id, o.error)
         if len(findings):
-            own = _owner_of_findings(plan, findings.reset_index(drop=True))
-            mine = chunk_of.reindex(own).fillna(0).to_numpy(dtype=int) == i  # unknown owner: the first chunk
-            kept.append(findings.reset_index(drop=True)[mine])
+            kept.append(findings if owned else _owned(plan, i, findings))
         notes.extend(part_notes)
     for findings, outcomes, part_notes in wholes:
         kept.append(findings)

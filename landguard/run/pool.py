@@ -15,7 +15,7 @@ from layers.quality import QualityReport
 
 from .groups import RULE_SPLIT_MAX_JOBS, rule_groups
 from .jobs import default_jobs
-from .merge import _merge, _merge_groups, _split_rules
+from .merge import _merge, _merge_groups, _owned, _split_rules
 from .partition import HALO_M, _Plan, _plan, chunk_district
 
 __all__ = ['run_rules_parallel', 'map_villages']
@@ -30,9 +30,13 @@ def _run_chunk(sub: District, rule_ids: list[str], fail_fast: bool = True):
 
 
 def _run_forked(i: int):
+    """Chunk ``i`` in a forked worker, keeping only the findings whose subject the chunk owns (worked out here,
+    in parallel, rather than in the parent; the owner lookups are built once per worker)."""
     plan = _SHARED
     assert plan is not None, "worker started without a district"
-    return (i, *_run_chunk(chunk_district(plan.district, plan.regions[i]), plan.rule_ids, plan.fail_fast))
+    findings, outcomes, notes = _run_chunk(chunk_district(plan.district, plan.regions[i]), plan.rule_ids,
+                                           plan.fail_fast)
+    return i, _owned(plan, i, findings), outcomes, notes
 
 
 def _run_forked_group(rule_ids: list[str]):
@@ -173,7 +177,7 @@ def run_rules_parallel(district: District, rule_ids: Iterable[str] | None = None
     finally:
         _SHARED = None
         gc.unfreeze()
-    return _merge(plan, parts, wholes, wanted)
+    return _merge(plan, parts, wholes, wanted, owned=True)
 
 
 _SHARED_CALL: "Callable[[list[str]], dict] | None" = None
