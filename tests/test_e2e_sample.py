@@ -185,3 +185,18 @@ def test_ledger_with_the_config_gives_each_monitoring_patch_its_figures(sample_c
     assert (pbf["预判结论"], pbf["耕地面积(亩)"], pbf["永久基本农田面积(亩)"], pbf["批准用地面积(亩)"]) == ("违法", 1.35, 1.35, 0)
     legal = body["1101172026Q30002"]  # 400 of 416.6 m² under an approval
     assert legal["预判结论"] == "合法" and legal["批准用地面积(亩)"] == 0.6
+
+
+def test_site_level_counts_town_cemeteries_per_township(sample_check, truth):
+    # the sample's landguard.toml lets 大华山镇 hold one 镇级 cemetery and 金海湖镇 two (plant_setback.TOWNSHIP_LIMITS):
+    # 大华山镇's two are flagged for the count, naming each other; 峪口镇's one stays a wrong-township case
+    f = sample_check.findings
+    f = f[f["rule_id"] == "SITE-LEVEL"].set_index("subject_id")
+    rows = truth[(truth["rule_id"] == "SITE-LEVEL") & (truth["expect"] == "violation")]
+    counted = sorted(rows.loc[rows["note"].str.contains("allowed one"), "subject_id"])
+    misplaced = rows.loc[rows["note"].str.contains("峪口镇"), "subject_id"].tolist()
+    assert len(counted) == 2 and len(misplaced) == 1
+    for me, other in (counted, counted[::-1]):
+        assert f.loc[me, "related_ids"] == other and f.loc[me, "measured"] == 2 and f.loc[me, "limit"] == 1
+        assert "大华山镇" in f.loc[me, "message"] and "共有2处镇级公墓" in f.loc[me, "message"]
+    assert "只能设在潭柘寺镇、斋堂镇" in f.loc[misplaced[0], "message"]

@@ -24,9 +24,18 @@ import shapely
 
 from .model import ORIGIN, Plant, Sample, TruthRow, building_rows, frame, updated_rows
 
-__all__ = ["plant_set_outside", "plant_set_drip", "plant_set_redline", "plant_site_cemetery", "plant_site_rules"]
+__all__ = ["plant_set_outside", "plant_set_drip", "plant_set_redline", "plant_site_cemetery", "plant_site_rules",
+           "TOWNSHIP_LIMITS"]
 
 X0, Y0 = ORIGIN
+
+#: Township limits the sample's landguard.toml carries (``[townships."镇名".limits.<key>]``, written by
+#: :mod:`landguard.sample.write`): the Pinggu sample has no 潭柘寺镇/斋堂镇, so two of its townships are
+#: given 镇级 cemeteries for SITE-LEVEL's count (第九条 各建一处): 大华山镇 one (the default count), 金海湖镇 two.
+TOWNSHIP_LIMITS: dict[str, dict[str, dict]] = {
+    "大华山镇": {"cemetery_levels": {"town": ["大华山镇"]}},
+    "金海湖镇": {"cemetery_levels": {"town": ["金海湖镇"], "town_per_township": 2}},
+}
 
 
 def plant_set_outside(sample: Sample) -> Plant:
@@ -421,7 +430,8 @@ def plant_site_rules(sample: Sample) -> Plant:
     shape, ``level = burial_point`` and ``green_ratio = 0.6``; those that stand on farmland, woodland or the
     red line are ``SITE-LAND`` cases too (truth rows say so). New burial points inside the 0905 cemetery land
     of 胡家营 (峪口镇) and 苏子峪 (大华山镇): a 镇级 cemetery in 峪口镇 (SITE-LEVEL; a burial point there is
-    the near miss), one naming an approval that does not exist, one half outside its approval, one 100 m²
+    the near miss; two in 苏子峪, where ``TOWNSHIP_LIMITS`` allows 大华山镇 one, both flagged for the count;
+    two in 茅山后 (金海湖镇, allowed two) the near misses), one naming an approval that does not exist, one half outside its approval, one 100 m²
     on an approval of 80 m² (92 m² is the near miss: within 10 m²), green cover 45 % (50 % near miss); one
     on baseline farmland beside 坨头寺's cemetery (SITE-LAND; one wholly on 0201 garden is the near miss).
     Graves: a point on farmland, a 4 × 4 m 坟地 on garden land; near misses inside approved cemeteries.
@@ -490,6 +500,11 @@ def plant_site_rules(sample: Sample) -> Plant:
         area=92.0)
     add(slot(suziyu, 0), "苏子峪村少绿埋葬点", "SITE-GREEN", "violation", "green_ratio 0.45 < 0.5", green=0.45)
     add(slot(suziyu, 1), "苏子峪村埋葬点二", "SITE-GREEN", "near_miss", "green_ratio exactly 0.5", green=0.5)
+    # SITE-LEVEL's count: 大华山镇 may hold one 镇级 cemetery (TOWNSHIP_LIMITS), it holds two (金海湖镇: below)
+    for k, suffix in ((2, ""), (3, "二")):
+        add(slot(suziyu, k), f"苏子峪村镇级公墓{suffix}", "SITE-LEVEL", "violation",
+            "one of two 镇级 cemeteries in 大华山镇, allowed one (town_per_township = 1, the default; 第九条 各建一处)",
+            level="town")
     # SITE-LAND: beside 坨头寺's cemetery land (2000..2040, 4100..4130): farmland and garden around it
     roads = s.layers["roads"]
     road_land = _union(shapely.buffer(roads.geometry.to_numpy(), roads["width_m"].fillna(0).to_numpy() / 2 + 62))
@@ -509,6 +524,21 @@ def plant_site_rules(sample: Sample) -> Plant:
                 found["garden"] = g
     add(found["farm"], "坨头寺村耕地上埋葬点", "SITE-LAND", "violation", "10 × 10 m burial point on baseline farmland")
     add(found["garden"], "坨头寺村园地上埋葬点", "SITE-LAND", "near_miss", "burial point wholly on 0201 garden: not 耕地/林地")
+    # SITE-LEVEL's near miss: two 镇级 cemeteries in 金海湖镇, allowed two (TOWNSHIP_LIMITS), in 茅山后 clear of
+    # road land (+ 62 m), protected zones, cemeteries, settlements, parcels, buildings and SITE-LAND's land
+    villages = s.layers["villages"]
+    maoshanhou = villages.geometry[villages["name"] == "茅山后村"].iloc[0]
+    blocked = _union([road_land, zones, _union(cems.geometry), _union(lu.geometry[lu["dlbm"] == "0702"]),
+                      _union(s.layers["parcels"].geometry), _union(s.layers["buildings"].geometry), *land.values()])
+    shapely.prepare(blocked)
+    xs, ys = (a.ravel() for a in np.meshgrid(np.arange(7520.0, 8960.0, 20.0), np.arange(3020.0, 4300.0, 20.0)))
+    boxes = shapely.box(X0 + xs, Y0 + ys, X0 + xs + 30, Y0 + ys + 10)
+    free = np.flatnonzero(shapely.contains(maoshanhou, boxes) & ~shapely.intersects(boxes, blocked))
+    corner = (xs[free[0]], ys[free[0]])
+    for k, suffix in ((0, ""), (2, "二")):
+        add(slot(corner, k), f"茅山后村镇级公墓{suffix}", "SITE-LEVEL", "near_miss",
+            "one of two 镇级 cemeteries in 金海湖镇, allowed two (township override town_per_township = 2)",
+            level="town")
     # graves
     base = s.layers["landuse_baseline"]
     farm_patch = lu[(lu["dlbm"] == "0103") & lu["tbbh"].isin(base.loc[base["dlbm"] == "0103", "tbbh"])].geometry.iloc[0]

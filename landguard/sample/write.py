@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from spatial.errors import OutputError
 
 from layers.roles import ROLES
 from .model import AS_OF, Sample
+from .plant_setback import TOWNSHIP_LIMITS
 from .rasters import write_rasters
 
 __all__ = ["write_sample", "GPKG_LAYERS", "LAYER_EPSG", "TRUTH_COLUMNS", "FIELD_COLUMNS", "PATCH_FIELDS"]
@@ -115,6 +117,11 @@ def _toml(sample: Sample) -> str:
               'landcover_before = "rasters/landcover_before.tif"', 'landcover_after = "rasters/landcover_after.tif"',
               "", "[landcover]", "cropland = [1]", "forest = [2]", "water = [4]", "built_up = [5]",
               "vegetation = [2, 3]", ""]
+    # township limits the planted cases rely on (plant_setback.TOWNSHIP_LIMITS): constants, quoted as TOML strings
+    for town, tables in TOWNSHIP_LIMITS.items():
+        for key, table in tables.items():
+            lines.append(f"[townships.{json.dumps(town, ensure_ascii=False)}.limits.{key}]")
+            lines += [f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in table.items()] + [""]
     return "\n".join(lines)
 
 
