@@ -358,12 +358,15 @@ def _short(match: re.Match) -> str:
 
 def _collection(geoms: np.ndarray, props: list[dict]) -> str:
     """A GeoJSON FeatureCollection as script-safe text (coordinates written with at most 7 decimals)."""
-    # GEOS writes 17 significant digits (117.09525789999999); rewrite each number at 7 decimals
-    texts = [_LONG_DECIMAL.sub(_short, t) for t in shapely.to_geojson(geoms)]
-    features = ",".join(
-        f'{{"type":"Feature","geometry":{g},"properties":{script_json(p)}}}' for g, p in zip(texts, props)
-    )
-    return f'{{"type":"FeatureCollection","features":[{features}]}}'
+    # GEOS writes 17 significant digits (117.09525789999999); rewrite each number at 7 decimals, in one pass
+    # over all the geometries (GeoJSON from GEOS holds no newline)
+    texts = _LONG_DECIMAL.sub(_short, "\n".join(shapely.to_geojson(geoms).tolist())).split("\n") if len(geoms) else []
+    # one JSON encoding for every feature, each geometry standing in as a token (a fresh nonce: no data
+    # can equal it) put in place afterwards: the same text as encoding the features one by one
+    token = f"LGGEOM{secrets.token_hex(8)}X"
+    doc = script_json([{"type": "Feature", "geometry": f"{token}{k}", "properties": p} for k, p in enumerate(props)])
+    features = re.sub(f'"{token}([0-9]+)"', lambda m: texts[int(m.group(1))], doc)
+    return f'{{"type":"FeatureCollection","features":{features}}}'
 
 
 def _bounds_wgs(geoms: np.ndarray) -> np.ndarray | None:
