@@ -5,7 +5,9 @@
   per cemetery, geometry = that part; severity ``high`` when ≥ the minimum of it is PBF or red line.
 * ``SITE-LEVEL`` 公墓层级与布局不符 — a cemetery whose ``level`` (``district`` / ``town`` / ``burial_point``,
   also 区级 / 镇级 / 集中埋葬点) is not allowed in its village's township by ``cemetery_levels`` (第九条's
-  table; default Mentougou's). A level the rule does not know is a data-quality note, never a finding.
+  table; default Mentougou's), or one of more 镇级 cemeteries in a township than ``town_per_township``
+  (第九条 各建一处; every one of them is flagged). A level the rule does not know is a data-quality note,
+  never a finding.
 * ``SITE-APPROVAL`` 公墓未批先建 / 擅自扩大 — a cemetery with no ``cemetery`` approval (its ``approval_id``,
   else the cemetery approvals it overlaps), the part of it outside its approved polygons (≥ the minimum
   overlap), or its area above the approved area (``approved_area_m2``, else the polygons' area) by more

@@ -34,6 +34,15 @@ def test_a_bad_value_inside_a_table_limit_is_a_configuration_error(tmp_path, val
     one_error(res, "landguard.toml", "[limits.green_belt_m.village]", needle)
 
 
+@pytest.mark.parametrize("value, needle", [("-1", "greater than or equal to 0"), ("1.5", "valid integer"),
+                                           ("true", "valid integer")])
+def test_a_bad_town_cemetery_count_is_a_configuration_error(tmp_path, value, needle):
+    toml = LAYER_TOML + f'[townships."金海湖镇".limits.cemetery_levels]\ntown_per_township = {value}\n'
+    res = run_check(write_district(tmp_path / "d", toml=toml), tmp_path / "out")
+    one_error(res, "landguard.toml", "[townships.金海湖镇.limits.cemetery_levels.town_per_township]", needle)
+    assert not (tmp_path / "out" / "findings.gpkg").exists()
+
+
 def test_a_good_extra_grade_in_a_table_limit_is_accepted(tmp_path):
     data = write_district(tmp_path / "d", toml=LAYER_TOML + "[limits]\ngreen_belt_m = { village = 2 }\n")
     res = run_check(data, tmp_path / "out")
