@@ -120,7 +120,7 @@ _CATALOGUE = [
          f"{MTG45} 二(二)4 “村庄规划要保障安全…严守生态保护红线和河湖蓝线”"),
     Rule("SITE-CEMETERY", "公墓选址违规", "siting", f"{MTG19} 第七条"),
     Rule("SITE-LAND", "公墓占用耕地林地", "siting", f"{MTG19} 第七条 “充分利用荒山瘠地”, 第八条 “不得开山辟地，破坏生态环境”"),
-    Rule("SITE-LEVEL", "公墓层级与布局不符", "siting", f"{MTG19} 第九条"),
+    Rule("SITE-LEVEL", "公墓层级与布局不符", "siting", f"{MTG19} 第九条", scope="district"),  # counts per township
     Rule("SITE-APPROVAL", "公墓未批先建 / 擅自扩大", "siting", f"{MTG19} 第十七条, 第二十条 “不得擅自扩大建设范围”"),
     Rule("SITE-GREEN", "公墓绿化覆盖率不足", "siting", f"{MTG19} 第十九条"),
     Rule("SITE-GRAVE", "散坟乱葬", "siting", f"{MTG19} 第十一条 “清理整顿非法墓地”; {PGNF} 四(七)"),

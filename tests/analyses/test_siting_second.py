@@ -119,6 +119,20 @@ def test_site_level_two_town_cemeteries_in_one_township_are_flagged_one_is_not()
     assert t1.geometry.equals(square(-480, 0, 40, 30))
 
 
+def test_site_level_counts_a_township_whole_when_the_run_is_split_by_village():
+    # the two 镇级 cemeteries are 800 m apart, in the first and the last village of 潭柘寺镇: no village chunk
+    # (halo 100 m) holds both, so the count needs the whole district (scope "district")
+    from landguard.run import run_rules_parallel
+
+    v = villages("潭柘寺镇", "清水镇", "清水镇", "清水镇", "潭柘寺镇")
+    d = district(config=CFG, villages=v, cemeteries=frame([cem("T1", -480, 0, level="town"),
+                                                           cem("T2", 400, 0, level="town")]))
+    one = run_rule("SITE-LEVEL", d)
+    split, _ = run_rules_parallel(d, ["SITE-LEVEL"], jobs=2, chunks_per_job=3, split="villages")
+    assert sorted(one["subject_id"]) == sorted(split["subject_id"]) == ["T1", "T2"]
+    assert sorted(split["case_id"]) == sorted(one["case_id"])
+
+
 def test_site_level_three_town_cemeteries_each_name_the_other_two():
     v = villages("斋堂镇", "清水镇")
     cems = [cem(c, -480, 40 * i, level="town") for i, c in enumerate(("A", "B", "C"))]
