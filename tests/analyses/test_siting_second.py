@@ -157,6 +157,21 @@ def test_site_level_town_count_is_configuration_per_township():
     assert f.loc["D1", "limit"] == 1 and f.loc["D1", "related_ids"] == "D2"
 
 
+def test_site_level_unknown_township_is_misplaced_not_counted():
+    # a village without a township: its 镇级 cemeteries are misplaced (no table allows them), never counted, even
+    # where every township may hold 镇级 cemeteries ("*"); the known township's two are counted
+    v = villages(None, "斋堂镇")
+    star = ProjectConfig.model_validate({"project": {"working_crs": CRS},
+                                         "limits": {"cemetery_levels": {"town": ["*"]}}})
+    cems = [cem("U1", -480, 0, level="town"), cem("U2", -480, 100, level="town"),
+            cem("Z1", 120, 0, level="town"), cem("Z2", 120, 100, level="town")]
+    f = run("SITE-LEVEL", cems, villages=v).set_index("subject_id")
+    assert sorted(f.index) == ["U1", "U2", "Z1", "Z2"] and "未知乡镇" in f.loc["U1", "message"]
+    assert f.loc["Z1", "related_ids"] == "Z2" and pd.isna(f.loc["U1", "related_ids"])
+    g = run("SITE-LEVEL", cems, villages=v, config=star).set_index("subject_id")
+    assert sorted(g.index) == ["Z1", "Z2"]
+
+
 def test_site_level_district_cemeteries_have_no_count():
     v = villages("永定镇", "龙泉镇")
     cems = [cem("D1", -480, 0, level="district"), cem("D2", -480, 100, level="district"),
