@@ -18,7 +18,7 @@ from pyproj import CRS
 from spatial.atomic import is_landguard_output
 from spatial.crs import choose_working_crs, to_crs
 from spatial.errors import LayerError
-from spatial.overlay import candidate_pairs
+from spatial.overlay import area_pairs, candidate_pairs, covered_intersection
 from spatial.repair import far_apart_parts, repair_geometries
 from spatial.subdivide import subdivide
 
@@ -76,9 +76,15 @@ def assign_villages(geoms, villages: gpd.GeoDataFrame, *, max_vertices: int = 10
     weight = np.ones(len(li))
     multi = ~single
     if multi.any():
-        inter = shapely.intersection(work[li[multi]], vg[ri[multi]])
-        dim = shapely.get_dimensions(work[li[multi]])
-        weight[multi] = np.where(dim == 2, shapely.area(inter), np.where(dim == 1, shapely.length(inter), 1.0))
+        lm, rm = li[multi], ri[multi]
+        dim = shapely.get_dimensions(work[lm])
+        # polygons whose envelope only touches a village's share no area with it; a feature inside a
+        # village is its own intersection (spatial.overlay: both exact, no overlay for them)
+        flat = (dim == 2) & ~area_pairs(work, vg, lm, rm)
+        inter = np.full(len(lm), None, dtype=object)
+        inter[~flat] = covered_intersection(work, vg, lm[~flat], rm[~flat])
+        w = np.where(dim == 2, shapely.area(inter), np.where(dim == 1, shapely.length(inter), 1.0))
+        weight[multi] = np.where(flat, 0.0, w)
     frame = pd.DataFrame({"owner": owner[li], "village": ri, "w": weight})
     frame = frame.groupby(["owner", "village"], sort=False, as_index=False)["w"].sum()
     frame = frame[frame["w"] > 0].sort_values(["owner", "w", "village"], ascending=[True, False, True])
