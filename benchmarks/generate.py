@@ -15,7 +15,7 @@ whole district diagonally, has an edge of ``--redline-vertices`` vertices (defau
 covers every building, which is what makes un-subdivided overlays slow. Planted, at realistic rates:
 houses in fields (some approved), houses over their parcel's edge or over two parcels, owners holding two
 parcels (also across villages), relocations not cleared, land-use changes between the baseline and the
-current survey, tall and three-floor houses, parcels over 0.26 亩.
+current survey, tall and three-floor houses, roofs pitched outside 26–30°, parcels over 0.26 亩.
 """
 
 from __future__ import annotations
@@ -194,15 +194,27 @@ def build(n_villages: int, seed: int = 0, redline_vertices: int = 200_000) -> di
     floors = rng.choice([1, 2, 3], n_p, p=[0.70, 0.28, 0.02])
     roof = np.where(rng.random(n_p) < 0.7, "pitched", "flat").astype(object)
     eave = np.where(floors == 1, rng.uniform(2.9, 3.45, n_p), rng.uniform(6.0, 7.1, n_p))
-    eave = np.where(rng.random(n_p) < 0.02, eave + 1.0, eave)                     # HOME-HEIGHT
-    ridge = np.where(roof == "pitched", np.where(floors == 1, rng.uniform(5.0, 6.3, n_p), rng.uniform(7.6, 8.4, n_p)),
-                     np.nan)
+    high = rng.random(n_p) < 0.02
+    eave = np.where(high, eave + 1.0, eave)                                         # HOME-HEIGHT
+    # pitched roofs rise from the eave at a slope: 26–30° as 附件2 五(四) asks, 3 % outside it (HOME-ROOF); the
+    # ridge follows from the slope over half the footprint's short side, a two-floor eave lowered where the
+    # ridge would pass the two-floor ridge limit (8.6 m), so HOME-HEIGHT keeps its own planted cases only
+    # (drawn from a generator of their own, so the rest of the district is what it was before roofs had slopes)
+    rr = np.random.default_rng([n_p, 26])
+    eave = np.round(eave, 1)
+    short = np.minimum(bx1 - bx0, by1 - by0)
+    off = rr.random(n_p) < 0.03
+    slope = np.where(off, np.where(rr.random(n_p) < 0.5, rr.uniform(18, 24, n_p), rr.uniform(32, 38, n_p)),
+                     rr.uniform(27.0, 29.0, n_p))
+    rise = np.tan(np.radians(slope)) * short / 2
+    eave = np.where((roof == "pitched") & (floors >= 2) & ~high, np.minimum(eave, np.floor((8.5 - rise) * 10) / 10), eave)
+    ridge = np.where(roof == "pitched", np.round(eave + rise, 2), np.nan)
     approval_ids = np.where(approved & (approved_date.dt.year.to_numpy() >= 2019),
                             pd.Series(np.arange(n_p)).map("ZJ-{:07d}".format), None).astype(object)
     built = np.where(approved, approved_date.dt.year.fillna(2000).to_numpy() + rng.integers(0, 3, n_p),
                      rng.integers(1990, 2019, n_p)).clip(1990, 2025)
     houses = dict(floors=floors, basement=rng.random(n_p) < 0.01, roof=roof, eave_height_m=np.round(eave, 1),
-                  ridge_height_m=np.round(ridge, 1), downspout=rng.random(n_p) < 0.4,
+                  ridge_height_m=ridge, downspout=rng.random(n_p) < 0.4,
                   row_house=np.zeros(n_p, dtype=bool), owner_id=ids, approval_id=approval_ids,
                   built_year=built, use=np.full(n_p, "residential", dtype=object))
     main_geom = shapely.box(bx0, by0, bx1, by1)
