@@ -16,7 +16,7 @@ from layers.district import assign_villages
 from layers.landuse import is_farmland
 from layers.values import per_value
 from spatial.bigoverlay import components, subdivided_intersection, union_by
-from spatial.overlay import area_pairs, candidate_pairs, covered_intersection, union_parts
+from spatial.overlay import area_pairs, candidate_pairs, covered_intersection, covering, union_parts
 from spatial.units import m2_to_mu
 
 from ._common import fmt_area, join_per, partial
@@ -125,14 +125,8 @@ def _union_area_by(keys, geoms) -> tuple[np.ndarray, np.ndarray]:
 def _interiors_meet(geoms, li, ri) -> np.ndarray:
     """Whether the interiors of each pair of polygons meet (DE-9IM ``T********``): a pair where one covers
     the other (PBF drawn on its survey patch) by a prepared ``covers``, the others by ``relate_pattern``."""
-    fresh = geoms[np.unique(np.r_[li, ri])]
-    fresh = fresh[~shapely.is_prepared(fresh)]
-    shapely.prepare(fresh)
-    try:
-        solid = (shapely.area(geoms[li]) > 0) & (shapely.area(geoms[ri]) > 0)
-        out = solid & (shapely.covers(geoms[li], geoms[ri]) | shapely.covers(geoms[ri], geoms[li]))
-    finally:
-        shapely.destroy_prepared(fresh)
+    solid = (shapely.area(geoms[li]) > 0) & (shapely.area(geoms[ri]) > 0)
+    out = solid & np.logical_or(*covering(geoms, geoms, li, ri))
     rest = ~out
     out[rest] = shapely.relate_pattern(geoms[li[rest]], geoms[ri[rest]], "T********")
     return out

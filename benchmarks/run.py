@@ -288,15 +288,12 @@ def overlay_areas(left, right, threads: int = 1, shortcuts: bool = False):
     li, ri = shapely.STRtree(right).query(left, predicate="intersects")
     known = None
     if shortcuts:
-        from spatial.overlay import area_pairs
+        from spatial.overlay import area_pairs, covering
 
         can = area_pairs(left, right, li, ri)
         li, ri = li[can], ri[can]
-        shapely.prepare(left)
-        shapely.prepare(right)
-        a_in = shapely.covers(right[ri], left[li])
-        b_in = ~a_in & shapely.covers(left[li], right[ri])
-        known = np.where(a_in, shapely.area(left[li]), np.where(b_in, shapely.area(right[ri]), np.nan))
+        l_covers, r_covers = covering(left, right, li, ri)
+        known = np.where(l_covers, shapely.area(right[ri]), np.where(r_covers, shapely.area(left[li]), np.nan))
         rest = np.isnan(known)
         full_li, full_ri, li, ri = li, ri, li[rest], ri[rest]
     if threads > 1 and len(li) > 10_000:

@@ -83,13 +83,19 @@ def village_counts(findings: pd.DataFrame, villages: pd.DataFrame) -> pd.DataFra
     return out.reset_index(drop=True)
 
 
-def summary_text(result: CheckResult) -> str:
-    """The run summary in Chinese: counts per rule (skipped rules and why), per village, and data quality."""
-    s = result.summary
+def _headline(s: dict) -> list[str]:
+    """The first lines of both summaries: project, run date, CRS, the count and the change since the last run."""
     lines = [f"项目：{s['project']}    检查日期：{s['as_of']}    工作坐标系：{s['working_crs']}",
              f"发现问题 {s['findings']} 条。"]
     if s["changes"] is not None:
         lines.append("与上期相比：" + "，".join(f"{k} {s['changes'].get(k, 0)} 条" for k in ("新增", "持续", "已整改")))
+    return lines
+
+
+def summary_text(result: CheckResult) -> str:
+    """The run summary in Chinese: counts per rule (skipped rules and why), per village, and data quality."""
+    s = result.summary
+    lines = _headline(s)
     if result.partial:
         lines.append("注意：本次检查未全部完成（部分规则在部分行政村运行失败，其结果缺失）：")
         names = result.district.villages.set_index("village_id")["name"]
@@ -140,10 +146,7 @@ def console_summary(result: CheckResult, *, max_townships: int = 25) -> str:
     >>> # print(console_summary(landguard.check("district.gpkg", out="out")))
     """
     s = result.summary
-    lines = [f"项目：{s['project']}    检查日期：{s['as_of']}    工作坐标系：{s['working_crs']}",
-             f"发现问题 {s['findings']} 条。"]
-    if s["changes"] is not None:
-        lines.append("与上期相比：" + "，".join(f"{k} {s['changes'].get(k, 0)} 条" for k in ("新增", "持续", "已整改")))
+    lines = _headline(s)
     if result.partial:
         where = sum(len(v) for v in result.failures.values())
         lines.append(f"注意：本次检查未全部完成：{len(result.failures)} 条规则在 {where} 处失败（详见 summary.txt）")

@@ -7,7 +7,7 @@ import shapely
 
 from .subdivide import subdivide
 
-__all__ = ["candidate_pairs", "area_pairs", "covered_intersection", "pairwise_intersection", "intersection_by_left", "prepare_cover",
+__all__ = ["candidate_pairs", "area_pairs", "covering", "covered_intersection", "pairwise_intersection", "intersection_by_left", "prepare_cover",
            "union_groups", "union_parts"]
 
 
@@ -143,13 +143,43 @@ def area_pairs(left, right, li, ri) -> np.ndarray:
     return (width > 0) & (height > 0)
 
 
+def covering(left, right, li, ri) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair ``(left[li], right[ri])``: whether the left one covers the right one, and (otherwise) whether the
+    right one covers the left one.
+
+    Prepared ``covers`` tests: the geometries used are prepared for them and unprepared again unless they were
+    prepared before.
+
+    Examples
+    --------
+    >>> parcel, house = shapely.box(0, 0, 10, 10), shapely.box(2, 2, 5, 5)
+    >>> l_covers, r_covers = covering([parcel, house], [house, parcel], np.array([0, 1, 0]), np.array([0, 1, 1]))
+    >>> l_covers.tolist(), r_covers.tolist()
+    ([True, False, True], [False, True, False])
+    """
+    left = np.asarray(left, dtype=object)
+    right = np.asarray(right, dtype=object)
+    li = np.asarray(li, dtype=np.intp)
+    ri = np.asarray(ri, dtype=np.intp)
+    a, b = left[li], right[ri]
+    fresh = [g[~shapely.is_prepared(g) & ~shapely.is_missing(g)] for g in (left[np.unique(li)], right[np.unique(ri)])]
+    for g in fresh:
+        shapely.prepare(g)
+    try:
+        b_in_a = shapely.covers(a, b)
+        a_in_b = ~b_in_a & shapely.covers(b, a)
+    finally:
+        for g in fresh:
+            shapely.destroy_prepared(g)
+    return b_in_a, a_in_b
+
+
 def covered_intersection(left, right, li, ri) -> np.ndarray:
     """``shapely.intersection(left[li], right[ri])``, without an overlay where one side covers the other.
 
     A building inside its parcel, a survey patch unchanged between two surveys: when one geometry of a
     pair covers the other, their intersection *is* the covered one (the same points), so it is returned
-    as it is; a prepared ``covers`` test costs a fraction of the overlay it saves. Geometries are
-    prepared for the test and unprepared again unless they were prepared before.
+    as it is; a prepared ``covers`` test (:func:`covering`) costs a fraction of the overlay it saves.
 
     Examples
     --------
@@ -166,15 +196,7 @@ def covered_intersection(left, right, li, ri) -> np.ndarray:
     if len(li) == 0:
         return out
     a, b = left[li], right[ri]
-    fresh = [g[~shapely.is_prepared(g) & ~shapely.is_missing(g)] for g in (left[np.unique(li)], right[np.unique(ri)])]
-    for g in fresh:
-        shapely.prepare(g)
-    try:
-        b_in_a = shapely.covers(a, b)
-        a_in_b = ~b_in_a & shapely.covers(b, a)
-    finally:
-        for g in fresh:
-            shapely.destroy_prepared(g)
+    b_in_a, a_in_b = covering(left, right, li, ri)
     out[b_in_a] = b[b_in_a]
     out[a_in_b] = a[a_in_b]
     rest = ~(b_in_a | a_in_b)
