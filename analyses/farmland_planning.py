@@ -16,7 +16,7 @@ from layers.district import assign_villages
 from layers.landuse import is_farmland
 from layers.values import per_value
 from spatial.bigoverlay import components, subdivided_intersection, union_by
-from spatial.overlay import area_pairs, candidate_pairs, covered_intersection, covering, union_parts
+from spatial.overlay import area_pairs, candidate_pairs, covered_intersection, covering, prepared_copies, union_parts
 from spatial.units import m2_to_mu
 
 from ._common import fmt_area, join_per, partial
@@ -52,9 +52,8 @@ def _names_of(parts, geoms, names) -> np.ndarray:
     geoms = np.asarray(geoms, dtype=object)
     li, ri = candidate_pairs(parts, geoms, predicate=None)
     if len(li):
-        used = np.unique(ri)
-        shapely.prepare(geoms[used])
-        hit = shapely.intersects(geoms[ri], parts[li])
+        used, at = np.unique(ri, return_inverse=True)
+        hit = shapely.intersects(prepared_copies(geoms[used])[at], parts[li])
         li, ri = li[hit], ri[hit]
     return join_per(li, np.asarray(names, dtype=object)[ri], len(parts))
 

@@ -18,7 +18,7 @@ from pyproj import CRS
 from spatial.atomic import is_landguard_output
 from spatial.crs import choose_working_crs, to_crs
 from spatial.errors import LayerError
-from spatial.overlay import area_pairs, candidate_pairs, covered_intersection
+from spatial.overlay import area_pairs, candidate_pairs, covered_intersection, prepared_copies
 from spatial.repair import far_apart_parts, repair_geometries
 from spatial.subdivide import subdivide
 
@@ -62,7 +62,7 @@ def assign_villages(geoms, villages: gpd.GeoDataFrame, *, max_vertices: int = 10
     out = np.full(len(geoms), None, dtype=object)
     if len(geoms) == 0 or villages is None or villages.empty:
         return out
-    vg = villages.geometry.to_numpy()
+    vg = prepared_copies(villages.geometry.to_numpy())  # this thread's own: other threads place other layers in them
     vid = villages["village_id"].to_numpy(dtype=object)
     big = shapely.get_num_coordinates(geoms) > max_vertices
     pieces, source = subdivide(geoms[big], max_vertices=max_vertices) if big.any() else (np.empty(0, object), np.empty(0, int))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import shapely
 
 from .subdivide import subdivide
 
-__all__ = ["candidate_pairs", "area_pairs", "covering", "covered_intersection", "pairwise_intersection", "intersection_by_left", "prepare_cover",
+__all__ = ["candidate_pairs", "area_pairs", "covering", "prepared_copies", "covered_intersection", "pairwise_intersection", "intersection_by_left", "prepare_cover",
            "union_groups", "union_parts"]
 
 
@@ -143,12 +145,37 @@ def area_pairs(left, right, li, ri) -> np.ndarray:
     return (width > 0) & (height > 0)
 
 
+# covering() prepares the caller's geometries for the length of a call and unprepares them after; two
+# threads doing so on a shared geometry would free GEOS memory the other is reading, so calls take turns.
+_PREPARING = threading.Lock()
+
+
+def prepared_copies(geoms) -> np.ndarray:
+    """Prepared copies of ``geoms``: new objects with the same coordinates, the caller's left as they are.
+
+    Preparing a geometry changes the object itself. Geometries shared between threads (the villages
+    every layer is placed in) or kept in a layer are copied before they are prepared; a WKB round trip
+    keeps every double (and Z), so predicates answer as for the originals.
+
+    Examples
+    --------
+    >>> g = np.array([shapely.box(0, 0, 1, 1)])
+    >>> shapely.is_prepared(prepared_copies(g)).tolist(), shapely.is_prepared(g).tolist()
+    ([True], [False])
+    """
+    out = shapely.from_wkb(shapely.to_wkb(np.asarray(geoms, dtype=object), output_dimension=3))
+    shapely.prepare(out)
+    return out
+
+
 def covering(left, right, li, ri) -> tuple[np.ndarray, np.ndarray]:
     """Per pair ``(left[li], right[ri])``: whether the left one covers the right one, and (otherwise) whether the
     right one covers the left one.
 
     Prepared ``covers`` tests: the geometries used are prepared for them and unprepared again unless they were
-    prepared before.
+    prepared before. Calls take turns (a lock), so two threads never prepare and free the same geometry;
+    other threads must not run predicates on these same objects meanwhile — pass :func:`prepared_copies`
+    of a layer that threads share (``layers.district.assign_villages`` does, for the villages).
 
     Examples
     --------
@@ -162,15 +189,16 @@ def covering(left, right, li, ri) -> tuple[np.ndarray, np.ndarray]:
     li = np.asarray(li, dtype=np.intp)
     ri = np.asarray(ri, dtype=np.intp)
     a, b = left[li], right[ri]
-    fresh = [g[~shapely.is_prepared(g) & ~shapely.is_missing(g)] for g in (left[np.unique(li)], right[np.unique(ri)])]
-    for g in fresh:
-        shapely.prepare(g)
-    try:
-        b_in_a = shapely.covers(a, b)
-        a_in_b = ~b_in_a & shapely.covers(b, a)
-    finally:
+    with _PREPARING:
+        fresh = [g[~shapely.is_prepared(g) & ~shapely.is_missing(g)] for g in (left[np.unique(li)], right[np.unique(ri)])]
         for g in fresh:
-            shapely.destroy_prepared(g)
+            shapely.prepare(g)
+        try:
+            b_in_a = shapely.covers(a, b)
+            a_in_b = ~b_in_a & shapely.covers(b, a)
+        finally:
+            for g in fresh:
+                shapely.destroy_prepared(g)
     return b_in_a, a_in_b
 
 
