@@ -116,3 +116,27 @@ def test_booleans_read_once_per_distinct_value():
         want = pd.Series([_one_bool(v) for v in s.to_numpy(dtype=object)], index=s.index, dtype=object)
         pd.testing.assert_series_equal(got, want)
         assert [type(v) for v in got] == [type(v) for v in want]
+
+
+def _reference_text(s: pd.Series) -> list:
+    """as_text's value-by-value meaning for text: str.strip(), empty and missing as None."""
+    return [None if (v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))) else (v.strip() or None)
+            for v in s.to_numpy(dtype=object)]
+
+
+@pytest.mark.parametrize("distinct", [3, 5000])     # few distinct values / nearly all distinct: both fast paths
+def test_arrow_text_strips_exactly_as_python(distinct):
+    rng = random.Random(7)
+    spaces = [chr(c) for c in range(0x3100) if chr(c).isspace()] + ["\u3000", "\ufeff", "\u200b", "x"]
+    words = ["张三", "A1", "ZJ-01", "", "110105194912310021", "a b"]
+    pool = [rng.choice(spaces) * rng.randint(0, 2) + rng.choice(words) + rng.choice(spaces) * rng.randint(0, 2)
+            for _ in range(distinct)]
+    values = [rng.choice(pool) if rng.random() > 0.1 else None for _ in range(20000)]
+    s = pd.Series(values, dtype="str", index=np.arange(20000) * 3)
+    got = as_text(s)
+    assert got.tolist() == _reference_text(s)
+    assert got.index.equals(s.index) and got.dtype == object
+    assert all(v is None or type(v) is str for v in got)   # Python str, as the object path gives
+    # \ufeff and \u200b are not spaces to Python: kept; every character str.isspace() calls space is stripped
+    assert as_text(pd.Series(["\ufeffA", "\u200bB\u200b", "\x1c\x1dC\x1e\x1f", "\x85D\xa0"], dtype="str")).tolist() \
+        == ["\ufeffA", "\u200bB\u200b", "C", "D"]
