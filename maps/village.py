@@ -3,8 +3,10 @@
 Everything a map needs (Leaflet, its plugins, landguard's map code, the data, the orthophoto) is inside
 the file; only basemap tiles come from the network, and without them every layer still shows on a
 plain background. Geometries are simplified within 0.2 m in the metric working CRS, then converted
-to WGS84 and rounded to 7 decimals (about 1 cm). Every attribute value is HTML-escaped in Python
-before it reaches the page.
+to WGS84 and rounded to 7 decimals (about 1 cm). Each overlay reaches the page in a compact form
+(:func:`_layer_data`: vertices as integers in 1e-7 degrees, differenced, property columns) that
+``LandguardMap.decode`` turns back into the same GeoJSON, double for double. Every attribute value is
+HTML-escaped in Python before it reaches the page.
 
 No data passes through a template engine. folium/branca render a page with Jinja and then parse the
 output of each element's macros again as Jinja source, so text such as ``{{ 7*7 }}`` or ``{#`` in an
@@ -369,6 +371,157 @@ def _collection(geoms: np.ndarray, props: list[dict]) -> str:
     return f'{{"type":"FeatureCollection","features":{features}}}'
 
 
+#: Coordinates travel to the page as integers in units of 10^-COORD_DECIMALS degrees.
+_COORD_SCALE: float = 10.0 ** COORD_DECIMALS
+#: GeoJSON geometry types by shapely type id (a LinearRing is written as a LineString, as GEOS does).
+_KIND = np.array([0, 1, 1, 3, 4, 5, 6, 7], dtype=np.int64)
+
+
+def _preorder(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``geoms`` with each geometry collection followed by its members (recursively, in order).
+
+    Returns the items, their GeoJSON type codes (:data:`_KIND`) and each collection's member count
+    (0 for other items). The loop runs once per level of nesting, not per geometry.
+    """
+    items = np.asarray(geoms, dtype=object)
+    kinds = _KIND[shapely.get_type_id(items)] if len(items) else np.zeros(0, dtype=np.int64)
+    counts = np.zeros(len(items), dtype=np.int64)
+    done = np.zeros(len(items), dtype=bool)
+    while True:
+        where = np.flatnonzero((kinds == 7) & ~done)
+        if len(where) == 0:
+            return items, kinds, counts
+        members, owner = shapely.get_parts(items[where], return_index=True)
+        n = np.bincount(owner, minlength=len(where))
+        counts[where], done[where] = n, True
+        pos = np.repeat(where + 1, n)
+        items = np.insert(items, pos, np.asarray(members, dtype=object))
+        kinds = np.insert(kinds, pos, _KIND[shapely.get_type_id(members)] if len(members) else [])
+        counts = np.insert(counts, pos, 0)
+        done = np.insert(done, pos, False)
+
+
+def _in_order(*pieces: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """The values of ``(owner, values)`` pieces merged by owner index (stable: each piece keeps its order)."""
+    owner = np.concatenate([o for o, _ in pieces])
+    values = np.concatenate([np.asarray(v, dtype=object) for _, v in pieces]) if pieces else np.zeros(0, object)
+    return values[np.argsort(owner, kind="stable")]
+
+
+def _encode_geoms(geoms: np.ndarray) -> tuple[dict, np.ndarray]:
+    """The compact page form of WGS84 ``geoms`` (rounded to 7 decimals) and the vertices, as integers.
+
+    The form (decoded by ``LandguardMap.decode`` in landguard.js and by ``tests/maps/pagedata.py``):
+
+    - ``k``: each geometry's GeoJSON type code (0 Point, 1 LineString, 3 Polygon, 4 MultiPoint,
+      5 MultiLineString, 6 MultiPolygon, 7 GeometryCollection), one number when all are alike; a
+      collection's members follow it in the same list;
+    - ``m``: the number of parts of each multi-geometry and collection, in order;
+    - ``r``: the number of rings of each polygon (a multipolygon's polygons included);
+    - ``l``: the number of vertices of each point, line and ring (a ring without its closing vertex,
+      which repeats its first);
+    - ``c``: every vertex as integers ``round(lon * 1e7)``, ``round(lat * 1e7)``, each pair written as
+      its difference from the vertex before (the first from 0, 0). ``int / 1e7`` is the same double
+      as parsing the 7-decimal text.
+
+    Returns the form and the ``(n, 2)`` integer vertices (before differencing).
+
+    Examples
+    --------
+    >>> form, ints = _encode_geoms(np.array([shapely.box(116.1, 39.9, 116.1000002, 39.9000001)]))
+    >>> form
+    {'k': 3, 'r': [1], 'l': [4], 'c': [1161000002, 399000000, 0, 1, -2, 0, 0, -1]}
+    """
+    items, kinds, gc_counts = _preorder(geoms)
+    n_items = len(items)
+    plain = np.flatnonzero(kinds != 7)
+    multi = np.flatnonzero(np.isin(kinds, (4, 5, 6)))
+    # the parts of every non-collection item, in order: a single geometry is its own part
+    single = plain[kinds[plain] < 4]
+    subs, sub_owner = (shapely.get_parts(items[multi], return_index=True) if len(multi)
+                       else (np.zeros(0, object), np.zeros(0, np.int64)))
+    parts = _in_order((single, items[single]), (multi[sub_owner], subs))
+    part_kind = _KIND[shapely.get_type_id(parts)] if len(parts) else np.zeros(0, np.int64)
+    m = np.zeros(n_items, dtype=np.int64)
+    m[multi] = shapely.get_num_geometries(items[multi]) if len(multi) else 0
+    m[kinds == 7] = gc_counts[kinds == 7]
+    has_m = np.isin(kinds, (4, 5, 6, 7))
+    # the lines: points and lines as they are, polygons as their rings (exterior first)
+    poly = np.flatnonzero(part_kind == 3)
+    rings, ring_owner = (shapely.get_rings(parts[poly], return_index=True) if len(poly)
+                         else (np.zeros(0, object), np.zeros(0, np.int64)))
+    r = np.bincount(ring_owner, minlength=len(poly))
+    other = np.flatnonzero(part_kind != 3)
+    lines = _in_order((other, parts[other]), (poly[ring_owner], rings))
+    closed = _in_order((other, np.zeros(len(other), dtype=bool)), (poly[ring_owner], np.ones(len(rings), dtype=bool)))
+    closed = closed.astype(bool)
+    if len(lines):
+        xy, owner = shapely.get_coordinates(lines, return_index=True)
+        n = np.bincount(owner, minlength=len(lines))
+    else:
+        xy, n = np.zeros((0, 2)), np.zeros(0, np.int64)
+    # a ring's closing vertex repeats its first: left out, put back by the decoder
+    drop = closed & (n > 0)
+    keep = np.ones(len(xy), dtype=bool)
+    keep[(np.cumsum(n) - 1)[drop]] = False
+    ints = np.rint(xy[keep] * _COORD_SCALE).astype(np.int64)
+    delta = np.diff(ints, axis=0, prepend=np.zeros((1, 2), dtype=np.int64)) if len(ints) else ints
+    form: dict = {"k": int(kinds[0]) if n_items and (kinds == kinds[0]).all() and kinds[0] != 7 else kinds.tolist()}
+    if has_m.any():
+        form["m"] = m[has_m].tolist()
+    if len(poly):
+        form["r"] = r.tolist()
+    form["l"] = (n - drop).tolist()
+    form["c"] = delta.ravel().tolist()
+    return form, ints
+
+
+def _column(values: Sequence) -> list | dict:
+    """A property column for the page: the values, or ``{"d": distinct texts, "i": index of each}`` when
+    texts repeat (half as many distinct texts as values or fewer)."""
+    values = list(values)
+    if len(values) >= 4 and pd.api.types.infer_dtype(values, skipna=False) == "string":
+        codes, distinct = pd.factorize(np.asarray(values, dtype=object))
+        if 2 * len(distinct) <= len(values):
+            return {"d": distinct.tolist(), "i": codes.tolist()}
+    return values
+
+
+def _layer_data(geoms: np.ndarray, props: Mapping[str, Sequence], values: Sequence[Sequence[str]] | None = None,
+                name: str = "layer") -> str:
+    """One overlay's data as script-safe JSON, in the compact form ``LandguardMap.geoLayer`` decodes.
+
+    ``{"n": features, "g": geometries (:func:`_encode_geoms`), "f": {key: column}, "v": [column, ...]}``:
+    feature ``i`` gets ``properties[key] = f[key][i]`` (left out where it is null) and, with ``v``, the
+    popup values ``properties.v = [v[0][i], v[1][i], ...]``; a column is a list or ``{"d", "i"}``
+    (:func:`_column`). ``geoms`` are WGS84, rounded to 7 decimals; a feature with a non-finite
+    coordinate is left out (with a warning naming ``name``).
+
+    Examples
+    --------
+    >>> _layer_data(np.array([shapely.Point(116.5, 39.9)]), {"id": ["C1"]})
+    '{"n":1,"g":{"k":0,"l":[1],"c":[1165000000,399000000]},"f":{"id":["C1"]}}'
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    props = {k: list(v) for k, v in props.items()}
+    values = [list(c) for c in values] if values is not None else None
+    xy, owner = shapely.get_coordinates(geoms, return_index=True)
+    finite = np.isfinite(xy).all(axis=1)
+    if not finite.all():
+        keep = ~np.isin(np.arange(len(geoms)), owner[~finite])
+        warnings.warn(f"village map, layer {name}: {int((~keep).sum())} feature(s) with a coordinate that is not a "
+                      "number in WGS84 left out of the map (图形坐标无效，未绘制)", DataQualityWarning, stacklevel=3)
+        geoms = geoms[keep]
+        idx = np.flatnonzero(keep)
+        props = {k: [v[i] for i in idx] for k, v in props.items()}
+        values = [[c[i] for i in idx] for c in values] if values is not None else None
+    form, _ = _encode_geoms(geoms)
+    out: dict = {"n": len(geoms), "g": form, "f": {k: _column(v) for k, v in props.items()}}
+    if values is not None:
+        out["v"] = [_column(c) for c in values]
+    return script_json(out)
+
+
 def _bounds_wgs(geoms: np.ndarray) -> np.ndarray | None:
     if len(geoms) == 0:
         return None
@@ -380,9 +533,9 @@ def _bounds_wgs(geoms: np.ndarray) -> np.ndarray | None:
 # popups
 # --------------------------------------------------------------------------------------------------
 def _context_popups(role: str, frame: gpd.GeoDataFrame) -> tuple[dict, list[list[str]]]:
-    """Popup spec of a context layer (title, row labels) and, per feature, its escaped values.
+    """Popup spec of a context layer (title, row labels) and its escaped values, column by column.
 
-    The page builds each popup from these when it opens (``v[0]`` is the feature's id for the title,
+    The page builds each popup from these when it opens (a feature's ``v[0]`` is its id for the title,
     ``v[1:]`` the row values), so the labels are not repeated per feature.
     """
     cols = popup_columns(role, frame.columns)
@@ -399,8 +552,7 @@ def _context_popups(role: str, frame: gpd.GeoDataFrame) -> tuple[dict, list[list
     labels = [html.escape(column_label(c)) for c in row_cols] + (["图形面积"] if polygonal else [])
     spec = {"title": html.escape(layer_label(role)), "colour": context_style(role).get("color", "#999"),
             "rows": labels}
-    values = [list(v) for v in zip(ids, *columns)]
-    return spec, values
+    return spec, [ids, *columns]
 
 
 def _finding_rows(f: pd.DataFrame) -> dict[str, list]:
@@ -852,9 +1004,11 @@ def _photo_layer(history: Mapping[str, dict], slots: _Slots) -> _GeoLayer | None
     if not pts:
         return None
     geoms = shapely.points(np.array([[p[0], p[1]] for p in pts], dtype=float))
-    props = [{"p": p[3], "t": p[4], **({"d": p[2]} if p[2] is not None else {})} for p in pts]
+    props = {"p": [p[3] for p in pts], "t": [p[4] for p in pts]}
+    if any(p[2] is not None for p in pts):
+        props["d"] = [p[2] for p in pts]
     label = f'<span class="lg-sw lg-sw-photo"></span>照片拍摄位置（{len(pts)}）'
-    return _GeoLayer(label, _collection(geoms, props), {"kind": "photo", "z": 420,
+    return _GeoLayer(label, _layer_data(geoms, props, name="photos"), {"kind": "photo", "z": 420,
                                                         "style": {"color": "#0570b0"}}, slots)
 
 
@@ -926,12 +1080,12 @@ def _context_layers(layers: Mapping[str, gpd.GeoDataFrame], slots: _Slots, villa
         style["className"] = "lg-ctx"
         label = f"{_swatch(context_style(role))}{html.escape(layer_label(role))}（{len(frame)}）"
         opts = {"style": style, "kind": "context", "popup": spec, "z": 360 + min(z, 25)}
-        props = [{"v": v} for v in values]
+        props = {}
         if role == "villages" and village_id is not None and "village_id" in frame.columns:
             own = (frame["village_id"].astype(str) == str(village_id)).to_numpy()
-            props = [{"v": v, "o": int(k)} for v, k in zip(values, own)]
+            props = {"o": own.astype(np.int64).tolist()}
             opts.update(own=_OWN_VILLAGE, other=_OTHER_VILLAGE)
-        layer = _GeoLayer(label, _collection(geoms, props), opts, slots)
+        layer = _GeoLayer(label, _layer_data(geoms, props, values, role), opts, slots)
         out.append((role, layer))
     return out, bounds
 
@@ -965,10 +1119,13 @@ def _finding_layers(findings: gpd.GeoDataFrame, drawn: np.ndarray, slots: _Slots
         if len(idx) == 0:
             continue
         hist = [history.get(_text(cols["case_id"][i]), {}) for i in idx]
-        props = [{"p": _finding_popup(cols, i, h.get("html", ""), h.get("change", "")),
-                  "id": _text(cols["case_id"][i]), "s": _severity(cols["severity"][i]),
-                  "t": f'{_esc(cols["rule_name"][i])} {_esc(cols["subject_id"][i])}',
-                  **({"c": h["change"]} if h.get("change") in CHANGE_STYLES else {})} for i, h in zip(idx, hist)]
+        props = {"p": [_finding_popup(cols, i, h.get("html", ""), h.get("change", "")) for i, h in zip(idx, hist)],
+                 "id": [_text(cols["case_id"][i]) for i in idx],
+                 "s": [_severity(cols["severity"][i]) for i in idx],
+                 "t": [f'{_esc(cols["rule_name"][i])} {_esc(cols["subject_id"][i])}' for i in idx]}
+        change = [h["change"] if h.get("change") in CHANGE_STYLES else None for h in hist]
+        if any(c is not None for c in change):
+            props["c"] = change
         patch = family.startswith("判:")
         colour = JUDGEMENT_COLOURS[family[2:]] if patch else FAMILY_COLOURS.get(family, _OTHER_COLOUR)
         style = {"color": colour, "weight": SEVERITY_WEIGHTS["medium"], "opacity": 0.95,
@@ -976,7 +1133,7 @@ def _finding_layers(findings: gpd.GeoDataFrame, drawn: np.ndarray, slots: _Slots
         name = f"执法卫片图斑·{family[2:]}" if patch else f"{FAMILY_LABELS.get(family, family)}问题"
         label = (f'<span class="lg-sw" style="border-color:{colour};background:{_rgba(colour, 0.3)}"></span>'
                  f"{html.escape(name)}（{len(idx)}）")
-        out.append(_GeoLayer(label, _collection(geoms[idx], props),
+        out.append(_GeoLayer(label, _layer_data(geoms[idx], props, name="findings"),
                              {"style": style, "weights": dict(SEVERITY_WEIGHTS), "kind": "finding",
                               "changes": {k: dict(v) for k, v in CHANGE_STYLES.items()},
                               "z": 390 + min(j, 8)}, slots))
@@ -1074,11 +1231,13 @@ def render_village_map(
     if rectified is not None and len(rectified):
         rc = _finding_rows(rectified)
         rgeoms = _display_geoms(rectified)
-        rprops = [{"p": _finding_popup(rc, i, history.get(_text(rc["case_id"][i]), {}).get("html", ""), "已整改"),
-                   "id": _text(rc["case_id"][i]), "t": f'已整改 {_esc(rc["rule_name"][i])} {_esc(rc["subject_id"][i])}'}
-                  for i in range(len(rectified))]
+        rows = range(len(rectified))
+        rprops = {"p": [_finding_popup(rc, i, history.get(_text(rc["case_id"][i]), {}).get("html", ""), "已整改")
+                        for i in rows],
+                  "id": [_text(rc["case_id"][i]) for i in rows],
+                  "t": [f'已整改 {_esc(rc["rule_name"][i])} {_esc(rc["subject_id"][i])}' for i in rows]}
         finding_layers.append(_GeoLayer(f'{_swatch(dict(RECTIFIED_STYLE))}已整改（上期图形）（{len(rectified)}）',
-                                        _collection(rgeoms, rprops),
+                                        _layer_data(rgeoms, rprops, name="cases"),
                                         {"style": {**RECTIFIED_STYLE, "className": "lg-finding lg-rectified"},
                                          "kind": "finding", "z": 389}, slots))
     photo_layer = _photo_layer(history, slots)

@@ -18,7 +18,7 @@ from landguard.sample.field import photo_jpeg
 from maps.village import PHOTOS_PER_CASE, THUMB_MAX_PX, render_village_map
 
 from .test_browser import browser, open_page  # noqa: F401  (the headless Chromium fixtures)
-from .test_village_map import call_arg, geo_layers
+from .pagedata import call_arg, geo_layers
 
 CRS = "EPSG:4548"
 EVIL_VERDICT = "违法<img src=x onerror=alert(1)>{{ 7*7 }}"

@@ -23,33 +23,7 @@ from maps.village import render_village_map
 from spatial.errors import ConfigError, DataQualityWarning, LayerError, OutputError, RasterError
 from spatial.gcj02 import gcj02_to_wgs84, wgs84_to_gcj02
 
-_DECODER = json.JSONDecoder()
-
-
-def _skip_ws(text: str, i: int) -> int:
-    while text[i].isspace():
-        i += 1
-    return i
-
-
-def geo_layers(page: str) -> list[tuple[dict, dict]]:
-    """Every overlay's (FeatureCollection, options) as written into the page."""
-    out = []
-    for m in re.finditer(r"LandguardMap\.geoLayer\(\s*\w+,\s*", page):
-        data, end = _DECODER.raw_decode(page, m.end())
-        i = _skip_ws(page, end)
-        assert page[i] == ","
-        opts, _ = _DECODER.raw_decode(page, _skip_ws(page, i + 1))
-        out.append((data, opts))
-    return out
-
-
-def call_arg(page: str, func: str):
-    """The JSON argument after the map of ``LandguardMap.<func>(map, ARG)``."""
-    m = re.search(rf"LandguardMap\.{func}\(\s*\w+,\s*", page)
-    assert m, func
-    return _DECODER.raw_decode(page, m.end())[0]
-
+from .pagedata import _DECODER, _skip_ws, call_arg, geo_layers, raw_layers  # noqa: F401
 
 def context_layer(page: str, title: str) -> tuple[dict, dict]:
     found = [(d, o) for d, o in geo_layers(page) if o.get("popup", {}).get("title") == title]

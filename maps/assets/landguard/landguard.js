@@ -121,7 +121,68 @@
     return out + "</table></div>";
   }
 
-  /* A GeoJSON overlay. opts: {style: {...}, weights: {high: 4, ...}, kind: "finding"|"context", z: int,
+  /* Value i of a property column: a list, or {d: distinct values, i: index of each} (maps/village.py _column). */
+  function cell(col, i) {
+    return Array.isArray(col) ? col[i] : col.d[col.i[i]];
+  }
+
+  var TYPES = {0: "Point", 1: "LineString", 3: "Polygon", 4: "MultiPoint", 5: "MultiLineString",
+               6: "MultiPolygon", 7: "GeometryCollection"};
+
+  /* A layer's compact data (maps/village.py _layer_data, _encode_geoms) as a GeoJSON FeatureCollection.
+     Vertices are integers in 1e-7 degrees, each pair the difference from the one before; a ring's closing
+     vertex is put back. int / 1e7 is the same double as the 7-decimal text it stands for. */
+  function decode(d) {
+    var g = d.g, k = g.k, m = g.m || [], r = g.r || [], l = g.l || [], c = g.c || [];
+    var ik = 0, im = 0, ir = 0, il = 0, ic = 0, x = 0, y = 0;
+    function line(closed) {
+      var n = l[il++], out = new Array(n);
+      for (var j = 0; j < n; j++) {
+        x += c[ic++]; y += c[ic++];
+        out[j] = [x / 1e7, y / 1e7];
+      }
+      if (closed && n) { out.push([out[0][0], out[0][1]]); }
+      return out;
+    }
+    function polygon() {
+      var n = r[ir++], out = new Array(n);
+      for (var j = 0; j < n; j++) { out[j] = line(true); }
+      return out;
+    }
+    function geometry() {
+      var t = typeof k === "number" ? k : k[ik++], n, j, out;
+      if (t === 7) {
+        n = m[im++]; out = new Array(n);
+        for (j = 0; j < n; j++) { out[j] = geometry(); }
+        return {type: TYPES[7], geometries: out};
+      }
+      if (t === 0) { out = line(false); return {type: TYPES[0], coordinates: out.length ? out[0] : []}; }
+      if (t === 1) { return {type: TYPES[1], coordinates: line(false)}; }
+      if (t === 3) { return {type: TYPES[3], coordinates: polygon()}; }
+      n = m[im++]; out = new Array(n);
+      for (j = 0; j < n; j++) {
+        if (t === 4) { var p = line(false); out[j] = p.length ? p[0] : []; }
+        else { out[j] = t === 5 ? line(false) : polygon(); }
+      }
+      return {type: TYPES[t], coordinates: out};
+    }
+    var f = d.f || {}, keys = Object.keys(f), v = d.v, features = new Array(d.n);
+    for (var i = 0; i < d.n; i++) {
+      var props = {};
+      for (var q = 0; q < keys.length; q++) {
+        var value = cell(f[keys[q]], i);
+        if (value !== null && value !== undefined) { props[keys[q]] = value; }
+      }
+      if (v) {
+        props.v = new Array(v.length);
+        for (var w = 0; w < v.length; w++) { props.v[w] = cell(v[w], i); }
+      }
+      features[i] = {type: "Feature", geometry: geometry(), properties: props};
+    }
+    return {type: "FeatureCollection", features: features};
+  }
+
+  /* A GeoJSON overlay from compact data (decode). opts: {style: {...}, weights: {high: 4, ...}, kind: "finding"|"context", z: int,
      popup: {title, colour, rows} for features carrying values v instead of a popup p} */
   function geoLayer(map, data, opts) {
     opts = opts || {};
@@ -169,6 +230,7 @@
         }
       }
     });
+    data = decode(data);
     layer._lgData = data;
     layer._lgKind = opts.kind || "context";
     layer.addData(data);
@@ -474,7 +536,7 @@
   }
 
   root.LandguardMap = {
-    gcj02: gcj02, setup: setup, ready: ready, geoLayer: geoLayer, image: image, base: base,
+    gcj02: gcj02, decode: decode, setup: setup, ready: ready, geoLayer: geoLayer, image: image, base: base,
     panel: panel, legend: legend, bar: bar, focus: focus, fold: fold, search: search, printing: printing,
     setDatum: setDatum, count: count, narrow: narrow, state: state
   };
