@@ -266,14 +266,38 @@ def _esc_column(values: pd.Series) -> list[str]:
     ['&lt;a&gt;', '—', '&lt;a&gt;', '3']
     >>> _esc_column(pd.Series(["a&b", None, "a&b"]))
     ['a&amp;b', '—', 'a&amp;b']
+    >>> _esc_column(pd.Series([2.5, np.nan, 2.5, -0.0, 0.0]))
+    ['2.5', '—', '2.5', '-0', '0']
     """
     texts = (pd.api.types.infer_dtype(values, skipna=True) == "string" if values.dtype == object
              else pd.api.types.is_string_dtype(values.dtype) and not isinstance(values.dtype, pd.CategoricalDtype))
-    if not texts or len(values) == 0:
+    if len(values) == 0:
+        return []
+    if texts:
+        codes, distinct = pd.factorize(values, use_na_sentinel=True)
+    elif isinstance(values.dtype, np.dtype) and values.dtype.kind in "biuM":
+        codes, distinct = pd.factorize(values, use_na_sentinel=True)   # booleans, integers, naive dates
+    elif isinstance(values.dtype, np.dtype) and values.dtype.kind == "f" and values.dtype.itemsize in (2, 4, 8):
+        codes, distinct = _factorize_floats(values.to_numpy())
+    else:
         return [_esc(v) for v in values.to_numpy(dtype=object)]
-    codes, distinct = pd.factorize(values, use_na_sentinel=True)
     escaped = np.array([_esc(v) for v in distinct] + [_esc(None)], dtype=object)  # code -1 (missing): the last
     return escaped[codes].tolist()
+
+
+def _factorize_floats(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize`` of floats by their bits (-0.0 and 0.0 stay apart; every NaN is one value each way).
+
+    Examples
+    --------
+    >>> codes, distinct = _factorize_floats(np.array([1.5, -0.0, 1.5, 0.0]))
+    >>> codes.tolist(), distinct.tolist()
+    ([0, 1, 0, 2], [1.5, -0.0, 0.0])
+    """
+    values = np.ascontiguousarray(values)
+    bits = values.view(f"i{values.dtype.itemsize}")
+    codes, distinct = pd.factorize(bits)
+    return codes, np.asarray(distinct).view(values.dtype)
 
 
 def _area_text(area_m2, area_mu=None) -> str:
@@ -546,9 +570,11 @@ def _context_popups(role: str, frame: gpd.GeoDataFrame) -> tuple[dict, list[list
     columns = [_esc_column(frame[c]) for c in row_cols]
     ids = _esc_column(frame[id_col]) if id_col else [""] * len(frame)
     if polygonal:
-        areas = shapely.area(geoms)
-        types = shapely.get_type_id(geoms)
-        columns.append([html.escape(_area_text(a)) if t in (3, 6) else _DASH for a, t in zip(areas, types)])
+        # each distinct area written once; features that are not polygons have none
+        codes, distinct = _factorize_floats(shapely.area(geoms))
+        texts = np.array([html.escape(_area_text(a)) for a in distinct] + [_DASH], dtype=object)
+        codes = np.where(np.isin(shapely.get_type_id(geoms), (3, 6)), codes, -1)
+        columns.append(texts[codes].tolist())
     labels = [html.escape(column_label(c)) for c in row_cols] + (["图形面积"] if polygonal else [])
     spec = {"title": html.escape(layer_label(role)), "colour": context_style(role).get("color", "#999"),
             "rows": labels}

@@ -10,6 +10,7 @@ import json
 import warnings
 
 import geopandas as gpd
+import pandas as pd
 import numpy as np
 import pytest
 import shapely
@@ -162,3 +163,18 @@ def test_display_geometries_in_the_working_crs_round_trip():
                                        shapely.Point(508100.0, 4443100.0)], crs=CRS)
     geoms = _display_geoms(frame)
     assert _decoded_geoms(geoms) == _geojson(geoms)
+
+
+@pytest.mark.parametrize("values", [
+    pd.Series([1.5, np.nan, -0.0, 0.0, 1e20, 3.14159, 1.5], dtype="float32"),
+    pd.Series([2.0, 2.0, np.nan, 0.1 + 0.2, 0.3, -0.0]),
+    pd.Series([1, 2, 2, 3, -7]), pd.Series([True, False, True]),
+    pd.Series(pd.to_datetime(["2020-01-02", None, "2020-01-02"])),
+    pd.Series([1, None, 2, 2], dtype="Int64"), pd.Series(np.array([1.5, 2.5, 1.5], dtype=np.float16)),
+    pd.Series(["<b>", None, "<b>", "a&b"]), pd.Series([1, "1", True, 1.0], dtype=object),
+    pd.Series(["x", "y", "x"], dtype="category"),
+], ids=lambda s: str(s.dtype))
+def test_escaped_columns_are_the_values_escaped_one_by_one(values):
+    from maps.village import _esc, _esc_column
+
+    assert _esc_column(values) == [_esc(v) for v in values.to_numpy(dtype=object)]
