@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import itertools
 import json
 import sqlite3
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
@@ -24,7 +26,7 @@ import shapely
 
 from analyses.ledger import COLUMN_LABELS, SEVERITY_LABELS, STATUS_LABELS, VERDICTS, VERIFICATION_COLUMNS
 from layers.privacy import mask_frame, mask_ids_in_text
-from spatial.atomic import atomic_path
+from spatial.atomic import atomic_path, mark_landguard_output
 from spatial.clean import GPKG_DATASET_OPTIONS, GRID_M, MARKER_M, clean_polygons
 from spatial.errors import CRSError, LayerError, OutputError
 
@@ -266,26 +268,409 @@ def _gpkg_geoms(geoms, crs: str) -> np.ndarray:
                           marker=MARKER_M if working else None)
 
 
-def _write_gpkg(path: Path, out: gpd.GeoDataFrame, others: dict[str, gpd.GeoDataFrame]) -> Path:
+def _write_gpkg(path: Path, out: gpd.GeoDataFrame, others: dict[str, gpd.GeoDataFrame], *, fast: bool = True) -> Path:
     """The GeoPackage of masked, reprojected, cleaned findings ``out`` and masked, reprojected ``others``
-    (``parcels``, ``buildings``, ``field_grid``), with the verification columns, aliases and QGIS styles."""
+    (``parcels``, ``buildings``, ``field_grid``), with the verification columns, aliases and QGIS styles.
+
+    The file is a copy of a template made once per schema by GDAL (:func:`_gpkg_template`) with the rows
+    inserted by SQLite (:func:`_fill_gpkg`); layers GDAL would write differently from that fast path
+    (other column types, odd values, other geometries) are written by GDAL, as before (:func:`_gdal_gpkg`),
+    and so is everything with ``fast=False``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> f = gpd.GeoDataFrame({"case_id": ["C1"]}, geometry=[shapely.box(0, 0, 1, 1)], crs=4548)
+    >>> out = _write_gpkg(Path(tempfile.mkdtemp()) / "x.gpkg", f, {})
+    >>> pyogrio.read_dataframe(out, layer="findings")["case_id"].tolist()
+    ['C1']
+    """
+    layers = _gpkg_layers(out, others)
+    with atomic_path(path) as tmp:
+        plans = _gpkg_plans(layers) if fast else None
+        template = _gpkg_template(path, layers, plans) if plans is not None else None
+        if template is None or not _fill_gpkg(tmp, path, template, plans):
+            _gdal_gpkg(tmp, path, layers)
+    return path
+
+
+def _gpkg_layers(out: gpd.GeoDataFrame, others: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
+    """The GeoPackage's layers: findings with the (empty) verification columns last, then ``others``."""
     out = out.copy()
     geom = out.geometry.name
     columns = [c for c in out.columns if c != geom and c not in VERIFICATION_COLUMNS]
     for col in VERIFICATION_COLUMNS:
         out[col] = out[col].astype(object) if col in out.columns else pd.Series(None, index=out.index, dtype=object)
-    layers = {"findings": out[[*columns, *VERIFICATION_COLUMNS, geom]], **others}
-    with atomic_path(path) as tmp, _no_fsync():
+    return {"findings": out[[*columns, *VERIFICATION_COLUMNS, geom]], **others}
+
+
+def _gdal_gpkg(tmp: Path, path: Path, layers: dict[str, gpd.GeoDataFrame],
+               geometry_types: dict[str, str] | None = None) -> None:
+    """The GeoPackage ``tmp`` (for ``path``) written by GDAL, layer by layer, with aliases and QGIS styles;
+    ``geometry_types`` overrides the layers' geometry types (the template of empty layers)."""
+    with _no_fsync():
         for i, (name, frame) in enumerate(layers.items()):
             kind = {"geometry_type": "MultiPolygon"} if name == "findings" else {"promote_to_multi": True}
+            if geometry_types is not None:
+                kind = {"geometry_type": geometry_types[name]}
             try:
                 pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", **kind,
                                         dataset_options=GPKG_DATASET_OPTIONS if i == 0 else None)
             except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
                 raise OutputError(f"{path}: cannot write layer {name} ({exc})") from None
-        _describe_gpkg(tmp, "findings")
-        write_layer_styles(tmp)  # QGIS/QField default styles: map colours, Chinese aliases, the field form
-    return path
+    _describe_gpkg(tmp, "findings")
+    write_layer_styles(tmp)  # QGIS/QField default styles: map colours, Chinese aliases, the field form
+
+
+# -- GeoPackage fast path: a template per schema, rows inserted by SQLite ---------------------------------
+#
+# GDAL spends ~12 ms creating each layer of a small GeoPackage (three per field file) and opens the file
+# once per layer; the styles, aliases and marker are three more SQLite sessions. Per schema (layer names,
+# columns, dtypes, geometry types, CRS) GDAL writes one template of empty layers, with the styles, aliases
+# and marker, once per process; each file is then that template's bytes plus one SQLite transaction
+# inserting the rows as GDAL stores them: the same column values (nulls for NaN / NaT, datetimes in GDAL's
+# GeoPackage 1.2 text, booleans 0/1), the same GeoPackage geometry blobs (header with the srs_id and the
+# xy envelope, little-endian WKB, singles promoted to multi as GDAL would), the same R-tree entries, layer
+# extents and feature counts. Whatever the fast path does not reproduce exactly - a dtype or value it does
+# not know, an empty, 3D or non-polygonal geometry, a column name GDAL would treat specially - goes through
+# GDAL as before. tests/maps/test_gpkg_fast_export.py holds the two to each other, table by table.
+
+_TEMPLATES: dict[tuple, "_Template | None"] = {}
+_TEMPLATES_LOCK = threading.Lock()
+_TEMPLATES_KEPT = 16
+_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
+# column kinds of the fast path and the declared GeoPackage types GDAL gives them
+_DECLARED = {"text": {"TEXT"}, "real": {"REAL", "FLOAT"}, "int": {"INTEGER", "MEDIUMINT", "SMALLINT", "TINYINT"},
+             "bool": {"BOOLEAN"}, "datetime": {"DATETIME"}}
+_GPKG_POLY, _GPKG_MULTI = 3, 6  # shapely type ids
+_AS_TEXT = {str, type(None), float, bool, int}  # what an object column may hold for the fast path
+
+
+class _Template:
+    """A GeoPackage of empty layers written by GDAL (bytes) and what filling it needs per layer."""
+
+    def __init__(self, data: bytes, tables: dict[str, dict]) -> None:
+        self.data = data
+        self.tables = tables
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _column_plan(col: pd.Series) -> tuple[str, list] | None:
+    """``(kind, values)``: the column as GDAL stores it in a GeoPackage (Python values, None for null), or
+    None when only GDAL itself would store it exactly (the file is then written by GDAL)."""
+    dtype = col.dtype
+    if isinstance(dtype, pd.StringDtype) or dtype == object:
+        values = col.to_numpy(dtype=object)
+        if set(map(type, values)) - _AS_TEXT:
+            return None  # other objects (pd.NA, numpy scalars, dates ...): not reproduced
+        missing = pd.isna(values)  # None and NaN: null, as pyogrio writes them
+        out = values.copy()
+        out[missing] = None
+        texts = np.fromiter(map(isinstance, values, itertools.repeat(str)), dtype=bool, count=len(values))
+        others = np.flatnonzero(~texts & ~missing)
+        if len(others):  # pyogrio writes str() of a bool, int or float in a text column
+            out[others] = np.array(list(map(str, values[others])) + [None], dtype=object)[:-1]
+        joined = "\x01".join(out[~missing].tolist())
+        if "\x00" in joined:
+            return None  # GDAL cuts a text at its first NUL
+        try:
+            joined.encode("utf-8")
+        except UnicodeEncodeError:
+            return None  # GDAL's own error, as before
+        return "text", out.tolist()
+    if isinstance(dtype, pd.api.extensions.ExtensionDtype):
+        if not isinstance(col.array, (pd.arrays.IntegerArray, pd.arrays.FloatingArray, pd.arrays.BooleanArray)):
+            return None
+        kind = dtype.kind
+        mask = np.array(col.isna(), dtype=bool)  # a copy: pandas may give a read-only view
+        if kind == "f":
+            data = col.to_numpy(dtype=np.float64, na_value=np.nan)
+            mask |= np.isnan(data)
+            data = data.astype(object)
+        elif kind in "iu" and dtype.numpy_dtype.itemsize <= (8 if kind == "i" else 4):
+            data = col.to_numpy(dtype=np.int64, na_value=0).astype(object)
+        elif kind == "b":
+            data = col.to_numpy(dtype=np.int64, na_value=0).astype(object)
+        else:
+            return None
+        data[mask] = None
+        return {"f": "real", "b": "bool"}.get(kind, "int"), data.tolist()
+    kind = dtype.kind
+    values = col.to_numpy()
+    if kind == "f" and dtype.itemsize in (4, 8):
+        data = values.astype(np.float64).astype(object)
+        data[np.isnan(values)] = None  # pyogrio's nan_as_null
+        return "real", data.tolist()
+    if (kind == "i" and dtype.itemsize <= 8) or (kind == "u" and dtype.itemsize <= 4):
+        return "int", values.astype(np.int64).tolist()
+    if kind == "b":
+        return "bool", values.astype(np.int64).tolist()
+    if kind == "M" and getattr(dtype, "tz", None) is None:
+        nat = np.isnat(values)
+        seconds = values[~nat].astype("datetime64[s]")
+        if (seconds != values[~nat]).any():
+            return None  # fractions of a second: GDAL's rounding not reproduced
+        years = seconds.astype("datetime64[Y]").astype(np.int64) + 1970
+        if len(years) and (years.min() < 1000 or years.max() > 9999):
+            return None
+        data = np.full(len(values), None, dtype=object)
+        data[~nat] = np.char.add(np.datetime_as_string(seconds, unit="s"), ".000").astype(object)  # GeoPackage 1.2
+        return "datetime", data.tolist()
+    return None
+
+
+def _geometry_plan(frame: gpd.GeoDataFrame, promote: bool) -> dict | None:
+    """The layer's geometry type as pyogrio infers it and the geometries GDAL writes (promoted to multi as
+    pyogrio asks), or None when not all present geometries are non-empty 2D (multi)polygons."""
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    present = np.flatnonzero(~shapely.is_missing(geoms))
+    g = geoms[present]
+    types = shapely.get_type_id(g)
+    if (~np.isin(types, (_GPKG_POLY, _GPKG_MULTI))).any() or shapely.is_empty(g).any() or shapely.has_z(g).any():
+        return None
+    kinds = set(types.tolist())
+    # pyogrio.geopandas.write_dataframe: one type -> that type (multi when promoting), polygon + multipolygon
+    # -> multipolygon and promoted (GeoPackage refuses mixed single and multi), no geometry -> Unknown
+    inferred = "Unknown" if not kinds else "MultiPolygon" if (promote or len(kinds) == 2) else \
+        ("Polygon" if kinds == {_GPKG_POLY} else "MultiPolygon")
+    if promote or len(kinds) == 2:
+        single = types == _GPKG_POLY
+        if single.any():
+            g = g.copy()
+            g[single] = shapely.multipolygons(g[single][:, np.newaxis])
+    bounds = shapely.bounds(g)
+    if not np.isfinite(bounds).all():
+        return None
+    return {"type": inferred, "present": present, "geoms": g, "bounds": bounds}
+
+
+def _gpkg_plans(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, dict] | None:
+    """Per layer: its columns' values and geometries as GDAL would store them, or None (GDAL writes the file)."""
+    plans = {}
+    for name, frame in layers.items():
+        if not isinstance(frame, gpd.GeoDataFrame) or frame.crs is None:
+            return None
+        plain = pd.DataFrame(frame, copy=False)  # columns taken without GeoDataFrame's overhead
+        geom = frame.geometry.name
+        columns = [c for c in frame.columns if c != geom]
+        names = ["fid", "geom", *columns]  # GDAL's FID and geometry columns, whatever the frame calls its geometry
+        if not all(isinstance(c, str) for c in names) or len({c.casefold() for c in names}) != len(names):
+            return None  # a column GDAL would take as the FID, or refuse as a duplicate
+        plan = _geometry_plan(frame, promote=name != "findings")
+        if plan is None:
+            return None
+        if name == "findings":
+            plan["type"] = "MultiPolygon"  # written with geometry_type="MultiPolygon"
+        plan["columns"] = {}
+        for c in columns:
+            col = _column_plan(plain[c])
+            if col is None:
+                return None
+            plan["columns"][c] = col
+        epsg = frame.crs.to_epsg()
+        plan["crs"] = f"EPSG:{epsg}" if epsg else frame.crs.to_wkt("WKT1_GDAL")
+        plan["n"] = len(frame)
+        plans[name] = plan
+    return plans
+
+
+def _gpkg_template(path: Path, layers: dict[str, gpd.GeoDataFrame], plans: dict[str, dict]) -> _Template | None:
+    """The template of these layers' schema (made by GDAL on first use in this process), or None when GDAL's
+    template is not what the fast path expects (the file is then written by GDAL)."""
+    key = (tuple(GPKG_DATASET_OPTIONS.items()),) + tuple(
+        (name, plans[name]["type"], plans[name]["crs"],
+         tuple((c, str(dtype), plans[name]["columns"][c][0]) for c, dtype in frame.dtypes.items()
+               if c in plans[name]["columns"]))
+        for name, frame in layers.items())
+    with _TEMPLATES_LOCK:
+        if key in _TEMPLATES:
+            return _TEMPLATES[key]
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="landguard-gpkg-"))
+    try:
+        tmp = folder / "template.gpkg"
+        empty = {name: frame.iloc[:0] for name, frame in layers.items()}
+        _gdal_gpkg(tmp, path, empty, {name: plan["type"] for name, plan in plans.items()})
+        mark_landguard_output(tmp)
+        template = _read_template(tmp, plans)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    with _TEMPLATES_LOCK:
+        while len(_TEMPLATES) >= _TEMPLATES_KEPT:
+            _TEMPLATES.pop(next(iter(_TEMPLATES)))
+        _TEMPLATES[key] = template
+    return template
+
+
+def _read_template(tmp: Path, plans: dict[str, dict]) -> _Template | None:
+    """What filling the template needs per layer, checked against what the fast path writes."""
+    con = sqlite3.connect(tmp)
+    try:
+        tables = {}
+        for name, plan in plans.items():
+            row = con.execute("SELECT column_name, srs_id FROM gpkg_geometry_columns WHERE table_name = ?",
+                              (name,)).fetchone()
+            if row is None:
+                return None
+            geom, srs_id = row
+            declared = [(r[1], r[2].upper()) for r in con.execute(f"PRAGMA table_info({_quote(name)})")]
+            expected = ["fid", geom, *plan["columns"]]
+            if [c for c, _ in declared] != expected or any(
+                    t not in _DECLARED[plan["columns"][c][0]] for c, t in declared[2:]):
+                return None
+            rtree = f"rtree_{name}_{geom}"
+            trigger = con.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
+                                  (f"{rtree}_insert",)).fetchone()
+            counter = con.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
+                                  (f"trigger_insert_feature_count_{name}",)).fetchone()
+            counted = con.execute("SELECT feature_count FROM gpkg_ogr_contents WHERE table_name = ?",
+                                  (name,)).fetchone()
+            if trigger is None or counter is None or counted is None or counted[0] != 0:
+                return None
+            tables[name] = {"geom": geom, "srs_id": int(srs_id), "rtree": rtree,
+                            "triggers": {f"{rtree}_insert": trigger[0],
+                                         f"trigger_insert_feature_count_{name}": counter[0]}}
+    finally:
+        con.close()
+    return _Template(tmp.read_bytes(), tables)
+
+
+def _gpkg_blobs(geoms: np.ndarray, bounds: np.ndarray, srs_id: int) -> list[bytes]:
+    """GeoPackage geometry blobs as GDAL writes them: ``GP``, version 0, flags (xy envelope, little
+    endian), the srs_id, the envelope (min x, max x, min y, max y), then little-endian WKB."""
+    header = np.zeros(len(geoms), dtype=[("magic", "V4"), ("srs_id", "<i4"), ("envelope", "<f8", (4,))])
+    header["magic"] = b"GP\x00\x03"
+    header["srs_id"] = srs_id
+    header["envelope"] = bounds[:, [0, 2, 1, 3]]
+    wkb = shapely.to_wkb(geoms, byte_order=1, output_dimension=2).tolist()
+    return list(map(bytes.__add__, header.view("V40").tolist(), wkb))
+
+
+# GDAL stores a layer's extent in gpkg_contents as text from its bundled SQLite's printf("%.17g"), read back as
+# a double: 18 digits from a 64-bit product, rounded half up to 16 - not Python's correctly rounded %.16g.
+# _sqlite_g17 does that arithmetic (SQLite's sqlite3FpDecode / sqlite3Fp2Convert10 with their tables of
+# powers of ten); tests/maps/test_gpkg_fast_export.py holds it to GDAL's SQLite on thousands of doubles.
+_P10_BASE = [0x8000000000000000, 0xa000000000000000, 0xc800000000000000, 0xfa00000000000000, 0x9c40000000000000,
+         0xc350000000000000, 0xf424000000000000, 0x9896800000000000, 0xbebc200000000000, 0xee6b280000000000,
+         0x9502f90000000000, 0xba43b74000000000, 0xe8d4a51000000000, 0x9184e72a00000000, 0xb5e620f480000000,
+         0xe35fa931a0000000, 0x8e1bc9bf04000000, 0xb1a2bc2ec5000000, 0xde0b6b3a76400000, 0x8ac7230489e80000,
+         0xad78ebc5ac620000, 0xd8d726b7177a8000, 0x878678326eac9000, 0xa968163f0a57b400, 0xd3c21bcecceda100,
+         0x84595161401484a0, 0xa56fa5b99019a5c8]
+_P10_SCALE = [0x8049a4ac0c5811ae, 0xcf42894a5dce35ea, 0xa76c582338ed2621, 0x873e4f75e2224e68, 0xda7f5bf590966848,
+          0xb080392cc4349dec, 0x8e938662882af53e, 0xe65829b3046b0afa, 0xba121a4650e4ddeb, 0x964e858c91ba2655,
+          0xf2d56790ab41c2a2, 0xc428d05aa4751e4c, 0x9e74d1b791e07e48, 0xcccccccccccccccc, 0xcecb8f27f4200f3a,
+          0xa70c3c40a64e6c51, 0x86f0ac99b4e8dafd, 0xda01ee641a708de9, 0xb01ae745b101e9e4, 0x8e41ade9fbebc27d,
+          0xe5d3ef282a242e81, 0xb9a74a0637ce2ee1, 0x95f83d0a1fb69cd9, 0xf24a01a73cf2dccf, 0xc3b8358109e84f07,
+          0x9e19db92b4e31ba9]
+_P10_LO = [0x205b896d, 0x52064cad, 0xaf2af2b8, 0x5a7744a7, 0xaf39a475, 0xbd8d794e, 0x547eb47b, 0x0cb4a5a3,
+             0x92f34d62, 0x3a6a07f9, 0xfae27299, 0xaa97e14c, 0x775ea265, 0xcccccccc, 0x00000000, 0x999090b6,
+             0x69a028bb, 0xe80e6f48, 0x5ec05dd0, 0x14588f14, 0x8f1668c9, 0x6d953e2c, 0x4abdaf10, 0xbc633b39,
+             0x0a862f81, 0x6c07a2c2]
+_U64 = (1 << 64) - 1
+
+
+def _power_of_ten(p: int) -> int:
+    """The most significant 64 bits of 10**p (SQLite's powerOfTen)."""
+    if p < 0:
+        if p == -1:
+            return _P10_SCALE[13]
+        g = -(-p // 27)  # C division: towards zero
+        n = p - 27 * g
+        if n:
+            g -= 1
+            n += 27
+    elif p < 27:
+        return _P10_BASE[p]
+    else:
+        g, n = divmod(p, 27)
+    s = _P10_SCALE[g + 13]
+    if n == 0:
+        return s
+    r = s * _P10_BASE[n] + ((_P10_LO[g + 13] * _P10_BASE[n]) >> 32)
+    lo = (r >> 32) & 0xFFFFFFFF
+    x = (r >> 64) & _U64
+    if not x >> 63:
+        x = ((x << 1) | ((lo >> 31) & 1)) & _U64
+    return x
+
+
+def _sqlite_g17(r: float) -> float:
+    """``r`` as GDAL's SQLite prints it with ``%.17g`` and reads it back.
+
+    Examples
+    --------
+    >>> _sqlite_g17(508000.00048828125), _sqlite_g17(0.5)
+    (508000.0004882813, 0.5)
+    """
+    if r == 0 or not np.isfinite(r):
+        return float(r)
+    bits = int(np.float64(abs(r)).view(np.uint64))
+    e, v = (bits >> 52) & 0x7FF, bits & ((1 << 52) - 1)
+    if e == 0:
+        shift = 64 - v.bit_length()
+        v, e = v << shift, -1074 - shift
+    else:
+        v, e = (v << 11) | (1 << 63), e - 1086
+    p = 17 - (((e + 63) * 78913) >> 18)
+    h = ((v * _power_of_ten(p)) >> 64) >> -(e + ((p * 108853) >> 15) + 2)
+    digits = str((h + ((h << 1) & 2)) >> 1)
+    n = len(digits)
+    text = f"{int(digits[:16]) + (digits[16] >= '5')}e{n - 16 - p}" if n > 16 else f"{digits}e{-p}"
+    return float(text) if r > 0 else -float(text)
+
+
+def _fill_gpkg(tmp: Path, path: Path, template: _Template, plans: dict[str, dict]) -> bool:
+    """``tmp``: the template with every layer's rows; True when written."""
+    tmp.write_bytes(template.data)  # an OSError (disk full ...) is reported by atomic_path, naming the file
+    con = sqlite3.connect(tmp, isolation_level=None)
+    try:
+        con.execute("PRAGMA synchronous=OFF")  # a temporary file, renamed into place once complete
+        con.execute("PRAGMA journal_mode=MEMORY")
+        con.execute("BEGIN")
+        for name, plan in plans.items():
+            table = template.tables[name]
+            n = plan["n"]
+            if not n:
+                continue
+            fids = np.arange(1, n + 1)
+            geoms = [None] * n
+            blobs = _gpkg_blobs(plan["geoms"], plan["bounds"], table["srs_id"])
+            for at, blob in zip(plan["present"].tolist(), blobs):
+                geoms[at] = blob
+            columns = ["fid", table["geom"], *plan["columns"]]
+            values = [fids.tolist(), geoms, *(v for _, v in plan["columns"].values())]
+            # the R-tree and the feature count as GDAL leaves them, filled at once: GDAL's insert triggers
+            # (which call GDAL's SQL functions, and count row by row) are set aside meanwhile
+            for trigger in table["triggers"]:
+                con.execute(f"DROP TRIGGER {_quote(trigger)}")
+            con.executemany(f"INSERT INTO {_quote(name)} ({', '.join(map(_quote, columns))}) "
+                            f"VALUES ({', '.join('?' * len(columns))})", zip(*values))
+            b = plan["bounds"]
+            con.executemany(f"INSERT INTO {_quote(table['rtree'])} VALUES (?, ?, ?, ?, ?)",
+                            zip(fids[plan["present"]].tolist(), b[:, 0].tolist(), b[:, 2].tolist(),
+                                b[:, 1].tolist(), b[:, 3].tolist()))
+            con.execute("UPDATE gpkg_ogr_contents SET feature_count = ? WHERE table_name = ?", (n, name))
+            for sql in table["triggers"].values():
+                con.execute(sql)
+            if len(b):
+                extent = (b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
+                con.execute("UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ? WHERE table_name = ?",
+                            (*map(_sqlite_g17, extent), name))
+        con.execute(f"UPDATE gpkg_contents SET last_change = {_NOW}")  # written now, not when the template was
+        con.execute(f"UPDATE layer_styles SET update_time = {_NOW}")
+        con.execute(f"UPDATE gpkg_metadata_reference SET timestamp = {_NOW}")
+        con.execute("COMMIT")
+    except sqlite3.Error as exc:
+        raise OutputError(f"{path}: 无法写入 GeoPackage（{exc}）(cannot write the GeoPackage); "
+                          "请确认磁盘未满、文件夹可写 (is the disk full or the folder read-only?)") from None
+    finally:
+        con.close()
+    return True
 
 
 # -- KML -------------------------------------------------------------------------------------------
