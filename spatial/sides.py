@@ -47,9 +47,18 @@ def compass(nx, ny) -> np.ndarray:
     >>> compass([0, 1, 1, -1], [1, 0, -1, 0.1]).tolist()
     ['北', '东', '东南', '西']
     """
+    return np.asarray(COMPASS, dtype=object)[_sector(nx, ny)]
+
+
+def _sector(nx, ny) -> np.ndarray:
+    """Index into :data:`COMPASS` of each direction."""
     bearing = np.degrees(np.arctan2(np.asarray(nx, dtype=float), np.asarray(ny, dtype=float)))
-    sector = np.round(np.mod(bearing, 360.0) / 45.0).astype(int) % 8
-    return np.asarray(COMPASS, dtype=object)[sector]
+    return np.round(np.mod(bearing, 360.0) / 45.0).astype(np.int8) % 8
+
+
+def _labels(codes: np.ndarray, names) -> pd.Categorical:
+    """Text column from codes into ``names`` (a categorical: no string per row to build)."""
+    return pd.Categorical.from_codes(codes, categories=list(names))
 
 
 def _shifted(geoms: np.ndarray, offset: np.ndarray) -> np.ndarray:
@@ -92,7 +101,8 @@ def footprint_sides(geoms, front=None, *, min_fill: float = 0.8, square_toleranc
         ``side`` (0–3), ``x0, y0, x1, y1`` (the side's ends), ``nx, ny`` (outward unit normal),
         ``length``, ``depth`` (the rectangle's extent behind the side), ``fill``, ``classified``,
         ``kind`` (``rear``/``front``/``gable``/``side``), ``rear_basis`` (``front`` when the rear was
-        found from the front direction, ``north`` otherwise) and ``direction`` (compass name of the normal).
+        found from the front direction, ``north`` otherwise) and ``direction`` (compass name of the normal);
+        these three are categoricals.
 
     Examples
     --------
@@ -156,11 +166,12 @@ def footprint_sides(geoms, front=None, *, min_fill: float = 0.8, square_toleranc
     # the rear eave is the one facing away from the front; ties go to the side with the lower index
     first_is_rear = np.einsum("ik,ik->i", eave_normal, f) <= 0
     rear = np.where(first_is_rear, axis, axis + 2)
-    kind = np.full((m, 4), "gable", dtype=object)
-    kind[rows, axis] = "front"
-    kind[rows, axis + 2] = "front"
-    kind[rows, rear] = "rear"
-    kind[~classified] = "side"
+    kinds = list(SIDE_KINDS)
+    kind = np.full((m, 4), kinds.index("gable"), dtype=np.int8)
+    kind[rows, axis] = kinds.index("front")
+    kind[rows, axis + 2] = kinds.index("front")
+    kind[rows, rear] = kinds.index("rear")
+    kind[~classified] = kinds.index("side")
 
     out = pd.DataFrame({
         "building": np.repeat(idx, 4),
@@ -169,10 +180,10 @@ def footprint_sides(geoms, front=None, *, min_fill: float = 0.8, square_toleranc
         "nx": normal[..., 0].ravel(), "ny": normal[..., 1].ravel(),
         "length": length.ravel(), "depth": depth.ravel(),
         "fill": np.repeat(fill, 4), "classified": np.repeat(classified, 4),
-        "kind": kind.ravel(),
-        "rear_basis": np.repeat(np.where(given, "front", "north"), 4).astype(object),
+        "kind": _labels(kind.ravel(), kinds),
+        "rear_basis": _labels(np.repeat(np.where(given, 0, 1).astype(np.int8), 4), ("front", "north")),
+        "direction": _labels(_sector(normal[..., 0].ravel(), normal[..., 1].ravel()), COMPASS),
     })
-    out["direction"] = compass(out["nx"].to_numpy(), out["ny"].to_numpy())
     return out
 
 
