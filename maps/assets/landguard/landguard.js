@@ -1,6 +1,7 @@
 /*
  * landguard village map runtime (part of landguard, MIT licence).
  *
+ * - decodes each overlay's compact data (integer vertices, property columns: decode) into GeoJSON;
  * - keeps every overlay's WGS84 GeoJSON and redraws it in GCJ-02 when a GCJ-02 basemap (Gaode) is
  *   the active base layer, and back in WGS84 otherwise (same formula as spatial/gcj02.py);
  * - one pane per layer so toggling a layer never changes the drawing order;
