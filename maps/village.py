@@ -130,6 +130,17 @@ class _Raw(Element):
         return self._text
 
 
+def _emit_script(element: MacroElement, kwargs: dict) -> None:
+    """Put ``element``'s script macro output in the page as it is.
+
+    branca's ``MacroElement.render`` wraps the output in an ``Element``, which compiles it as a Jinja
+    template once more: a cost per element (a sixth of a village map's time) and a second template stage
+    for text that holds nothing to evaluate. The output goes in as :class:`_Raw` text instead.
+    """
+    script = element._template.module.__dict__["script"]
+    element.get_root().script.add_child(_Raw(script(element, kwargs)), name=element.get_name())
+
+
 class _Script(MacroElement):
     """A piece of map script; ``__MAP__`` is replaced by the map's variable name."""
 
@@ -145,6 +156,9 @@ class _Script(MacroElement):
         super().__init__()
         self._name = name
         self.code = code
+
+    def render(self, **kwargs):
+        _emit_script(self, kwargs)
 
 
 class _Runtime(_Script):
@@ -189,6 +203,13 @@ class _GeoLayer(Layer):
         self._name = "LandguardLayer"
         self.data = slots.put(data)
         self.opts = slots.put_json(opts)
+
+    def render(self, **kwargs):
+        # what folium's Layer.render writes (the layer, then ``.addTo(map)`` when shown), not compiled again
+        _emit_script(self, kwargs)
+        if self.show:
+            self.get_root().script.add_child(_Raw(f"{self.get_name()}.addTo({self._parent.get_name()});"),
+                                             name=self.get_name() + "_add")
 
 
 class _ImageLayer(Layer):

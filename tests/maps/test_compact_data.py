@@ -178,3 +178,18 @@ def test_escaped_columns_are_the_values_escaped_one_by_one(values):
     from maps.village import _esc, _esc_column
 
     assert _esc_column(values) == [_esc(v) for v in values.to_numpy(dtype=object)]
+
+
+def test_each_overlay_is_added_to_the_map_once_and_listed_in_the_layer_control(tmp_path, village_factory):
+    import re
+
+    layers, findings, village = village_factory(n_parcels=12)
+    page = render_village_map(layers, findings, village, tmp_path / "v.html").read_text(encoding="utf-8")
+    names = re.findall(r"var (landguard_layer_\w+) = LandguardMap\.geoLayer\(", page)
+    assert len(names) == len(raw_layers(page)) >= 6
+    m = re.search(r"var (map_\w+) = L\.map\(", page)
+    for name in names:
+        assert page.count(f"{name}.addTo({m.group(1)});") == 1
+    overlays = page[page.index("overlays :  {"):]
+    overlays = overlays[:overlays.index("},")]
+    assert sorted(re.findall(r'" : (landguard_layer_\w+),', overlays)) == sorted(names)
