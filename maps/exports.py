@@ -268,14 +268,16 @@ def _gpkg_geoms(geoms, crs: str) -> np.ndarray:
                           marker=MARKER_M if working else None)
 
 
-def _write_gpkg(path: Path, out: gpd.GeoDataFrame, others: dict[str, gpd.GeoDataFrame], *, fast: bool = True) -> Path:
+def _write_gpkg(path: Path, out: gpd.GeoDataFrame, others, *, fast: bool = True,
+                plans: dict[str, dict] | None = None) -> Path:
     """The GeoPackage of masked, reprojected, cleaned findings ``out`` and masked, reprojected ``others``
-    (``parcels``, ``buildings``, ``field_grid``), with the verification columns, aliases and QGIS styles.
+    (``parcels``, ``buildings``, ``field_grid``; a dict, or a function returning it when needed), with the
+    verification columns, aliases and QGIS styles.
 
     The file is a copy of a template made once per schema by GDAL (:func:`_gpkg_template`) with the rows
-    inserted by SQLite (:func:`_fill_gpkg`); layers GDAL would write differently from that fast path
-    (other column types, odd values, other geometries) are written by GDAL, as before (:func:`_gdal_gpkg`),
-    and so is everything with ``fast=False``.
+    inserted by SQLite (:func:`_fill_gpkg`), from ``plans`` (:func:`_gpkg_plans`, made here when not given);
+    layers GDAL would write differently from that fast path (other column types, odd values, other
+    geometries) are written by GDAL, as before (:func:`_gdal_gpkg`), and so is everything with ``fast=False``.
 
     Examples
     --------
@@ -285,12 +287,22 @@ def _write_gpkg(path: Path, out: gpd.GeoDataFrame, others: dict[str, gpd.GeoData
     >>> pyogrio.read_dataframe(out, layer="findings")["case_id"].tolist()
     ['C1']
     """
-    layers = _gpkg_layers(out, others)
+    layers: dict[str, gpd.GeoDataFrame] | None = None
+
+    def frames() -> dict[str, gpd.GeoDataFrame]:
+        nonlocal layers
+        if layers is None:
+            layers = _gpkg_layers(out, others() if callable(others) else others)
+        return layers
+
     with atomic_path(path) as tmp:
-        plans = _gpkg_plans(layers) if fast else None
-        template = _gpkg_template(path, layers, plans) if plans is not None else None
-        if template is None or not _fill_gpkg(tmp, path, template, plans):
-            _gdal_gpkg(tmp, path, layers)
+        if fast and plans is None:
+            plans = _gpkg_plans(frames())
+        template = _gpkg_template(path, frames, plans) if fast and plans is not None else None
+        if template is not None:
+            _fill_gpkg(tmp, path, template, plans)
+        else:
+            _gdal_gpkg(tmp, path, frames())
     return path
 
 
@@ -358,9 +370,14 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _column_plan(col: pd.Series) -> tuple[str, list] | None:
-    """``(kind, values)``: the column as GDAL stores it in a GeoPackage (Python values, None for null), or
-    None when only GDAL itself would store it exactly (the file is then written by GDAL)."""
+def _column_plan(col: pd.Series) -> tuple[str, list, str] | None:
+    """``(kind, values, dtype)``: the column as GDAL stores it in a GeoPackage (Python values, None for null)
+    and its dtype, or None when only GDAL itself would store it exactly (the file is then written by GDAL)."""
+    out = _column_values(col)
+    return None if out is None else (*out, str(col.dtype))
+
+
+def _column_values(col: pd.Series) -> tuple[str, list] | None:
     dtype = col.dtype
     if isinstance(dtype, pd.StringDtype) or dtype == object:
         values = col.to_numpy(dtype=object)
@@ -422,69 +439,102 @@ def _column_plan(col: pd.Series) -> tuple[str, list] | None:
     return None
 
 
-def _geometry_plan(frame: gpd.GeoDataFrame, promote: bool) -> dict | None:
-    """The layer's geometry type as pyogrio infers it and the geometries GDAL writes (promoted to multi as
-    pyogrio asks), or None when not all present geometries are non-empty 2D (multi)polygons."""
-    geoms = np.asarray(frame.geometry.values, dtype=object)
-    present = np.flatnonzero(~shapely.is_missing(geoms))
-    g = geoms[present]
-    types = shapely.get_type_id(g)
-    if (~np.isin(types, (_GPKG_POLY, _GPKG_MULTI))).any() or shapely.is_empty(g).any() or shapely.has_z(g).any():
-        return None
-    kinds = set(types.tolist())
-    # pyogrio.geopandas.write_dataframe: one type -> that type (multi when promoting), polygon + multipolygon
-    # -> multipolygon and promoted (GeoPackage refuses mixed single and multi), no geometry -> Unknown
-    inferred = "Unknown" if not kinds else "MultiPolygon" if (promote or len(kinds) == 2) else \
-        ("Polygon" if kinds == {_GPKG_POLY} else "MultiPolygon")
-    if promote or len(kinds) == 2:
-        single = types == _GPKG_POLY
-        if single.any():
-            g = g.copy()
-            g[single] = shapely.multipolygons(g[single][:, np.newaxis])
-    bounds = shapely.bounds(g)
-    if not np.isfinite(bounds).all():
-        return None
-    return {"type": inferred, "present": present, "geoms": g, "bounds": bounds}
+class _LayerSource:
+    """One layer's rows as GDAL would store them in a GeoPackage, converted once; :meth:`plan` takes some rows.
+
+    A :class:`FieldBatch` converts each of its layers (masked, reprojected) once for all its villages;
+    a lone frame is its own source (:func:`_gpkg_plans`). Conversion is value by value, so the plan of
+    some rows is the rows of the plan; columns listed in ``again`` (whose values depend on the rows
+    taken, see :class:`maps.premask.MaskedRows`) are converted from the rows' own frame instead.
+    """
+
+    def __init__(self, name: str, frame: gpd.GeoDataFrame, again: frozenset = frozenset()) -> None:
+        self.name = name
+        self.again = again
+        geom = frame.geometry.name
+        self.order = [c for c in frame.columns if c != geom]
+        names = ["fid", "geom", *self.order]  # GDAL's FID and geometry columns, whatever the frame calls them
+        self.usable = frame.crs is not None and all(isinstance(c, str) for c in names) and \
+            len({c.casefold() for c in names}) == len(names)  # else a column GDAL takes as the FID or refuses
+        if not self.usable:
+            return
+        epsg = frame.crs.to_epsg()
+        self.crs = f"EPSG:{epsg}" if epsg else frame.crs.to_wkt("WKT1_GDAL")
+        plain = pd.DataFrame(frame, copy=False)  # columns taken without GeoDataFrame's overhead
+        self.columns: dict[str, tuple | None] = {}
+        for c in self.order:
+            col = None if c in again else _column_plan(plain[c])
+            if col is not None:
+                values = np.empty(len(frame), dtype=object)
+                values[:] = col[1]
+                col = (col[0], values, col[2])
+            self.columns[c] = col
+        geoms = np.asarray(frame.geometry.values, dtype=object)
+        self.present = ~shapely.is_missing(geoms)
+        self.types = shapely.get_type_id(geoms)
+        bounds = shapely.bounds(geoms)
+        self.bad = self.present & (~np.isin(self.types, (_GPKG_POLY, _GPKG_MULTI)) | shapely.is_empty(geoms)
+                                   | shapely.has_z(geoms) | ~np.isfinite(bounds).all(axis=1))
+        self.bounds = bounds
+        good = np.flatnonzero(self.present & ~self.bad)
+        self.wkb = np.full(len(geoms), None, dtype=object)  # as they are
+        self.wkb[good] = shapely.to_wkb(geoms[good], byte_order=1, output_dimension=2)
+        self.multi = self.wkb.copy()  # single polygons promoted to multipolygons, as pyogrio promotes them
+        single = good[self.types[good] == _GPKG_POLY]
+        if len(single):
+            self.multi[single] = shapely.to_wkb(shapely.multipolygons(geoms[single][:, np.newaxis]), byte_order=1,
+                                                output_dimension=2)
+
+    def plan(self, rows: np.ndarray, column) -> dict | None:
+        """The plan of ``rows`` (positions), or None when GDAL must write them; ``column(name)`` gives a
+        column of those rows' own frame (for the columns in ``again``, and those the whole layer could not
+        take: some rows may)."""
+        if not self.usable or self.bad[rows].any():
+            return None
+        present = self.present[rows]
+        kinds = set(np.unique(self.types[rows][present]).tolist())
+        # pyogrio.geopandas.write_dataframe: one type -> that type (multi when promoting), polygon + multipolygon
+        # -> multipolygon and promoted (GeoPackage refuses mixed single and multi), no geometry -> Unknown
+        promote = self.name != "findings" or len(kinds) == 2
+        inferred = "Unknown" if not kinds else "MultiPolygon" if promote else \
+            ("Polygon" if kinds == {_GPKG_POLY} else "MultiPolygon")
+        if self.name == "findings":
+            inferred = "MultiPolygon"  # written with geometry_type="MultiPolygon"
+        at = rows[present]
+        plan = {"type": inferred, "crs": self.crs, "n": len(rows), "present": np.flatnonzero(present),
+                "wkb": (self.multi if promote else self.wkb)[at].tolist(), "bounds": self.bounds[at],
+                "columns": {}}
+        for c in self.order:
+            col = self.columns[c]
+            if col is None:
+                col = _column_plan(column(c))
+                if col is None:
+                    return None
+            else:
+                col = (col[0], col[1][rows].tolist(), col[2])
+            plan["columns"][c] = col
+        return plan
 
 
 def _gpkg_plans(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, dict] | None:
     """Per layer: its columns' values and geometries as GDAL would store them, or None (GDAL writes the file)."""
     plans = {}
     for name, frame in layers.items():
-        if not isinstance(frame, gpd.GeoDataFrame) or frame.crs is None:
+        if not isinstance(frame, gpd.GeoDataFrame):
             return None
-        plain = pd.DataFrame(frame, copy=False)  # columns taken without GeoDataFrame's overhead
-        geom = frame.geometry.name
-        columns = [c for c in frame.columns if c != geom]
-        names = ["fid", "geom", *columns]  # GDAL's FID and geometry columns, whatever the frame calls its geometry
-        if not all(isinstance(c, str) for c in names) or len({c.casefold() for c in names}) != len(names):
-            return None  # a column GDAL would take as the FID, or refuse as a duplicate
-        plan = _geometry_plan(frame, promote=name != "findings")
-        if plan is None:
+        plain = pd.DataFrame(frame, copy=False)
+        plans[name] = _LayerSource(name, frame).plan(np.arange(len(frame)), plain.__getitem__)
+        if plans[name] is None:
             return None
-        if name == "findings":
-            plan["type"] = "MultiPolygon"  # written with geometry_type="MultiPolygon"
-        plan["columns"] = {}
-        for c in columns:
-            col = _column_plan(plain[c])
-            if col is None:
-                return None
-            plan["columns"][c] = col
-        epsg = frame.crs.to_epsg()
-        plan["crs"] = f"EPSG:{epsg}" if epsg else frame.crs.to_wkt("WKT1_GDAL")
-        plan["n"] = len(frame)
-        plans[name] = plan
     return plans
 
 
-def _gpkg_template(path: Path, layers: dict[str, gpd.GeoDataFrame], plans: dict[str, dict]) -> _Template | None:
-    """The template of these layers' schema (made by GDAL on first use in this process), or None when GDAL's
-    template is not what the fast path expects (the file is then written by GDAL)."""
+def _gpkg_template(path: Path, layers, plans: dict[str, dict]) -> _Template | None:
+    """The template of these layers' schema (made by GDAL from ``layers()`` on first use in this process), or
+    None when GDAL's template is not what the fast path expects (the file is then written by GDAL)."""
     key = (tuple(GPKG_DATASET_OPTIONS.items()),) + tuple(
-        (name, plans[name]["type"], plans[name]["crs"],
-         tuple((c, str(dtype), plans[name]["columns"][c][0]) for c, dtype in frame.dtypes.items()
-               if c in plans[name]["columns"]))
-        for name, frame in layers.items())
+        (name, plan["type"], plan["crs"], tuple((c, col[2], col[0]) for c, col in plan["columns"].items()))
+        for name, plan in plans.items())
     with _TEMPLATES_LOCK:
         if key in _TEMPLATES:
             return _TEMPLATES[key]
@@ -494,7 +544,9 @@ def _gpkg_template(path: Path, layers: dict[str, gpd.GeoDataFrame], plans: dict[
     folder = Path(tempfile.mkdtemp(prefix="landguard-gpkg-"))
     try:
         tmp = folder / "template.gpkg"
-        empty = {name: frame.iloc[:0] for name, frame in layers.items()}
+        empty = {name: frame.iloc[:0] for name, frame in layers().items()}
+        if list(empty) != list(plans):
+            return None
         _gdal_gpkg(tmp, path, empty, {name: plan["type"] for name, plan in plans.items()})
         mark_landguard_output(tmp)
         template = _read_template(tmp, plans)
@@ -540,14 +592,13 @@ def _read_template(tmp: Path, plans: dict[str, dict]) -> _Template | None:
     return _Template(tmp.read_bytes(), tables)
 
 
-def _gpkg_blobs(geoms: np.ndarray, bounds: np.ndarray, srs_id: int) -> list[bytes]:
+def _gpkg_blobs(wkb: list[bytes], bounds: np.ndarray, srs_id: int) -> list[bytes]:
     """GeoPackage geometry blobs as GDAL writes them: ``GP``, version 0, flags (xy envelope, little
-    endian), the srs_id, the envelope (min x, max x, min y, max y), then little-endian WKB."""
-    header = np.zeros(len(geoms), dtype=[("magic", "V4"), ("srs_id", "<i4"), ("envelope", "<f8", (4,))])
+    endian), the srs_id, the envelope (min x, max x, min y, max y), then the little-endian WKB."""
+    header = np.zeros(len(wkb), dtype=[("magic", "V4"), ("srs_id", "<i4"), ("envelope", "<f8", (4,))])
     header["magic"] = b"GP\x00\x03"
     header["srs_id"] = srs_id
     header["envelope"] = bounds[:, [0, 2, 1, 3]]
-    wkb = shapely.to_wkb(geoms, byte_order=1, output_dimension=2).tolist()
     return list(map(bytes.__add__, header.view("V40").tolist(), wkb))
 
 
@@ -624,8 +675,8 @@ def _sqlite_g17(r: float) -> float:
     return float(text) if r > 0 else -float(text)
 
 
-def _fill_gpkg(tmp: Path, path: Path, template: _Template, plans: dict[str, dict]) -> bool:
-    """``tmp``: the template with every layer's rows; True when written."""
+def _fill_gpkg(tmp: Path, path: Path, template: _Template, plans: dict[str, dict]) -> None:
+    """``tmp``: the template with every layer's rows."""
     tmp.write_bytes(template.data)  # an OSError (disk full ...) is reported by atomic_path, naming the file
     con = sqlite3.connect(tmp, isolation_level=None)
     try:
@@ -639,11 +690,11 @@ def _fill_gpkg(tmp: Path, path: Path, template: _Template, plans: dict[str, dict
                 continue
             fids = np.arange(1, n + 1)
             geoms = [None] * n
-            blobs = _gpkg_blobs(plan["geoms"], plan["bounds"], table["srs_id"])
+            blobs = _gpkg_blobs(plan["wkb"], plan["bounds"], table["srs_id"])
             for at, blob in zip(plan["present"].tolist(), blobs):
                 geoms[at] = blob
             columns = ["fid", table["geom"], *plan["columns"]]
-            values = [fids.tolist(), geoms, *(v for _, v in plan["columns"].values())]
+            values = [fids.tolist(), geoms, *(col[1] for col in plan["columns"].values())]
             # the R-tree and the feature count as GDAL leaves them, filled at once: GDAL's insert triggers
             # (which call GDAL's SQL functions, and count row by row) are set aside meanwhile
             for trigger in table["triggers"]:
@@ -670,7 +721,6 @@ def _fill_gpkg(tmp: Path, path: Path, template: _Template, plans: dict[str, dict
                           "请确认磁盘未满、文件夹可写 (is the disk full or the folder read-only?)") from None
     finally:
         con.close()
-    return True
 
 
 # -- KML -------------------------------------------------------------------------------------------
@@ -1033,6 +1083,7 @@ class FieldBatch:
         self._wgs84 = _wgs84(findings.geometry)
         self._gpkg = _gpkg_geoms(findings.geometry.to_crs(self.target), crs)
         self._layers: dict[str, tuple] = {}
+        self._gpkg_sources: dict[str, _LayerSource] | None = None
         for name, frame in (("parcels", parcels), ("buildings", buildings)):
             if frame is None:
                 continue
@@ -1055,14 +1106,77 @@ class FieldBatch:
         """The village's (or the grid's) masked rows of ``name``, reprojected."""
         if name not in self._layers:
             return None
-        frame, villages, masked, geoms = self._layers[name]
+        return self._layer_rows(name, self._rows_of(name, village_id, grid))
+
+    def _rows_of(self, name: str, village_id, grid: gpd.GeoDataFrame | None) -> np.ndarray:
+        """Positions of the village's (or the grid's) rows of layer ``name``."""
+        frame, villages, _, _ = self._layers[name]
         rows = villages.of(village_id)
         if grid is not None and len(rows):
             area = shapely.union_all(grid.to_crs(frame.crs).geometry.to_numpy())
             rows = rows[shapely.intersects(frame.geometry.to_numpy()[rows], area)]
+        return rows
+
+    def _layer_rows(self, name: str, rows: np.ndarray) -> gpd.GeoDataFrame:
+        """Rows ``rows`` of layer ``name``, masked and reprojected."""
+        _, _, masked, geoms = self._layers[name]
         out = masked.take(rows).set_crs(self.target, allow_override=True)
         out[out.geometry.name] = gpd.GeoSeries(geoms[rows], index=out.index, crs=self.target)
         return out
+
+    def _sources(self) -> dict[str, _LayerSource]:
+        """Each layer converted once for the GeoPackages (:class:`_LayerSource`), on first use (in the worker).
+
+        The columns :class:`maps.premask.MaskedRows` masks again per slice (a categorical column, or one
+        whose dtype masking changes) are converted per village; a frame it masks per slice (index or column
+        names not unique) is converted per village altogether.
+        """
+        if self._gpkg_sources is None:
+            def again(frame: pd.DataFrame, whole: pd.DataFrame) -> frozenset | None:
+                if not (frame.index.is_unique and frame.columns.is_unique):
+                    return None
+                return frozenset(c for c in whole.columns if c not in frame.columns
+                                 or isinstance(frame[c].dtype, pd.CategoricalDtype) or frame[c].dtype != whole[c].dtype)
+
+            sources = {}
+            whole = self._findings(np.arange(len(self.findings)))
+            changed = again(self.findings, whole)
+            if changed is not None:  # the layer as _gpkg_layers writes it: verification columns last
+                sources["findings"] = _LayerSource("findings", _gpkg_layers(whole, {})["findings"], changed)
+            for name, (frame, _, _, _) in self._layers.items():
+                whole = self._layer_rows(name, np.arange(len(frame)))
+                changed = again(frame, whole)
+                if changed is not None:
+                    sources[name] = _LayerSource(name, whole, changed)
+            self._gpkg_sources = sources
+        return self._gpkg_sources
+
+    def _gpkg_plans(self, rows: np.ndarray, masked: gpd.GeoDataFrame, layer_rows: dict[str, np.ndarray],
+                    extra: dict[str, gpd.GeoDataFrame]) -> dict[str, dict] | None:
+        """The GeoPackage plans (:func:`_gpkg_plans`) of a village's findings ``rows`` (masked: ``masked``),
+        its rows of the other layers and the ``extra`` layers (the 田长 grid), or None (GDAL writes it)."""
+        sources = self._sources()
+        if "findings" not in sources or any(n not in sources for n in layer_rows):
+            return None
+
+        def finding_column(c: str) -> pd.Series:
+            if c in VERIFICATION_COLUMNS:  # as _gpkg_layers makes them
+                return masked[c].astype(object) if c in masked.columns else pd.Series([None] * len(rows), dtype=object)
+            return masked[c]
+
+        plans = {"findings": sources["findings"].plan(rows, finding_column)}
+        for name, at in layer_rows.items():
+            part = {}
+
+            def column(c: str, name=name, at=at, part=part) -> pd.Series:
+                if "frame" not in part:
+                    part["frame"] = pd.DataFrame(self._layer_rows(name, at), copy=False)
+                return part["frame"][c]
+
+            plans[name] = sources[name].plan(at, column)
+        if extra:
+            plans.update(_gpkg_plans(extra) or {"": None})
+        return None if any(p is None for p in plans.values()) else plans
 
     def village(self, out_dir: str | Path, village_id: str, *, name: str | None = None,
                 township: str | None = None, run_date: dt.date | None = None,
@@ -1095,7 +1209,8 @@ class FieldBatch:
         name, township = known(name, "village"), known(township, "township")
         stem = file_stem(village_id if grid_id is None else grid_id, name)
         place = " ".join(p for p in (township, name or str(village_id)) if p)
-        others = {n: self._layer(n, village_id, grid) for n in ("parcels", "buildings") if n in self._layers}
+        layer_rows = {n: self._rows_of(n, village_id, grid) for n in ("parcels", "buildings") if n in self._layers}
+        extra = {}
         if grid is not None:
             leader = mask_frame(grid[["grid_leader"]])["grid_leader"].astype(object) \
                 if "grid_leader" in grid.columns else pd.Series([], dtype=object)
@@ -1104,7 +1219,7 @@ class FieldBatch:
             if grid.crs is None:
                 raise CRSError("field_grid: no CRS; give the district's field_grid in its working CRS")
             # the grid leader is masked even with full_names (that keeps the owners' names only)
-            others["field_grid"] = mask_frame(grid).to_crs(self.target)
+            extra["field_grid"] = mask_frame(grid).to_crs(self.target)
         title = f"{place} 问题图斑 ({(run_date or dt.date.today()).isoformat()})"
         _checked(own, GEOJSON_PROPERTIES)
         _checked(own, [*GEOJSON_PROPERTIES, "family"])
@@ -1113,7 +1228,9 @@ class FieldBatch:
         wgs84 = self._wgs84[rows]
         return {
             "geojson": _write_geojson(path_in(out_dir, stem, ".geojson"), props, wgs84),
-            "gpkg": _write_gpkg(path_in(out_dir, stem, ".gpkg"), masked, others),
+            "gpkg": _write_gpkg(path_in(out_dir, stem, ".gpkg"), masked,
+                                lambda: {**{n: self._layer_rows(n, r) for n, r in layer_rows.items()}, **extra},
+                                plans=self._gpkg_plans(rows, masked, layer_rows, extra)),
             "kml": _write_kml(path_in(out_dir, stem, ".kml"), props, own, masked["message"], wgs84,
                               mask_ids_in_text(title)),
         }

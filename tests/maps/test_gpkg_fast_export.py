@@ -136,14 +136,19 @@ def _hostile_parcels(n: int = 7) -> gpd.GeoDataFrame:
 
 
 def _pair(tmp_path, findings, others, crs="wgs84"):
-    """The same layers written by the fast path and by GDAL."""
+    """The village's GeoPackage written by FieldBatch (the fast path when it can) and by GDAL alone, and
+    whether the fast path was taken."""
     batch = FieldBatch(findings, crs=crs, **others)
+    fast = batch.village(tmp_path / "fast", VILLAGE)["gpkg"]
     rows = batch._villages.of(VILLAGE)
     masked = batch._findings(rows)
     layers = {n: batch._layer(n, VILLAGE, None) for n in others}
-    fast = _write_gpkg(tmp_path / "fast.gpkg", masked, layers)
     slow = _write_gpkg(tmp_path / "slow.gpkg", masked, layers, fast=False)
-    return fast, slow, _gpkg_layers(masked, layers)
+    alone = _write_gpkg(tmp_path / "alone.gpkg", masked, layers)  # one frame, no batch
+    assert_same_gpkg(alone, slow)
+    taken = batch._gpkg_plans(rows, masked, {n: batch._rows_of(n, VILLAGE, None) for n in others}, {}) is not None
+    assert taken == (_gpkg_plans(_gpkg_layers(masked, layers)) is not None)
+    return fast, slow, taken
 
 
 @pytest.mark.parametrize("crs", ["wgs84", "working"])
@@ -151,8 +156,8 @@ def test_fast_gpkg_holds_what_gdal_writes(tmp_path, crs):
     buildings = gpd.GeoDataFrame({"building_id": ["B1", "B2"], "village_id": [VILLAGE] * 2,
                                   "floors": pd.array([2, None], dtype="Int64"), "owner_id": ["110117199001011234", None]},
                                  geometry=[square(0, 0, 40), shapely.MultiPolygon([square(100, 0, 10)])], crs=CRS)
-    fast, slow, layers = _pair(tmp_path, _findings(), {"parcels": _hostile_parcels(), "buildings": buildings}, crs)
-    assert _gpkg_plans(layers) is not None  # the fast path was taken
+    fast, slow, taken = _pair(tmp_path, _findings(), {"parcels": _hostile_parcels(), "buildings": buildings}, crs)
+    assert taken
     assert_same_gpkg(fast, slow)
     parcels = pyogrio.read_dataframe(fast, layer="parcels")
     assert parcels["flags"].tolist()[:2] == ["True", "False"] and parcels["text"].isna().tolist()[1:3] == [True, True]
@@ -165,8 +170,8 @@ def test_layer_extent_is_gdals_text_of_the_bounds(tmp_path):
     parcels = gpd.GeoDataFrame({"parcel_id": ["P1", "P2"], "village_id": [VILLAGE] * 2},
                                geometry=[shapely.box(x, 4443000.00146484375, x + 1, 4443001), square(5, 5, 3.3333)],
                                crs=CRS)
-    fast, slow, layers = _pair(tmp_path, _findings(), {"parcels": parcels}, crs="working")
-    assert _gpkg_plans(layers) is not None
+    fast, slow, taken = _pair(tmp_path, _findings(), {"parcels": parcels}, crs="working")
+    assert taken
     assert_same_gpkg(fast, slow)
     extent = sqlite3.connect(fast).execute("SELECT min_x FROM gpkg_contents WHERE table_name = 'parcels'").fetchone()
     assert extent == (508000.0004882813,)
@@ -199,8 +204,8 @@ def test_sqlite_g17_is_what_gdals_sqlite_prints(tmp_path):
 ], ids=["pd.NA", "NUL", "milliseconds", "time zone", "uint64", "dates", "fid column", "3D",
         "points", "empty geometry"])
 def test_what_the_fast_path_does_not_reproduce_goes_through_gdal(tmp_path, spoil):
-    fast, slow, layers = _pair(tmp_path, _findings(), {"parcels": spoil(_hostile_parcels())}, crs="working")
-    assert _gpkg_plans(layers) is None
+    fast, slow, taken = _pair(tmp_path, _findings(), {"parcels": spoil(_hostile_parcels())}, crs="working")
+    assert not taken
     assert_same_gpkg(fast, slow)
 
 
@@ -208,25 +213,26 @@ def test_empty_layers_and_missing_geometries(tmp_path):
     parcels = _hostile_parcels().set_geometry([None] * 7, crs=CRS)
     buildings = gpd.GeoDataFrame({"building_id": pd.Series([], dtype=object), "village_id": pd.Series([], dtype=object)},
                                  geometry=gpd.GeoSeries([], crs=CRS))
-    fast, slow, layers = _pair(tmp_path, _findings(), {"parcels": parcels, "buildings": buildings})
-    assert _gpkg_plans(layers) is not None
+    fast, slow, taken = _pair(tmp_path, _findings(), {"parcels": parcels, "buildings": buildings})
+    assert taken
     assert_same_gpkg(fast, slow)
 
 
 def test_gdal_and_qfield_edits_keep_the_spatial_index(tmp_path):
     """QField edits the file through GDAL: its R-tree triggers must be in place and the index whole."""
-    fast, _, layers = _pair(tmp_path, _findings(), {"parcels": _hostile_parcels()})
+    fast, _, _ = _pair(tmp_path, _findings(), {"parcels": _hostile_parcels()})
+    findings = pyogrio.read_dataframe(fast, layer="findings")
     box = pyogrio.read_dataframe(fast, layer="parcels").geometry.values[2].bounds
     hits = pyogrio.read_dataframe(fast, layer="parcels", bbox=box)  # answered from the R-tree
     assert "P2" in hits["parcel_id"].tolist() and "P1" not in hits["parcel_id"].tolist()
-    extra = layers["findings"].iloc[:1].copy()
+    extra = findings.iloc[:1].copy()
     extra["case_id"] = "NEW"
     pyogrio.write_dataframe(extra, fast, layer="findings", driver="GPKG", append=True)
     con = sqlite3.connect(fast)
     fid, = con.execute("SELECT fid FROM findings WHERE case_id = 'NEW'").fetchone()
     assert con.execute("SELECT count(*) FROM rtree_findings_geom WHERE id = ?", (fid,)).fetchone() == (1,)
     assert con.execute("SELECT feature_count FROM gpkg_ogr_contents WHERE table_name = 'findings'").fetchone() == \
-        (len(layers["findings"]) + 1,)
+        (len(findings) + 1,)
 
 
 def test_each_file_carries_its_own_write_time(tmp_path):
@@ -250,3 +256,29 @@ def test_a_column_gdal_refuses_is_refused_as_before(tmp_path):
     with pytest.raises(OutputError, match="cannot write layer parcels"):
         _write_gpkg(tmp_path / "x.gpkg", masked, layers)
     assert list(tmp_path.iterdir()) == []  # no half file
+
+
+def test_a_batch_of_villages_holds_what_gdal_writes_village_by_village(tmp_path):
+    """FieldBatch converts each layer once: a column whose masking depends on the village (an ID-shaped
+    number turns it into text) is converted per village, and a value the fast path cannot write in one
+    village sends only that village's file to GDAL."""
+    other, third = "110117104202", "110117104203"
+    findings = pd.concat([_findings().assign(village_id=v, case_id=lambda f, v=v: f["case_id"] + v)
+                          for v in (VILLAGE, other, third)], ignore_index=True)
+    findings = gpd.GeoDataFrame(findings, geometry="geometry", crs=CRS)
+    parcels = pd.concat([_hostile_parcels().assign(village_id=v) for v in (VILLAGE, other, third)], ignore_index=True)
+    parcels["plot_no"] = [1.0] * 7 + [110117199001011234.0] + [2.0] * 13  # ID-shaped in the other village only
+    parcels.loc[15, "text"] = "a\x00b"  # GDAL cuts it: the third village's file goes through GDAL
+    parcels = gpd.GeoDataFrame(parcels, geometry="geometry", crs=CRS)
+    batch = FieldBatch(findings, parcels=parcels, crs="working")
+    for vid, fast_path in ((VILLAGE, True), (other, True), (third, False)):
+        out = batch.village(tmp_path / vid, vid)["gpkg"]
+        rows = batch._villages.of(vid)
+        masked = batch._findings(rows)
+        layers = {"parcels": batch._layer("parcels", vid, None)}
+        assert (batch._gpkg_plans(rows, masked, {"parcels": batch._rows_of("parcels", vid, None)}, {})
+                is not None) == fast_path
+        assert_same_gpkg(out, _write_gpkg(tmp_path / f"{vid}-gdal.gpkg", masked, layers, fast=False))
+    plot_no = [pyogrio.read_dataframe(tmp_path / v / f"{v}.gpkg", layer="parcels")["plot_no"] for v in (VILLAGE, other)]
+    assert plot_no[0].dtype == np.float64 and plot_no[1].tolist()[0].startswith("110117********")
+    assert "plot_no" in batch._sources()["parcels"].again
