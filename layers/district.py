@@ -224,8 +224,11 @@ def load_district(data: str | os.PathLike | None = None, config: str | os.PathLi
     raw: dict[str, gpd.GeoDataFrame] = {}
     # one step per layer read, then per layer assigned to villages: the bar's total from the start
     _announce(progress, len(cfg.layers) + sum(r != "villages" and r not in _SPANNING for r in cfg.layers))
-    with read_layers(cfg.layers) as read:  # in threads; the notes and errors come in the configuration's order
-        for role, frame, notes in read:
+    repairs = {}
+    # in threads, each layer's geometry repair right after its read; notes and errors in the configuration's order
+    with read_layers(cfg.layers, then=_repaired) as read:
+        for role, frame, notes, repaired in read:
+            repairs[role] = repaired
             _report_progress(progress, f"读取 {role}")
             for k, v in notes.items():
                 quality.count(role, k, v)
@@ -235,7 +238,12 @@ def load_district(data: str | os.PathLike | None = None, config: str | os.PathLi
                 raise LayerError(f"{_where(role, cfg)}: 图层没有任何要素（0 个）(the layer is empty)；请检查 "
                                  f"[layers.{role}] path、layer 是否指向了有数据的{ROLES[role].label}图层")
             raw[role] = frame
-    return _build(raw, cfg, as_of, quality, progress)
+    return _build(raw, cfg, as_of, quality, progress, repairs)
+
+
+def _repaired(role: str, frame: gpd.GeoDataFrame):
+    """What :func:`spatial.repair.repair_geometries` makes of a layer as read (the frame is not changed)."""
+    return repair_geometries(frame.geometry.to_numpy(), ROLES[role].geometry)
 
 
 def _skipped_outputs(data, cfg: ProjectConfig) -> list[Path]:
@@ -373,12 +381,13 @@ def _examples(values, limit: int = 5) -> str:
 
 
 def _build(raw: dict[str, gpd.GeoDataFrame], cfg: ProjectConfig, as_of, quality: QualityReport,
-           progress) -> District:
+           progress, repairs: dict | None = None) -> District:
     roles = list(raw)
-    repairs = _in_threads(lambda role: repair_geometries(raw[role].geometry.to_numpy(), ROLES[role].geometry), roles)
-    for role, repaired in zip(roles, repairs):
+    if repairs is None or set(repairs) != set(roles):
+        repairs = {role: f.result() for role, f in zip(roles, _in_threads(lambda role: _repaired(role, raw[role]), roles))}
+    for role in roles:
         quality.count(role, "read", len(raw[role]))
-        raw[role] = _repair(role, raw[role], cfg, quality, repaired.result())
+        raw[role] = _repair(role, raw[role], cfg, quality, repairs[role])
     quality.missing_roles = [r for r in ROLES if r not in cfg.layers]
     declared = {role: frame.crs for role, frame in raw.items()}
     raw = check_layer_crs(raw, cfg.layers, working_crs=cfg.project.working_crs, quality=quality)

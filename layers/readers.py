@@ -8,6 +8,7 @@ Inputs are only ever opened for reading.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import threading
@@ -525,7 +526,7 @@ def read_layer(role_name: str, src: LayerSource) -> tuple[gpd.GeoDataFrame, dict
 
 
 @contextlib.contextmanager
-def read_layers(sources: dict[str, LayerSource], *, threads: int | None = None):
+def read_layers(sources: dict[str, LayerSource], *, threads: int | None = None, then=None):
     """Read several roles' sources at once, in threads (GDAL, Arrow and GEOS work without the GIL).
 
     A context manager: inside, it gives an iterator over the layers; leaving it waits for the reads still
@@ -536,6 +537,10 @@ def read_layers(sources: dict[str, LayerSource], *, threads: int | None = None):
     sources : dict of role name -> LayerSource
     threads : int, optional
         Default: the CPU count, at most 4 and at most one per layer.
+    then : callable, optional
+        ``then(role, frame)`` run in the reading thread right after a layer is read (e.g. its geometry
+        repair, which then overlaps the reading of the next layers); it must not change ``frame``. Its
+        result comes as a fourth item ``(role, frame, notes, result)``.
 
     Yields
     ------
@@ -556,17 +561,24 @@ def read_layers(sources: dict[str, LayerSource], *, threads: int | None = None):
     roles = list(sources)
     n = max(1, min(threads or min(os.cpu_count() or 1, 4), len(roles)))
     with routed_warnings():
+        task = _read_layer if then is None else functools.partial(_read_then, then=then)
         if n == 1:
-            yield ((role, *_read_layer(role, sources[role])) for role in roles)
+            yield ((role, *task(role, sources[role])) for role in roles)
             return
         pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="read_layer")
-        futures = [pool.submit(_read_layer, role, sources[role]) for role in roles]
+        futures = [pool.submit(task, role, sources[role]) for role in roles]
         try:
             yield ((role, *future.result()) for role, future in zip(roles, futures))
         finally:
             for future in futures:
                 future.cancel()
             pool.shutdown(wait=True)
+
+
+def _read_then(role_name: str, src: LayerSource, *, then) -> tuple[gpd.GeoDataFrame, dict[str, int], object]:
+    """:func:`_read_layer`, then ``then(role, frame)`` in the same thread."""
+    frame, notes = _read_layer(role_name, src)
+    return frame, notes, then(role_name, frame)
 
 
 def _read_layer(role_name: str, src: LayerSource) -> tuple[gpd.GeoDataFrame, dict[str, int]]:

@@ -163,3 +163,31 @@ def test_a_layer_that_fails_raises_in_its_turn(tmp_path):
             for role, frame, _ in read:
                 seen.append((role, len(frame)))
     assert seen == [("buildings", 1)] and "parcels" in str(err.value)
+
+
+def test_then_runs_in_the_reading_thread_and_comes_with_its_layer(tmp_path):
+    import threading
+
+    from spatial.repair import repair_geometries
+    sources = {}
+    for k, role in enumerate(["buildings", "parcels", "pbf"]):
+        path = tmp_path / f"{role}.gpkg"
+        bowtie = shapely.Polygon([(0, 0), (2, 2), (2, 0), (0, 2)])
+        gpd.GeoDataFrame({f"{role.rstrip('s')}_id": [f"X{k}", "Y"]}, geometry=[bowtie, shapely.box(0, 0, 1 + k, 1)],
+                         crs=CRS).to_file(path)
+        sources[role] = LayerSource(path=str(path))
+    where = {}
+
+    def then(role, frame):
+        where[role] = threading.current_thread().name
+        return repair_geometries(frame.geometry.to_numpy(), "polygon")
+
+    with read_layers(sources, threads=2, then=then) as read:
+        got = [(role, frame, notes, extra) for role, frame, notes, extra in read]
+    assert [g[0] for g in got] == list(sources)
+    for role, frame, _, (geoms, keep, counts) in got:
+        ref = repair_geometries(frame.geometry.to_numpy(), "polygon")
+        assert keep.tolist() == ref[1].tolist() == [True, True] and counts.repaired == 1
+        assert shapely.equals(geoms, ref[0]).all()
+        assert shapely.is_valid(frame.geometry).tolist() == [False, True]   # the frame itself is left as read
+    assert all(name.startswith("read_layer") for name in where.values())
