@@ -521,9 +521,33 @@ def _encode_geoms(geoms: np.ndarray) -> tuple[dict, np.ndarray]:
     return form, ints
 
 
-def _column(values: Sequence) -> list | dict:
+class _Joined:
+    """A text property made of fixed ``parts`` and per-feature ``holes`` (one list of texts per feature):
+    feature ``i``'s text is ``parts[0] + holes[i][0] + parts[1] + ... + parts[-1]``."""
+
+    def __init__(self, parts: Sequence[str], holes: Sequence[Sequence[str]]):
+        self.parts = list(parts)
+        self.holes = [list(h) for h in holes]
+        if any(len(h) != len(self.parts) - 1 for h in self.holes):
+            raise ValueError("each feature needs one text per hole")
+
+    def __len__(self) -> int:
+        return len(self.holes)
+
+    def __getitem__(self, i: int) -> str:
+        return _joined(self.parts, self.holes[i])
+
+    def take(self, idx) -> "_Joined":
+        return _Joined(self.parts, [self.holes[i] for i in idx])
+
+
+def _column(values: Sequence | _Joined) -> list | dict:
     """A property column for the page: the values, or ``{"d": distinct texts, "i": index of each}`` when
-    texts repeat (half as many distinct texts as values or fewer)."""
+    texts repeat (half as many distinct texts as values or fewer), or for :class:`_Joined` texts
+    ``{"j": parts, "h": [column of each hole]}``."""
+    if isinstance(values, _Joined):
+        return {"j": values.parts, "h": [_column(col) for col in zip(*values.holes)] if len(values)
+                else [[] for _ in values.parts[1:]]}
     values = list(values)
     if len(values) >= 4 and pd.api.types.infer_dtype(values, skipna=False) == "string":
         codes, distinct = pd.factorize(np.asarray(values, dtype=object))
@@ -548,7 +572,7 @@ def _layer_data(geoms: np.ndarray, props: Mapping[str, Sequence], values: Sequen
     '{"n":1,"g":{"k":0,"l":[1],"c":[1165000000,399000000]},"f":{"id":["C1"]}}'
     """
     geoms = np.asarray(geoms, dtype=object)
-    props = {k: list(v) for k, v in props.items()}
+    props = {k: v if isinstance(v, _Joined) else list(v) for k, v in props.items()}
     values = [list(c) for c in values] if values is not None else None
     xy, owner = shapely.get_coordinates(geoms, return_index=True)
     finite = np.isfinite(xy).all(axis=1)
@@ -558,7 +582,7 @@ def _layer_data(geoms: np.ndarray, props: Mapping[str, Sequence], values: Sequen
                       "number in WGS84 left out of the map (图形坐标无效，未绘制)", DataQualityWarning, stacklevel=3)
         geoms = geoms[keep]
         idx = np.flatnonzero(keep)
-        props = {k: [v[i] for i in idx] for k, v in props.items()}
+        props = {k: v.take(idx) if isinstance(v, _Joined) else [v[i] for i in idx] for k, v in props.items()}
         values = [[c[i] for i in idx] for c in values] if values is not None else None
     form, _ = _encode_geoms(geoms)
     out: dict = {"n": len(geoms), "g": form, "f": {k: _column(v) for k, v in props.items()}}
@@ -614,8 +638,41 @@ def _finding_rows(f: pd.DataFrame) -> dict[str, list]:
                                  "area_mu", "status", "basis", "message", "judgement")}
 
 
+#: The fixed text of every finding popup, around :func:`_finding_holes`: popup = parts[0] + holes[0] +
+#: parts[1] + ... + parts[-1] (the page receives the parts once per layer, the holes as columns).
+_FINDING_LABELS = ("规则名称", "严重程度", "实测与限值", "面积", "对象", "关联对象", "依据", "状态", "案件编号")
+_FINDING_PARTS: tuple[str, ...] = (
+    '<div class="lg-pop lg-pop-finding"><h4 style="border-color:', '">', "", " <small>", "</small></h4><table>",
+    f"<tr><th>{_FINDING_LABELS[0]}</th><td>",
+    *(f"</td></tr><tr><th>{label}</th><td>" for label in _FINDING_LABELS[1:]),
+    "</td></tr></table>", "", "</div>")
+
+
 def _finding_popup(c: dict, i: int, extra: str = "", change: str = "") -> str:
-    """The popup of finding ``i``; ``extra`` (escaped HTML: the verification) is appended, ``change`` badged."""
+    """The popup of finding ``i``; ``extra`` (escaped HTML: the verification) is appended, ``change`` badged.
+
+    Examples
+    --------
+    >>> c = {k: [None] for k in ("case_id", "rule_id", "rule_name", "family", "severity", "subject_layer",
+    ...      "subject_id", "related_ids", "measured", "limit", "unit", "area_m2", "area_mu", "status", "basis",
+    ...      "message", "judgement")}
+    >>> c.update(rule_name=["一户<多宅>"], message=["说明"])
+    >>> text = _finding_popup(c, 0)
+    >>> text.split("<table>")[0]
+    '<div class="lg-pop lg-pop-finding"><h4 style="border-color:#1f78b4">一户&lt;多宅&gt; <small>—</small></h4>'
+    >>> text.endswith('<tr><th>案件编号</th><td>—</td></tr></table><p class="lg-msg">说明</p></div>')
+    True
+    """
+    return _joined(_FINDING_PARTS, _finding_holes(c, i, extra, change))
+
+
+def _joined(parts: Sequence[str], holes: Sequence[str]) -> str:
+    """``parts[0] + holes[0] + parts[1] + ... + parts[-1]``."""
+    return "".join(p + h for p, h in zip(parts, holes)) + parts[-1]
+
+
+def _finding_holes(c: dict, i: int, extra: str = "", change: str = "") -> list[str]:
+    """The variable pieces of finding ``i``'s popup (escaped HTML), in :data:`_FINDING_PARTS`' holes."""
     family = _text(c["family"][i])
     judgement = c["judgement"][i]
     colour = JUDGEMENT_COLOURS.get(str(judgement), FAMILY_COLOURS.get(family, _OTHER_COLOUR)) \
@@ -638,23 +695,13 @@ def _finding_popup(c: dict, i: int, extra: str = "", change: str = "") -> str:
     status = c["status"][i]
     status_text = _DASH if _missing(status) else STATUS_LABELS.get(str(status), str(status))
     e = html.escape
-    rows = [
-        ("规则名称", _esc(c["rule_name"][i])),
-        ("严重程度", e(SEVERITY_LABELS[sev])),
-        ("实测与限值", e(mv)),
-        ("面积", e(_area_text(c["area_m2"][i], c["area_mu"][i]))),
-        ("对象", e(subject)),
-        ("关联对象", e(related_text)),
-        ("依据", _esc(c["basis"][i])),
-        ("状态", e(status_text)),
-        ("案件编号", _esc(c["case_id"][i])),
-    ]
-    if not _missing(judgement):  # a monitoring patch: its pre-judgement first (its figures are in the message)
-        rows.insert(0, ("预判结论", _esc(judgement)))
+    values = [_esc(c["rule_name"][i]), e(SEVERITY_LABELS[sev]), e(mv), e(_area_text(c["area_m2"][i], c["area_mu"][i])),
+              e(subject), e(related_text), _esc(c["basis"][i]), e(status_text), _esc(c["case_id"][i])]
+    # a monitoring patch: its pre-judgement first (its figures are in the message)
+    first = "" if _missing(judgement) else f"<tr><th>预判结论</th><td>{_esc(judgement)}</td></tr>"
     message = c["message"][i]
     msg = "" if _missing(message) else f'<p class="lg-msg">{_esc(message)}</p>'
-    return (f'<div class="lg-pop lg-pop-finding"><h4 style="border-color:{colour}">{_change_badge(change)}'
-            f'{_esc(c["rule_name"][i])} <small>{_esc(c["rule_id"][i])}</small></h4>{_table(rows)}{msg}{extra}</div>')
+    return [colour, _change_badge(change), _esc(c["rule_name"][i]), _esc(c["rule_id"][i]), first, *values, msg, extra]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1166,7 +1213,8 @@ def _finding_layers(findings: gpd.GeoDataFrame, drawn: np.ndarray, slots: _Slots
         if len(idx) == 0:
             continue
         hist = [history.get(_text(cols["case_id"][i]), {}) for i in idx]
-        props = {"p": [_finding_popup(cols, i, h.get("html", ""), h.get("change", "")) for i, h in zip(idx, hist)],
+        holes = [_finding_holes(cols, i, h.get("html", ""), h.get("change", "")) for i, h in zip(idx, hist)]
+        props = {"p": _Joined(_FINDING_PARTS, holes),
                  "id": [_text(cols["case_id"][i]) for i in idx],
                  "s": [_severity(cols["severity"][i]) for i in idx],
                  "t": [f'{_esc(cols["rule_name"][i])} {_esc(cols["subject_id"][i])}' for i in idx]}
@@ -1279,8 +1327,8 @@ def render_village_map(
         rc = _finding_rows(rectified)
         rgeoms = _display_geoms(rectified)
         rows = range(len(rectified))
-        rprops = {"p": [_finding_popup(rc, i, history.get(_text(rc["case_id"][i]), {}).get("html", ""), "已整改")
-                        for i in rows],
+        rprops = {"p": _Joined(_FINDING_PARTS, [_finding_holes(rc, i, history.get(_text(rc["case_id"][i]), {})
+                                                              .get("html", ""), "已整改") for i in rows]),
                   "id": [_text(rc["case_id"][i]) for i in rows],
                   "t": [f'已整改 {_esc(rc["rule_name"][i])} {_esc(rc["subject_id"][i])}' for i in rows]}
         finding_layers.append(_GeoLayer(f'{_swatch(dict(RECTIFIED_STYLE))}已整改（上期图形）（{len(rectified)}）',

@@ -3,7 +3,8 @@
 The page passes each overlay to ``LandguardMap.geoLayer(map, DATA, OPTS)`` in the compact form of
 ``maps.village._layer_data``; :func:`decode` turns it into the GeoJSON FeatureCollection the page draws,
 step for step as ``decode`` in ``maps/assets/landguard/landguard.js`` does (integers / 1e7, pairs summed
-from the previous vertex, ring closed again, property columns read by index, nulls left out).
+from the previous vertex, ring closed again, property columns read by index or joined from fixed texts and
+holes, nulls left out).
 
 Examples
 --------
@@ -24,7 +25,11 @@ _TYPES = {0: "Point", 1: "LineString", 3: "Polygon", 4: "MultiPoint", 5: "MultiL
 
 
 def _cell(col, i: int):
-    return col[i] if isinstance(col, list) else col["d"][col["i"][i]]
+    if isinstance(col, list):
+        return col[i]
+    if "j" in col:
+        return col["j"][0] + "".join(_cell(h, i) + part for h, part in zip(col["h"], col["j"][1:]))
+    return col["d"][col["i"][i]]
 
 
 def decode(data: dict) -> dict:

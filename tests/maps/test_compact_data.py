@@ -193,3 +193,45 @@ def test_each_overlay_is_added_to_the_map_once_and_listed_in_the_layer_control(t
     overlays = page[page.index("overlays :  {"):]
     overlays = overlays[:overlays.index("},")]
     assert sorted(re.findall(r'" : (landguard_layer_\w+),', overlays)) == sorted(names)
+
+
+def test_finding_popups_send_their_fixed_text_once_per_layer(tmp_path, village_factory):
+    from maps.village import _FINDING_PARTS, _joined
+
+    layers, findings, village = village_factory(n_parcels=12)
+    findings = pd.concat([findings.assign(case_id=findings["case_id"] + f"-{k}") for k in range(6)],
+                         ignore_index=True)
+    page = render_village_map(layers, findings, village, tmp_path / "v.html").read_text(encoding="utf-8")
+    raw = [(d, o) for d, o in raw_layers(page) if o["kind"] == "finding"]
+    assert raw and all(d["f"]["p"]["j"] == list(_FINDING_PARTS) for d, _ in raw)
+    assert page.count("<tr><th>规则名称<\\/th><td>") == len(raw)                 # not once per finding
+    popups = {f["properties"]["id"]: f["properties"]["p"] for d, o in geo_layers(page) if o["kind"] == "finding"
+              for f in d["features"]}
+    assert len(popups) == len(findings)
+    one = popups[findings["case_id"].iloc[1]]
+    assert one.startswith('<div class="lg-pop lg-pop-finding"><h4 style="border-color:') and one.endswith("</div>")
+    assert "<tr><th>严重程度</th><td>中</td></tr>" in one
+    assert popups["FARM-BUILD-001a-0"] == (
+        '<div class="lg-pop lg-pop-finding"><h4 style="border-color:#e31a1c">乱占耕地建房 <small>FARM-BUILD</small></h4>'
+        "<table><tr><th>规则名称</th><td>乱占耕地建房</td></tr><tr><th>严重程度</th><td>高</td></tr>"
+        "<tr><th>实测与限值</th><td>实测 900 m²；限值 0 m²</td></tr><tr><th>面积</th><td>900 m²（1.35 亩）</td></tr>"
+        "<tr><th>对象</th><td>房屋 001B9001</td></tr><tr><th>关联对象</th><td>—</td></tr>"
+        "<tr><th>依据</th><td>京平政办发〔2021〕1号 四(七)14; 京平政发〔2021〕4号 五(三)</td></tr>"
+        "<tr><th>状态</th><td>新增</td></tr><tr><th>案件编号</th><td>FARM-BUILD-001a-0</td></tr></table>"
+        '<p class="lg-msg">房屋占用耕地 900 平方米。</p></div>')
+    assert _joined(["<a>", "</a>"], ["x"]) == "<a>x</a>"
+
+
+def test_joined_columns_round_trip_hostile_holes():
+    from maps.village import _Joined
+
+    evil = ["</script>", "{{ 7*7 }}", "<!--", "a&amp;b", ""]
+    holes = [[evil[k % 5], evil[(k + 1) % 5], "同"] for k in range(9)]
+    parts = ["<p>", "</p><p>", "</p>", "<i>end</i>"]
+    geoms = _rounded(shapely.points(np.column_stack([np.linspace(116, 117, 9), np.full(9, 40.0)])))
+    text = _layer_data(geoms, {"p": _Joined(parts, holes)})
+    assert "</" not in text and "<!--" not in text
+    data = json.loads(text)
+    assert data["f"]["p"]["h"][2] == {"d": ["同"], "i": [0] * 9}
+    got = [f["properties"]["p"] for f in decode(data)["features"]]
+    assert got == ["".join(p + h for p, h in zip(parts, row)) + parts[-1] for row in holes]

@@ -122,9 +122,16 @@
     return out + "</table></div>";
   }
 
-  /* Value i of a property column: a list, or {d: distinct values, i: index of each} (maps/village.py _column). */
+  /* Value i of a property column (maps/village.py _column): a list, {d: distinct values, i: index of each},
+     or {j: fixed texts, h: hole columns} for j[0] + h[0][i] + j[1] + ... + j[last]. */
   function cell(col, i) {
-    return Array.isArray(col) ? col[i] : col.d[col.i[i]];
+    if (Array.isArray(col)) { return col[i]; }
+    if (col.j) {
+      var text = col.j[0];
+      for (var k = 0; k < col.h.length; k++) { text += cell(col.h[k], i) + col.j[k + 1]; }
+      return text;
+    }
+    return col.d[col.i[i]];
   }
 
   var TYPES = {0: "Point", 1: "LineString", 3: "Polygon", 4: "MultiPoint", 5: "MultiLineString",
