@@ -74,11 +74,13 @@ def building_parcel_parts(ctx: Context) -> dict:
     return {"b": li, "p": ri, "part": parts}
 
 
-def _buildings_on(ctx: Context, parcels: gpd.GeoDataFrame, pairs: dict | None = None):
+def _buildings_on(ctx: Context, parcels: gpd.GeoDataFrame, pairs: dict | None = None, above=None):
     """Per parcel with building parts of at least the minimum overlap: the parcel rows, the union of those
     parts, and the ``;``-joined building ids (None when no parcel has any).
 
     ``pairs``: the ``building_parcel_parts`` intermediate when ``parcels`` is the whole parcels layer.
+    ``above``: per parcel, an area the union must exceed to be wanted; parcels whose parts add up to no
+    more are left out without a union (a union is never larger than the sum of its parts).
     """
     b = ctx["buildings"]
     if pairs is None:
@@ -88,6 +90,10 @@ def _buildings_on(ctx: Context, parcels: gpd.GeoDataFrame, pairs: dict | None = 
         li, ri, parts = pairs["p"][order], pairs["b"][order], pairs["part"][order]
     keep = shapely.area(parts) >= min_area(ctx, parcels["village_id"].to_numpy(dtype=object)[li])
     li, ri, parts = li[keep], ri[keep], parts[keep]
+    if above is not None and len(li):
+        total = np.bincount(li, weights=shapely.area(parts), minlength=len(parcels))
+        wanted = (total > np.asarray(above, dtype=float))[li]
+        li, ri, parts = li[wanted], ri[wanted], parts[wanted]
     if len(li) == 0:
         return None
     rows, geoms = union_by(li, parts)
@@ -353,14 +359,17 @@ def home_cover(ctx: Context) -> gpd.GeoDataFrame:
     >>> # home_cover(ctx)
     """
     p = ctx["parcels"]
-    built = _buildings_on(ctx, p, ctx.used("building_parcel_parts"))
+    all_cmax = np.asarray(ctx.limit("coverage_max", p["village_id"]), dtype=float)
+    # only parcels whose building parts add up to more than the allowed share are unioned
+    built = _buildings_on(ctx, p, ctx.used("building_parcel_parts"),
+                          above=all_cmax * shapely.area(p.geometry.to_numpy()) + _AREA_TOL - 1e-6)
     if built is None:
         return _empty(ctx)
     rows, covered, bids = built
     sub = p.iloc[rows]
     parea = sub.geometry.area.to_numpy()
     foot = shapely.area(covered)
-    cmax = np.asarray(ctx.limit("coverage_max", sub["village_id"]), dtype=float)
+    cmax = all_cmax[rows]
     excess = foot - cmax * parea
     over = excess > _AREA_TOL
     if not over.any():
