@@ -334,10 +334,16 @@ def set_drip(ctx: Context) -> gpd.GeoDataFrame:
     b, p = ctx["buildings"], ctx["parcels"]
     info = ctx.used("setback_outside")
     has = np.flatnonzero(info["own"] >= 0)
+    pg = p.geometry.to_numpy()
+    # a side's clearance is never less than its footprint's distance to the parcel boundary: only buildings
+    # nearer to it than their largest drip distance can have a side too close (the others are not measured)
+    lim = _drip_limits(ctx, b.iloc[has])
+    near = shapely.distance(b.geometry.to_numpy()[has], shapely.boundary(pg[info["own"][has]])) \
+        < np.maximum(lim["rear"], lim["gable"]) + 1e-6
+    has, lim = has[near], {k: v[near] for k, v in lim.items()}
     rows = b.iloc[has]
     own = info["own"][has]
     bg = rows.geometry.to_numpy()
-    pg = p.geometry.to_numpy()
     roads = ctx.get("roads")
     front = front_directions(bg, None if roads is None else roads.geometry.to_numpy(),
                              ctx.limit("drip_road_search_m", rows["village_id"]))
@@ -345,7 +351,6 @@ def set_drip(ctx: Context) -> gpd.GeoDataFrame:
     if sides.empty:
         return partial(ctx.crs, [], subject_layer=[], subject_id=[])
     j = sides["building"].to_numpy()
-    lim = _drip_limits(ctx, rows)
     kind = sides["kind"].to_numpy(dtype=object)
     is_rear = kind == "rear"
     limit = np.where(is_rear, lim["rear"][j], lim["gable"][j])
