@@ -124,13 +124,22 @@ def export_geojson(findings: gpd.GeoDataFrame, path: str | Path) -> Path:
 
 def _write_geojson(path: Path, props: pd.DataFrame, geoms: np.ndarray) -> Path:
     """The GeoJSON of already masked, displayed properties (:func:`_display`) and WGS84 geometries."""
+    return _write_geojson_features(path, _geojson_features(props, geoms))
+
+
+def _geojson_features(props: pd.DataFrame, geoms: np.ndarray) -> list[str]:
+    """Each row's GeoJSON Feature (text), from masked, displayed properties and WGS84 geometries."""
     geojson = shapely.to_geojson(geoms) if len(geoms) else []
-    features = [
+    return [
         '{"type":"Feature","id":%s,"geometry":%s,"properties":%s}' % (
             json.dumps(p["case_id"], ensure_ascii=False), g if g is not None else "null",
             json.dumps(p, ensure_ascii=False, allow_nan=False, separators=(",", ":")))
         for p, g in zip(props.to_dict("records"), geojson)
     ]
+
+
+def _write_geojson_features(path: Path, features: list[str]) -> Path:
+    """The FeatureCollection of ``features`` (:func:`_geojson_features`), replaced atomically."""
     body = "[\n" + ",\n".join(features) + "\n]" if features else "[]"
     text = '{"type":"FeatureCollection","features":' + body + "}\n"
     with atomic_path(path) as tmp:
@@ -268,11 +277,10 @@ def _gpkg_geoms(geoms, crs: str) -> np.ndarray:
                           marker=MARKER_M if working else None)
 
 
-def _write_gpkg(path: Path, out: gpd.GeoDataFrame, others, *, fast: bool = True,
-                plans: dict[str, dict] | None = None) -> Path:
+def _write_gpkg(path: Path, out, others, *, fast: bool = True, plans: dict[str, dict] | None = None) -> Path:
     """The GeoPackage of masked, reprojected, cleaned findings ``out`` and masked, reprojected ``others``
-    (``parcels``, ``buildings``, ``field_grid``; a dict, or a function returning it when needed), with the
-    verification columns, aliases and QGIS styles.
+    (``parcels``, ``buildings``, ``field_grid``; a dict), with the verification columns, aliases and QGIS
+    styles. ``out`` and ``others`` may be functions returning them, called only when needed.
 
     The file is a copy of a template made once per schema by GDAL (:func:`_gpkg_template`) with the rows
     inserted by SQLite (:func:`_fill_gpkg`), from ``plans`` (:func:`_gpkg_plans`, made here when not given);
@@ -292,7 +300,7 @@ def _write_gpkg(path: Path, out: gpd.GeoDataFrame, others, *, fast: bool = True,
     def frames() -> dict[str, gpd.GeoDataFrame]:
         nonlocal layers
         if layers is None:
-            layers = _gpkg_layers(out, others() if callable(others) else others)
+            layers = _gpkg_layers(out() if callable(out) else out, others() if callable(others) else others)
         return layers
 
     with atomic_path(path) as tmp:
@@ -894,20 +902,14 @@ def _write_kml(path: Path, props: pd.DataFrame, findings: pd.DataFrame, messages
     masked messages, WGS84 geometries and the (masked) document ``name``."""
     families = findings["family"].astype(object).to_numpy()
     severities = findings["severity"].astype(object).to_numpy()
-    messages = messages.astype(object).to_numpy()
+    placemarks = _kml_placemarks(props, families, severities, messages.astype(object).to_numpy(), geoms)
+    return _write_kml_document(path, name, families, severities, placemarks)
 
-    out = [f'<kml xmlns="{_KML_NS}"><Document>', _leaf("name", name), '<Schema name="finding" id="finding">']
-    for c in _KML_FIELDS:
-        kind = "double" if c in _ROUND else "string"
-        out.append(f'<SimpleField name="{_attr(c)}" type="{kind}">{_leaf("displayName", COLUMN_LABELS[c])}</SimpleField>')
-    out.append("</Schema>")
-    used = dict.fromkeys(s for s in map(_kml_style_id, families, severities) if s)
-    for sid in used:  # one shared style per family and severity, only those used
-        fam, sev = sid.split("-", 1)
-        out.append(f'<Style id="{_attr(sid)}"><LineStyle>{_leaf("color", _kml_colour(FAMILY_COLOURS[fam], 0xFF))}'
-                   f'{_leaf("width", f"{SEVERITY_WEIGHTS[sev]:g}")}</LineStyle>'
-                   f'<PolyStyle>{_leaf("color", _kml_colour(FAMILY_COLOURS[fam], 0x59))}</PolyStyle></Style>')
-    out.append(f'<Folder>{_leaf("name", "问题图斑")}')  # one folder: GDAL reads it as one layer, even when empty
+
+def _kml_placemarks(props: pd.DataFrame, families: np.ndarray, severities: np.ndarray, messages: np.ndarray,
+                    geoms: np.ndarray) -> list[str]:
+    """Each row's KML Placemark (text); see :func:`_write_kml`."""
+    out = []
     shapes = _kml_geometries(np.asarray(geoms, dtype=object))
     for record, fam, sev, message, shape in zip(props.to_dict("records"), families, severities, messages, shapes):
         label = FAMILY_LABELS.get(fam, fam or "")
@@ -923,6 +925,26 @@ def _write_kml(path: Path, props: pd.DataFrame, findings: pd.DataFrame, messages
             "<ExtendedData>", _leaf("SchemaData", data, ' schemaUrl="#finding"', raw=True), "</ExtendedData>",
             shape,
             "</Placemark>")))
+    return out
+
+
+def _write_kml_document(path: Path, name: str, families: np.ndarray, severities: np.ndarray,
+                        placemarks: list[str]) -> Path:
+    """The KML document ``name`` of ``placemarks`` (:func:`_kml_placemarks`) with the styles of the
+    families and severities used, replaced atomically."""
+    out = [f'<kml xmlns="{_KML_NS}"><Document>', _leaf("name", name), '<Schema name="finding" id="finding">']
+    for c in _KML_FIELDS:
+        kind = "double" if c in _ROUND else "string"
+        out.append(f'<SimpleField name="{_attr(c)}" type="{kind}">{_leaf("displayName", COLUMN_LABELS[c])}</SimpleField>')
+    out.append("</Schema>")
+    used = dict.fromkeys(s for s in map(_kml_style_id, families, severities) if s)
+    for sid in used:  # one shared style per family and severity, only those used
+        fam, sev = sid.split("-", 1)
+        out.append(f'<Style id="{_attr(sid)}"><LineStyle>{_leaf("color", _kml_colour(FAMILY_COLOURS[fam], 0xFF))}'
+                   f'{_leaf("width", f"{SEVERITY_WEIGHTS[sev]:g}")}</LineStyle>'
+                   f'<PolyStyle>{_leaf("color", _kml_colour(FAMILY_COLOURS[fam], 0x59))}</PolyStyle></Style>')
+    out.append(f'<Folder>{_leaf("name", "问题图斑")}')  # one folder: GDAL reads it as one layer, even when empty
+    out.extend(placemarks)
     out.append("</Folder></Document></kml>")
     # what xml.etree.ElementTree wrote for the same tree (declaration, escaping, empty elements), faster
     with atomic_path(path) as tmp:
@@ -996,6 +1018,19 @@ def export_village(findings: gpd.GeoDataFrame, out_dir: str | Path, village_id: 
     batch = FieldBatch(findings, parcels=parcels, buildings=buildings, full_names=full_names, crs=crs,
                        villages=[village_id], grids=grid)
     return batch.village(out_dir, village_id, name=name, township=township, run_date=run_date, grid=grid)
+
+
+def _objects(values: list) -> np.ndarray:
+    """A list as a 1-d object array (strings, bytes ... kept as they are).
+
+    Examples
+    --------
+    >>> _objects(["a", "b"])[[1]].tolist()
+    ['b']
+    """
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
 
 
 class _Rows:
@@ -1084,6 +1119,10 @@ class FieldBatch:
         self._gpkg = _gpkg_geoms(findings.geometry.to_crs(self.target), crs)
         self._layers: dict[str, tuple] = {}
         self._gpkg_sources: dict[str, _LayerSource] | None = None
+        self._whole_findings: gpd.GeoDataFrame | None = None
+        self._findings_again: frozenset | None = None
+        self._batch_texts: dict | bool | None = None
+        self._names: dict[str, np.ndarray] = {}
         for name, frame in (("parcels", parcels), ("buildings", buildings)):
             if frame is None:
                 continue
@@ -1139,8 +1178,8 @@ class FieldBatch:
                                  or isinstance(frame[c].dtype, pd.CategoricalDtype) or frame[c].dtype != whole[c].dtype)
 
             sources = {}
-            whole = self._findings(np.arange(len(self.findings)))
-            changed = again(self.findings, whole)
+            whole = self._whole_findings = self._findings(np.arange(len(self.findings)))
+            changed = self._findings_again = again(self.findings, whole)
             if changed is not None:  # the layer as _gpkg_layers writes it: verification columns last
                 sources["findings"] = _LayerSource("findings", _gpkg_layers(whole, {})["findings"], changed)
             for name, (frame, _, _, _) in self._layers.items():
@@ -1151,18 +1190,19 @@ class FieldBatch:
             self._gpkg_sources = sources
         return self._gpkg_sources
 
-    def _gpkg_plans(self, rows: np.ndarray, masked: gpd.GeoDataFrame, layer_rows: dict[str, np.ndarray],
+    def _gpkg_plans(self, rows: np.ndarray, masked, layer_rows: dict[str, np.ndarray],
                     extra: dict[str, gpd.GeoDataFrame]) -> dict[str, dict] | None:
-        """The GeoPackage plans (:func:`_gpkg_plans`) of a village's findings ``rows`` (masked: ``masked``),
+        """The GeoPackage plans (:func:`_gpkg_plans`) of a village's findings ``rows`` (masked: ``masked()``),
         its rows of the other layers and the ``extra`` layers (the 田长 grid), or None (GDAL writes it)."""
         sources = self._sources()
         if "findings" not in sources or any(n not in sources for n in layer_rows):
             return None
 
         def finding_column(c: str) -> pd.Series:
+            frame = masked()
             if c in VERIFICATION_COLUMNS:  # as _gpkg_layers makes them
-                return masked[c].astype(object) if c in masked.columns else pd.Series([None] * len(rows), dtype=object)
-            return masked[c]
+                return frame[c].astype(object) if c in frame.columns else pd.Series([None] * len(rows), dtype=object)
+            return frame[c]
 
         plans = {"findings": sources["findings"].plan(rows, finding_column)}
         for name, at in layer_rows.items():
@@ -1197,14 +1237,16 @@ class FieldBatch:
         if grid is not None:
             grid_id = grid["grid_id"].astype(object).iloc[0]
             rows = self._grids.of(grid_id) if self._grids is not None else np.array([], dtype=np.intp)
-        own = self.findings.iloc[rows]
 
         def known(value, column):
             if isinstance(value, str) and value.strip():
                 return value.strip()
-            values = [v for v in own[column].astype(object) if isinstance(v, str) and v.strip()] \
-                if column in own.columns else []
-            return values[0].strip() if values else None
+            if column not in self.findings.columns:
+                return None
+            if column not in self._names:
+                self._names[column] = self.findings[column].astype(object).to_numpy()
+            found = next((v for v in self._names[column][rows] if isinstance(v, str) and v.strip()), None)
+            return found.strip() if found is not None else None
 
         name, township = known(name, "village"), known(township, "township")
         stem = file_stem(village_id if grid_id is None else grid_id, name)
@@ -1221,19 +1263,54 @@ class FieldBatch:
             # the grid leader is masked even with full_names (that keeps the owners' names only)
             extra["field_grid"] = mask_frame(grid).to_crs(self.target)
         title = f"{place} 问题图斑 ({(run_date or dt.date.today()).isoformat()})"
-        _checked(own, GEOJSON_PROPERTIES)
-        _checked(own, [*GEOJSON_PROPERTIES, "family"])
-        masked = self._findings(rows)
-        props = _display(masked[GEOJSON_PROPERTIES])
-        wgs84 = self._wgs84[rows]
-        return {
-            "geojson": _write_geojson(path_in(out_dir, stem, ".geojson"), props, wgs84),
-            "gpkg": _write_gpkg(path_in(out_dir, stem, ".gpkg"), masked,
-                                lambda: {**{n: self._layer_rows(n, r) for n, r in layer_rows.items()}, **extra},
-                                plans=self._gpkg_plans(rows, masked, layer_rows, extra)),
-            "kml": _write_kml(path_in(out_dir, stem, ".kml"), props, own, masked["message"], wgs84,
-                              mask_ids_in_text(title)),
-        }
+        _checked(self.findings, [*GEOJSON_PROPERTIES, "family"])
+        found: dict[str, gpd.GeoDataFrame] = {}
+
+        def masked() -> gpd.GeoDataFrame:  # the village's masked findings, when needed
+            if "masked" not in found:
+                found["masked"] = self._findings(rows)
+            return found["masked"]
+
+        texts = self._texts()
+        geojson, gpkg, kml = (path_in(out_dir, stem, suffix) for suffix in (".geojson", ".gpkg", ".kml"))
+        if texts is not None:  # each row's Feature and Placemark made once for the batch
+            _write_geojson_features(geojson, texts["features"][rows].tolist())
+            _write_kml_document(kml, mask_ids_in_text(title), texts["families"][rows], texts["severities"][rows],
+                                texts["placemarks"][rows].tolist())
+        else:
+            props = _display(masked()[GEOJSON_PROPERTIES])
+            wgs84 = self._wgs84[rows]
+            _write_geojson(geojson, props, wgs84)
+            _write_kml(kml, props, self.findings.iloc[rows], masked()["message"], wgs84, mask_ids_in_text(title))
+        _write_gpkg(gpkg, masked, lambda: {**{n: self._layer_rows(n, r) for n, r in layer_rows.items()}, **extra},
+                    plans=self._gpkg_plans(rows, masked, layer_rows, extra))
+        return {"geojson": geojson, "gpkg": gpkg, "kml": kml}
+
+    def _texts(self) -> dict | None:
+        """Each finding's GeoJSON Feature and KML Placemark, made once for all the batch's villages (on first
+        use): the same text as made from a village's rows alone, row by row. None (each village makes its
+        own) when masking a column they show depends on the rows taken (:class:`maps.premask.MaskedRows`)
+        or making them fails for some row (that village fails as before)."""
+        if self._batch_texts is None:
+            self._sources()
+            texts = False
+            shown = {*GEOJSON_PROPERTIES, "message"}
+            if self._findings_again is not None and not (self._findings_again & shown):
+                whole = self._whole_findings
+                try:
+                    props = _display(whole[GEOJSON_PROPERTIES])
+                    families = self.findings["family"].astype(object).to_numpy()
+                    severities = self.findings["severity"].astype(object).to_numpy()
+                    features = _geojson_features(props, self._wgs84)
+                    placemarks = _kml_placemarks(props, families, severities,
+                                                 whole["message"].astype(object).to_numpy(), self._wgs84)
+                except Exception:  # noqa: BLE001 - each village meets its own error, as before
+                    placemarks = None
+                if placemarks is not None:
+                    texts = {"families": families, "severities": severities,
+                             "features": _objects(features), "placemarks": _objects(placemarks)}
+            self._batch_texts = texts
+        return self._batch_texts or None
 
 
 #: Sub-folder of the export folder holding the per-grid field files.

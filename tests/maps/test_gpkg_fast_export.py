@@ -282,3 +282,54 @@ def test_a_batch_of_villages_holds_what_gdal_writes_village_by_village(tmp_path)
     plot_no = [pyogrio.read_dataframe(tmp_path / v / f"{v}.gpkg", layer="parcels")["plot_no"] for v in (VILLAGE, other)]
     assert plot_no[0].dtype == np.float64 and plot_no[1].tolist()[0].startswith("110117********")
     assert "plot_no" in batch._sources()["parcels"].again
+
+
+def _three_villages():
+    villages = (VILLAGE, "110117104202", "110117104203")
+    findings = pd.concat([_findings().assign(village_id=v, village=f"村{i}", township="镇",
+                                             case_id=lambda f, v=v: f["case_id"] + v)
+                          for i, v in enumerate(villages)], ignore_index=True)
+    return villages, gpd.GeoDataFrame(findings, geometry="geometry", crs=CRS)
+
+
+def test_batch_geojson_and_kml_are_each_villages_own(tmp_path):
+    """Features and placemarks are made once per batch: each village's files are byte for byte what the
+    village's rows alone give (export_geojson / export_kml)."""
+    villages, findings = _three_villages()
+    batch = FieldBatch(findings)
+    for vid in villages:
+        files = batch.village(tmp_path / "batch", vid, run_date=dt.date(2026, 12, 2))
+        own = findings[findings["village_id"] == vid]
+        alone_json = exports.export_geojson(own, tmp_path / "alone" / f"{vid}.geojson")
+        alone_kml = exports.export_kml(own, tmp_path / "alone" / f"{vid}.kml", run_date=dt.date(2026, 12, 2))
+        assert files["geojson"].read_bytes() == alone_json.read_bytes()
+        assert files["kml"].read_bytes() == alone_kml.read_bytes()
+    assert batch._texts() is not None  # made once for the batch
+
+
+def test_a_value_only_one_village_cannot_show_fails_that_village_alone(tmp_path):
+    villages, findings = _three_villages()
+    findings.loc[findings["village_id"] == villages[1], "measured"] = np.inf  # not JSON: refused as before
+    batch = FieldBatch(findings)
+    assert batch._texts() is None  # each village makes its own texts
+    batch.village(tmp_path, villages[0])
+    with pytest.raises(ValueError):
+        batch.village(tmp_path, villages[1])
+    files = batch.village(tmp_path, villages[2])
+    own = findings[findings["village_id"] == villages[2]]
+    assert files["geojson"].read_bytes() == exports.export_geojson(own, tmp_path / "alone.geojson").read_bytes()
+
+
+def test_a_shown_column_masked_per_village_is_made_per_village(tmp_path):
+    villages, findings = _three_villages()
+    findings["limit"] = findings["limit"].astype(float)
+    findings.loc[findings["village_id"] == villages[1], "limit"] = 110117199001011234.0  # ID-shaped: text there
+    batch = FieldBatch(findings)
+    assert batch._texts() is None
+    for vid in villages:
+        files = batch.village(tmp_path, vid)
+        own = findings[findings["village_id"] == vid]
+        assert files["geojson"].read_bytes() == exports.export_geojson(own, tmp_path / "a.geojson").read_bytes()
+    # masked to text in that village, shown as no figure there (as the village's rows alone show it)
+    assert '"limit":1.0' in (tmp_path / f"{villages[0]}_村0.geojson").read_text(encoding="utf-8")
+    assert '"limit":1.0' not in (tmp_path / f"{villages[1]}_村1.geojson").read_text(encoding="utf-8")
