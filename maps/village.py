@@ -418,7 +418,8 @@ def _collection(geoms: np.ndarray, props: list[dict]) -> str:
 
 #: Coordinates travel to the page as integers in units of 10^-COORD_DECIMALS degrees.
 _COORD_SCALE: float = 10.0 ** COORD_DECIMALS
-#: GeoJSON geometry types by shapely type id (a LinearRing is written as a LineString, as GEOS does).
+#: GeoJSON geometry types by shapely type id (a LinearRing is written as a LineString, as GEOS does; a
+#: missing geometry, id -1, reads the last entry: an empty collection).
 _KIND = np.array([0, 1, 1, 3, 4, 5, 6, 7], dtype=np.int64)
 
 
