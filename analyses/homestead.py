@@ -198,36 +198,50 @@ def home_multi(ctx: Context) -> gpd.GeoDataFrame:
     if multi.empty:
         return _empty(ctx)
     multi = multi.sort_values(["_key", "parcel_id"])
-    grouped = multi.dissolve(by="_key", aggfunc={"parcel_id": list, "village_id": list, "_how": set,
-                                                 "_inh": lambda xs: sorted(x for x in xs if isinstance(x, str))})
-    ids = grouped["parcel_id"].map(lambda xs: sorted(str(x) for x in xs))
-    n = ids.map(len).to_numpy()
-    hows = grouped["_how"].to_numpy(dtype=object)
-    how = np.array(["name" if "name" in h else "household" if h == {"household"} else "id" if h == {"id"} else "mixed"
-                    for h in hows], dtype=object)
-    subject = ids.map(lambda xs: xs[0]).to_numpy(dtype=object)
+    # one group per household, in key order; within it the parcels in id order (vectorised, no call per group)
+    group, keys = pd.factorize(multi["_key"].to_numpy(dtype=object), sort=True)
+    ng = len(keys)
+    n = np.bincount(group, minlength=ng)
+    first = np.r_[0, np.cumsum(n)[:-1]]
+    pid = multi["parcel_id"].astype(str).to_numpy(dtype=object)
+    _, geoms = union_by(group, multi.geometry.to_numpy())
+    how_of = multi["_how"].to_numpy(dtype=object)
+    share = {h: np.bincount(group, weights=(how_of == h), minlength=ng) for h in ("name", "household", "id")}
+    how = np.select([share["name"] > 0, share["household"] == n, share["id"] == n], ["name", "household", "id"],
+                    "mixed").astype(object)
+    subject = pid[first]
+    listed = join_per(group, pid, ng, sep="、", unique=False)
+    related = join_per(group, pid, ng, sep=";", unique=False)
     first_village = multi.set_index("parcel_id")["village_id"]
     first_village = first_village[~first_village.index.duplicated()]
     names = ctx.villages.set_index("village_id")["name"]
-    spans = [sorted({str(names.get(v, v)) for v in vs if isinstance(v, str)}) for vs in grouped["village_id"]]
+    vid = multi["village_id"].to_numpy(dtype=object)
+    known = pd.notna(vid)
+    named = per_value(vid, lambda v: str(names.get(v, v))).to_numpy(dtype=object)  # once per village
+    spans = join_per(group[known], named[known], ng, sep="、")
+    n_spans = (pd.DataFrame({"g": group[known], "v": named[known]}).drop_duplicates()
+               .groupby("g").size().reindex(range(ng), fill_value=0).to_numpy())
+    inh_of = multi["_inh"].to_numpy(dtype=object)
+    has_inh = pd.notna(inh_of)
+    inh = join_per(group[has_inh], inh_of[has_inh], ng, sep="、", unique=False)
     label = {"household": "同一户编号", "id": "同一证件号码", "mixed": "同一户（户编号及证件号码）",
              "name": "同一行政村内同名权利人"}
     message = [
-        f"{label[h]}名下有{k}处宅基地（{'、'.join(xs)}"
-        + (f"，分属{'、'.join(vs)}" if len(vs) > 1 else "")
+        f"{label[h]}名下有{k}处宅基地（{xs}"
+        + (f"，分属{vs}" if nv > 1 else "")
         + "），违反“一户只能拥有一处宅基地”规定（{basis}）"
-        + (f"；其中{'、'.join(inh)}为继承取得，按{PG4_INHERIT}引导自愿有偿退出，不作拆除" if inh else "")
+        + (f"；其中{ih}为继承取得，按{PG4_INHERIT}引导自愿有偿退出，不作拆除" if ih else "")
         + ("；按姓名匹配，置信度较低，请核实。" if h == "name" else "。")
-        for h, k, xs, vs, inh in zip(how, n, ids, spans, grouped["_inh"])
+        for h, k, xs, vs, nv, ih in zip(how, n, listed, spans, n_spans, inh)
     ]
-    inherits = grouped["_inh"].map(len).to_numpy() > 0
+    inherits = pd.notna(inh)
     return partial(
-        ctx.crs, grouped.geometry.to_numpy(),
-        subject_layer="parcels", subject_id=subject, related_ids=ids.map(";".join).to_numpy(dtype=object),
+        ctx.crs, geoms,
+        subject_layer="parcels", subject_id=subject, related_ids=related,
         village_id=first_village.reindex(subject).to_numpy(dtype=object),
         severity=np.where((how == "name") | inherits, "low", "medium"), measured=n.astype(float), limit=1.0,
         unit="宅",
-        area_m2=grouped.geometry.area.to_numpy(), message=message,
+        area_m2=shapely.area(geoms), message=message,
     )
 
 
