@@ -48,3 +48,21 @@ def test_collection_from_make_valid_keeps_polygonal_parts():
     spike = shapely.Polygon([(0, 0), (4, 0), (4, 4), (2, 4), (2, 8), (2, 4), (0, 4)])
     geoms, keep, _ = repair_geometries([spike])
     assert keep.all() and geoms[0].geom_type in ("Polygon", "MultiPolygon") and geoms[0].area == 16.0
+
+
+def test_quadrilateral_shortcut_agrees_with_geos():
+    from spatial.repair import _is_valid
+    rng = np.random.default_rng(5)
+    n = 20000
+    base = rng.uniform([400000, 4300000], [600000, 4500000], (n, 1, 2))          # Gauss-Krüger sized numbers
+    corners = base + rng.integers(-3, 4, (n, 4, 2)) * rng.choice([0.5, 1e-7, 3.0], (n, 1, 1))   # ties, slivers
+    boxes = [shapely.box(0, 0, 10, 6), shapely.Polygon([(0, 0), (10, 0), (10, 0), (0, 6)]),   # a repeated corner
+             shapely.Polygon([(0, 0), (5, 0), (10, 0), (5, 5)]),                                 # a straight corner
+             shapely.Polygon([(0, 0), (2, 2), (2, 0), (0, 2)]),                                  # bowtie
+             shapely.Polygon([(0, 0), (4, 1), (0, 2), (1, 1)]),                                  # concave dart (valid)
+             shapely.Polygon([(0, 0), (10, 0), (10, 10), (0, 10)], [[(2, 2), (3, 2), (3, 3)]])]   # with a hole
+    rotated = shapely.affinity.rotate(shapely.box(5e5, 4.4e6, 5e5 + 8, 4.4e6 + 6), 30.0)
+    geoms = np.concatenate([shapely.polygons(corners), np.array([*boxes, rotated], dtype=object)])
+    got, want = _is_valid(geoms), shapely.is_valid(geoms)
+    assert got.tolist() == want.tolist()
+    assert 0 < want.sum() < len(want)                     # both kinds present
