@@ -12,6 +12,8 @@ import datetime as dt
 import html
 import itertools
 import json
+import math
+import operator
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -590,9 +592,14 @@ def _read_template(tmp: Path, plans: dict[str, dict]) -> _Template | None:
                                   (f"trigger_insert_feature_count_{name}",)).fetchone()
             counted = con.execute("SELECT feature_count FROM gpkg_ogr_contents WHERE table_name = ?",
                                   (name,)).fetchone()
-            if trigger is None or counter is None or counted is None or counted[0] != 0:
-                return None
-            tables[name] = {"geom": geom, "srs_id": int(srs_id), "rtree": rtree,
+            root = con.execute(f"SELECT length(data) FROM {_quote(rtree + '_node')} WHERE nodeno = 1").fetchone()
+            shadow = [[r[1] for r in con.execute(f"PRAGMA table_info({_quote(rtree + part)})")]
+                      for part in ("_node", "_rowid", "_parent")]
+            if trigger is None or counter is None or counted is None or counted[0] != 0 or root is None or \
+                    shadow != [["nodeno", "data"], ["rowid", "nodeno"], ["nodeno", "parentnode"]] or \
+                    con.execute(f"SELECT count(*) FROM {_quote(rtree + '_node')}").fetchone() != (1,):
+                return None  # not the R-tree the fast path fills
+            tables[name] = {"geom": geom, "srs_id": int(srs_id), "rtree": rtree, "node_size": int(root[0]),
                             "triggers": {f"{rtree}_insert": trigger[0],
                                          f"trigger_insert_feature_count_{name}": counter[0]}}
     finally:
@@ -683,13 +690,117 @@ def _sqlite_g17(r: float) -> float:
     return float(text) if r > 0 else -float(text)
 
 
+_RND_TOWARDS = 1.0 - 1.0 / 8388608.0  # SQLite rtree.c: RNDTOWARDS, RNDAWAY
+_RND_AWAY = 1.0 + 1.0 / 8388608.0
+
+
+def _float32_down(d: np.ndarray) -> np.ndarray:
+    """Doubles as SQLite's R-tree stores a lower bound (rtreeValueDown): a float32 not above them."""
+    f = d.astype(np.float32)
+    over = f.astype(np.float64) > d
+    f[over] = (d[over] * np.where(d[over] < 0, _RND_AWAY, _RND_TOWARDS)).astype(np.float32)
+    return f
+
+
+def _float32_up(d: np.ndarray) -> np.ndarray:
+    """Doubles as SQLite's R-tree stores an upper bound (rtreeValueUp): a float32 not below them."""
+    f = d.astype(np.float32)
+    under = f.astype(np.float64) < d
+    f[under] = (d[under] * np.where(d[under] < 0, _RND_TOWARDS, _RND_AWAY)).astype(np.float32)
+    return f
+
+
+def _rtree_nodes(ids: np.ndarray, bounds: np.ndarray, node_size: int) -> tuple[list, list, list]:
+    """A packed SQLite R-tree of the boxes ``bounds`` (min x, min y, max x, max y) keyed by ``ids``, as the
+    rows of its shadow tables: ``(nodeno, blob)`` of ``_node`` (the root, node 1, first), ``(id, nodeno)``
+    of ``_rowid``, ``(nodeno, parent)`` of ``_parent``.
+
+    GDAL builds the R-tree of a layer it writes in one go as well (not box by box); the entries are those
+    SQLite stores for the same boxes (bounds rounded outwards to float32 as rtree.c rounds them), the
+    nodes full, in sort-tile-recursive order. Node format (rtree.c): 2 bytes tree depth (root only),
+    2 bytes cell count, then cells of a big-endian 64-bit id and four big-endian float32 coordinates
+    (min x, max x, min y, max y), zero-padded to the node size.
+
+    Examples
+    --------
+    >>> nodes, rowids, parents = _rtree_nodes(np.array([1, 2]), np.array([[0, 0, 1, 1], [2, 2, 3, 3.0]]), 1228)
+    >>> [n for n, _ in nodes], rowids, parents
+    ([1], [(1, 1), (2, 1)], [])
+    """
+    cap = (node_size - 4) // 24
+    cell = np.dtype([("id", ">i8"), ("c", ">f4", (4,))])
+    fields = [("depth", ">u2"), ("count", ">u2"), ("cells", cell, (cap,))]
+    if node_size - 4 - 24 * cap:
+        fields.append(("pad", f"V{node_size - 4 - 24 * cap}"))
+    node = np.dtype(fields)
+    n = len(ids)
+    if not n:
+        return [], [], []
+    coords = np.column_stack([_float32_down(bounds[:, 0]), _float32_up(bounds[:, 2]),
+                              _float32_down(bounds[:, 1]), _float32_up(bounds[:, 3])])
+    # sort-tile-recursive order
+    leaves = -(-n // cap)
+    slabs = max(1, math.ceil(math.sqrt(leaves)))
+    cx = (bounds[:, 0] + bounds[:, 2]) / 2
+    cy = (bounds[:, 1] + bounds[:, 3]) / 2
+    order = np.argsort(cx, kind="stable")
+    slab = np.arange(n) // (slabs * cap)
+    order = order[np.lexsort((cy[order], slab))]
+    level_ids, level_coords = np.asarray(ids)[order], coords[order]
+    levels = []  # (ids, coords) of cells per level, leaves first
+    while True:
+        levels.append((level_ids, level_coords))
+        m = len(level_ids)
+        if m <= cap:
+            break
+        k = -(-m // cap)
+        group = np.arange(m) // cap
+        lo = np.minimum.reduceat(level_coords[:, [0, 2]], np.arange(0, m, cap), axis=0)
+        hi = np.maximum.reduceat(level_coords[:, [1, 3]], np.arange(0, m, cap), axis=0)
+        level_coords = np.column_stack([lo[:, 0], hi[:, 0], lo[:, 1], hi[:, 1]]).astype(np.float32)
+        level_ids = np.zeros(k, dtype=np.int64)  # node numbers, filled below
+    # number the nodes: root 1, the others 2.. from the top down
+    counts = [-(-len(ids_) // cap) for ids_, _ in levels]  # nodes holding each level's cells
+    first = {}
+    nxt = 2
+    for depth in range(len(levels) - 1, -1, -1):  # top level of cells is held by the root
+        if depth == len(levels) - 1:
+            first[depth] = 1
+        else:
+            first[depth] = nxt
+            nxt += counts[depth]
+    blobs, parents = [], []
+    for depth, (cids, ccoords) in enumerate(levels):
+        m = len(cids)
+        k = counts[depth]
+        holder = first[depth] + np.arange(m) // cap  # node number holding each cell
+        arr = np.zeros(k, dtype=node)
+        if depth == len(levels) - 1:
+            arr["depth"][0] = len(levels) - 1
+        arr["count"] = np.bincount(np.arange(m) // cap, minlength=k)
+        flat_view = np.zeros(k * cap, dtype=cell)
+        flat_view["id"][:m] = cids
+        flat_view["c"][:m] = ccoords
+        arr["cells"] = flat_view.reshape(k, cap)
+        nodenos = first[depth] + np.arange(k)
+        blobs += list(zip(nodenos.tolist(), arr.view(f"V{node_size}").tolist()))
+        if depth == 0:
+            rowids = list(zip(cids.tolist(), holder.tolist()))
+        else:
+            parents += list(zip(cids.tolist(), holder.tolist()))
+        if depth + 1 < len(levels):
+            levels[depth + 1][0][:] = nodenos
+    blobs.sort(key=operator.itemgetter(0))  # the root (node 1) first
+    return blobs, rowids, parents
+
+
 def _fill_gpkg(tmp: Path, path: Path, template: _Template, plans: dict[str, dict]) -> None:
     """``tmp``: the template with every layer's rows."""
     tmp.write_bytes(template.data)  # an OSError (disk full ...) is reported by atomic_path, naming the file
     con = sqlite3.connect(tmp, isolation_level=None)
     try:
         con.execute("PRAGMA synchronous=OFF")  # a temporary file, renamed into place once complete
-        con.execute("PRAGMA journal_mode=MEMORY")
+        con.execute("PRAGMA journal_mode=OFF")  # a failed write is thrown away (atomic_path), never rolled back
         con.execute("BEGIN")
         for name, plan in plans.items():
             table = template.tables[name]
@@ -710,9 +821,13 @@ def _fill_gpkg(tmp: Path, path: Path, template: _Template, plans: dict[str, dict
             con.executemany(f"INSERT INTO {_quote(name)} ({', '.join(map(_quote, columns))}) "
                             f"VALUES ({', '.join('?' * len(columns))})", zip(*values))
             b = plan["bounds"]
-            con.executemany(f"INSERT INTO {_quote(table['rtree'])} VALUES (?, ?, ?, ?, ?)",
-                            zip(fids[plan["present"]].tolist(), b[:, 0].tolist(), b[:, 2].tolist(),
-                                b[:, 1].tolist(), b[:, 3].tolist()))
+            nodes, rowids, parents = _rtree_nodes(fids[plan["present"]], b, table["node_size"])
+            if nodes:
+                rtree = table["rtree"]
+                con.execute(f"UPDATE {_quote(rtree + '_node')} SET data = ? WHERE nodeno = 1", (nodes[0][1],))
+                con.executemany(f"INSERT INTO {_quote(rtree + '_node')} VALUES (?, ?)", nodes[1:])
+                con.executemany(f"INSERT INTO {_quote(rtree + '_rowid')} VALUES (?, ?)", rowids)
+                con.executemany(f"INSERT INTO {_quote(rtree + '_parent')} VALUES (?, ?)", parents)
             con.execute("UPDATE gpkg_ogr_contents SET feature_count = ? WHERE table_name = ?", (n, name))
             for sql in table["triggers"].values():
                 con.execute(sql)

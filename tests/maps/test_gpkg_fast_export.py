@@ -51,9 +51,12 @@ def gpkg_content(path) -> dict:
                          "foreign_key_check")}
         schema = con.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall()
         out["schema"] = sorted(schema, key=repr)
-        for kind, name, _, _ in schema:
+        for kind, name, _, sql in schema:
             if kind != "table" or _SHADOW.match(name):
                 continue
+            if "USING rtree" in (sql or ""):  # the index's own consistency check (nodes, parents, rowids)
+                out[f"rtreecheck {name}"] = con.execute("SELECT rtreecheck(?)", (name,)).fetchall()
+                assert out[f"rtreecheck {name}"] == [("ok",)], name
             cur = con.execute(f'SELECT * FROM "{name}"')
             columns = [d[0] for d in cur.description]
             rows = []
@@ -333,3 +336,19 @@ def test_a_shown_column_masked_per_village_is_made_per_village(tmp_path):
     # masked to text in that village, shown as no figure there (as the village's rows alone show it)
     assert '"limit":1.0' in (tmp_path / f"{villages[0]}_村0.geojson").read_text(encoding="utf-8")
     assert '"limit":1.0' not in (tmp_path / f"{villages[1]}_村1.geojson").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("n", [51, 52, 2602])
+def test_the_spatial_index_of_many_features_is_gdals(tmp_path, n):
+    """One R-tree node holds 51 boxes: a root leaf, two levels, three levels."""
+    rng = np.random.default_rng(n)
+    x, y, w = rng.uniform(0, 900, n), rng.uniform(0, 900, n), rng.uniform(0.5, 20, n)
+    parcels = gpd.GeoDataFrame({"parcel_id": [f"P{i}" for i in range(n)], "village_id": [VILLAGE] * n},
+                               geometry=[square(a, b, c) for a, b, c in zip(x, y, w)], crs=CRS)
+    fast, slow, taken = _pair(tmp_path, _findings(), {"parcels": parcels})
+    assert taken
+    assert_same_gpkg(fast, slow)
+    x0, y0, x1, y1 = pyogrio.read_dataframe(slow, layer="parcels").geometry.values[n // 2].bounds
+    box = (x0 - 1e-4, y0 - 1e-4, x1 + 1e-4, y1 + 1e-4)
+    hits = [set(pyogrio.read_dataframe(f, layer="parcels", bbox=box)["parcel_id"]) for f in (fast, slow)]
+    assert hits[0] == hits[1] and hits[0]
