@@ -1382,8 +1382,17 @@ def render_village_map(
     legend = _legend_html(families, [role for role, _ in contexts], ortho_layer is not None,
                           rectified is not None and len(rectified) > 0, photo_layer is not None)
     if finding_bounds:
-        # the first view frames the village's findings (the village itself when it has none)
-        west, south, east, north = (float(v) for v in finding_bounds[0])
+        # the first view frames the village's findings (the village itself when it has none), kept to the
+        # village and a margin around it: a household's parcels in other villages (HOME-MULTI) or a long
+        # road case would otherwise open the map at district scale
+        fb = np.asarray(finding_bounds[0], dtype=float)
+        if own is not None:
+            mx, my = (fit[2] - fit[0]) * 0.1, (fit[3] - fit[1]) * 0.1
+            fb = np.array([max(fb[0], fit[0] - mx), max(fb[1], fit[1] - my),
+                           min(fb[2], fit[2] + mx), min(fb[3], fit[3] + my)])
+            if fb[0] > fb[2] or fb[1] > fb[3]:   # no finding near the village itself: frame the village
+                fb = np.asarray(fit, dtype=float)
+        west, south, east, north = (float(v) for v in fb)
     fit_bounds = [[round(south, 7), round(west, 7)], [round(north, 7), round(east, 7)]]
     m.add_child(_Script(f"LandguardMap.bar(__MAP__, {slots.put_json(_bar_html(village, project, run_date))});",
                         name="LandguardBar"))

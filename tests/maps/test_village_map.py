@@ -356,6 +356,23 @@ def test_first_view_frames_the_findings_and_the_bar_names_project_and_date(tmp_p
     assert "<b>" not in bar
 
 
+def test_first_view_stays_on_the_village_when_a_finding_reaches_far_away(tmp_path, village_factory):
+    # a household's parcels 5 km away (HOME-MULTI's geometry is the union of all of them) must not open
+    # the map at district scale: the first view keeps to the village and a tenth of its size around it
+    layers, findings, village = village_factory(n_parcels=60)
+    i = findings.index[findings["rule_id"] == "HOME-MULTI"][0]
+    g = findings.geometry.loc[i]
+    far = g.union(shapely.affinity.translate(g.buffer(5), 5000, 5000))
+    findings = findings.copy()
+    findings.loc[i, "geometry"] = far
+    page = render_village_map(layers, findings, village, tmp_path / "v.html").read_text(encoding="utf-8")
+    fit = np.ravel(call_arg(page, "ready"))                        # [south, west, north, east]
+    vw, vs, ve, vn = layers["villages"].to_crs(4326).total_bounds
+    assert fit[2] <= vn + (vn - vs) * 0.1 + 1e-7 and fit[3] <= ve + (ve - vw) * 0.1 + 1e-7
+    near = findings.drop(index=i).to_crs(4326).total_bounds
+    assert fit[0] <= near[1] and fit[1] <= near[0]                 # the findings in the village still framed
+
+
 def test_neighbours_flagged_and_search_keys_hold_masked_owner(tmp_path, village_factory):
     layers, findings, village = village_factory(n_parcels=10)
     own = layers["villages"]
