@@ -1021,9 +1021,89 @@ def _write_kml(path: Path, props: pd.DataFrame, findings: pd.DataFrame, messages
     return _write_kml_document(path, name, families, severities, placemarks)
 
 
+_SEP = "\x1f\x1e\x1f"  # joins a column's texts to escape them at once; no escaping touches it
+
+
+def _escaped(values: list[str], escape) -> list[str] | None:
+    """``[escape(v) for v in values]`` in one call over the joined texts; None if a text holds the separator."""
+    joined = _SEP.join(values)
+    if joined.count(_SEP) != max(len(values) - 1, 0):
+        return None
+    return escape(joined).split(_SEP) if values else []
+
+
 def _kml_placemarks(props: pd.DataFrame, families: np.ndarray, severities: np.ndarray, messages: np.ndarray,
                     geoms: np.ndarray) -> list[str]:
-    """Each row's KML Placemark (text); see :func:`_write_kml`."""
+    """Each row's KML Placemark (text), column by column: the same text as :func:`_kml_placemarks_rows`.
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({c: ["x&<y"] for c in GEOJSON_PROPERTIES})
+    >>> args = (p, np.array(["farmland"], dtype=object), np.array(["high"], dtype=object),
+    ...         np.array(["<b>"], dtype=object), np.array([shapely.box(0, 0, 1, 1)], dtype=object))
+    >>> _kml_placemarks(*args) == _kml_placemarks_rows(*args)
+    True
+    """
+    n = len(props)
+    if not n:
+        return []
+    empty = np.full(n, "", dtype=object)
+    rows_ = (props, families, severities, messages, geoms)
+
+    def texts(values: np.ndarray, shown: np.ndarray, escape) -> np.ndarray | None:
+        """``escape(str(v))`` where ``shown``, "" elsewhere; None if a text holds the separator."""
+        out = empty.copy()
+        if shown.any():
+            done = _escaped(list(map(str, values[shown])), escape)
+            if done is None:
+                return None
+            out[shown] = _objects(done)
+        return out
+
+    data = empty.copy()  # SchemaData: the shown fields' SimpleData
+    for c in _KML_FIELDS:
+        values = props[c].to_numpy(dtype=object)
+        shown = np.asarray(values != None, dtype=bool) & np.asarray(values != "", dtype=bool)  # noqa: E711
+        text = texts(values, shown, _text)
+        if text is None:
+            return _kml_placemarks_rows(*rows_)
+        data[shown] = data[shown] + (f'<SimpleData name="{_attr(c)}">' + text[shown] + "</SimpleData>")
+    name = empty.copy()  # " ".join of the truthy rule name and subject
+    for c in ("rule_name", "subject_id"):
+        values = props[c].to_numpy(dtype=object)
+        shown = np.fromiter(map(bool, values), dtype=bool, count=n)
+        part = texts(values, shown, str)
+        if part is None:
+            return _kml_placemarks_rows(*rows_)
+        name = np.where(shown & (name != ""), name + " " + part, name + part).astype(object)
+    name = _escaped(name.tolist(), _text)
+    message = np.where(np.fromiter(map(isinstance, messages, itertools.repeat(str)), dtype=bool, count=n),
+                       messages, "").astype(object)
+    message = _escaped(message.tolist(), lambda t: _text(html.escape(t)))
+    if name is None or message is None:
+        return _kml_placemarks_rows(*rows_)
+    # per family, and per family and severity: a few distinct values, looked up row by row in C (map)
+    head = {f: _text(f"<b>{html.escape(str(FAMILY_LABELS.get(f, f or '')))}</b> ")
+            for f in dict.fromkeys(families.tolist())}
+    pairs = list(zip(families.tolist(), severities.tolist()))
+    style = {}
+    for pair in dict.fromkeys(pairs):
+        sid = _kml_style_id(*pair)
+        style[pair] = _leaf("styleUrl", f"#{sid}") if sid else ""
+    names = _objects(name)
+    names = np.where(names == "", "<name />", "<name>" + names + "</name>").astype(object)
+    schema = np.where(data == "", '<SchemaData schemaUrl="#finding" />',
+                      '<SchemaData schemaUrl="#finding">' + data + "</SchemaData>").astype(object)
+    out = ("<Placemark>" + names + "<description>" + _objects(list(map(head.__getitem__, families.tolist())))
+           + _objects(message) + "</description>" + _objects(list(map(style.__getitem__, pairs)))
+           + "<ExtendedData>" + schema + "</ExtendedData>"
+           + _objects(_kml_geometries(np.asarray(geoms, dtype=object))) + "</Placemark>")
+    return out.tolist()
+
+
+def _kml_placemarks_rows(props: pd.DataFrame, families: np.ndarray, severities: np.ndarray, messages: np.ndarray,
+                         geoms: np.ndarray) -> list[str]:
+    """Each row's KML Placemark (text), row by row; see :func:`_write_kml`."""
     out = []
     shapes = _kml_geometries(np.asarray(geoms, dtype=object))
     for record, fam, sev, message, shape in zip(props.to_dict("records"), families, severities, messages, shapes):

@@ -352,3 +352,22 @@ def test_the_spatial_index_of_many_features_is_gdals(tmp_path, n):
     box = (x0 - 1e-4, y0 - 1e-4, x1 + 1e-4, y1 + 1e-4)
     hits = [set(pyogrio.read_dataframe(f, layer="parcels", bbox=box)["parcel_id"]) for f in (fast, slow)]
     assert hits[0] == hits[1] and hits[0]
+
+
+@pytest.mark.parametrize("separator", [False, True])
+def test_placemarks_column_by_column_are_the_row_by_row_text(separator):
+    n = 6
+    props = pd.DataFrame({c: pd.Series(["a&b", "<x>", None, "", '"q" \'s\'', "中文\n\t"], dtype=object)
+                          for c in exports.GEOJSON_PROPERTIES})
+    props["subject_id"] = pd.Series([0, 1.5, None, "", "B&1", 7], dtype=object)  # falsy 0 and "" are left out
+    props["measured"] = pd.Series([0.0, 2.5, None, np.nan, -1.0, 1e20], dtype=object)
+    if separator:
+        props.loc[2, "remedy"] = "x" + exports._SEP + "y"  # written row by row then
+    families = np.array(["farmland", "homestead", None, np.nan, "unknown<>", "setback"], dtype=object)
+    severities = np.array(["high", None, "low", "medium", "x", "high"], dtype=object)
+    messages = np.array(["<b>&amp;</b>", None, np.nan, "", "'\"", "权利人"], dtype=object)
+    geoms = np.array([square(0, 0, 1), None, shapely.MultiPolygon([square(0, 0, 1), square(2, 2, 1)]),
+                      square(5, 5, 1), shapely.Polygon(), square(9, 9, 1)], dtype=object)
+    args = (props, families, severities, messages, geoms)
+    assert exports._kml_placemarks(*args) == exports._kml_placemarks_rows(*args)
+    assert len(exports._kml_placemarks(*args)) == n
