@@ -129,8 +129,57 @@ def _write_geojson(path: Path, props: pd.DataFrame, geoms: np.ndarray) -> Path:
     return _write_geojson_features(path, _geojson_features(props, geoms))
 
 
+_JSON_SCALARS = {str, type(None), float, int, bool}
+
+
+def _json_column(values: np.ndarray) -> list[str] | None:
+    """Each value as ``json.dumps(v, ensure_ascii=False, allow_nan=False)`` writes it, or None when the column
+    holds something else than text, numbers, booleans and None (or a float JSON refuses)."""
+    kinds = set(map(type, values))
+    if kinds - _JSON_SCALARS:
+        return None
+    out = np.full(len(values), "null", dtype=object)
+    for kind, text in ((str, json.encoder.encode_basestring), (float, float.__repr__), (int, int.__repr__)):
+        if kind in kinds:
+            at = np.flatnonzero(np.fromiter(map(type, values), dtype=object, count=len(values)) == kind)
+            if kind is float and not np.isfinite(values[at].astype(np.float64)).all():
+                return None  # json refuses it (allow_nan=False): the rows are written one by one, and fail so
+            out[at] = _objects(list(map(text, values[at])))
+    if bool in kinds:
+        at = np.flatnonzero(np.fromiter(map(type, values), dtype=object, count=len(values)) == bool)
+        out[at] = np.where(values[at].astype(bool), "true", "false")
+    return out.tolist()
+
+
 def _geojson_features(props: pd.DataFrame, geoms: np.ndarray) -> list[str]:
-    """Each row's GeoJSON Feature (text), from masked, displayed properties and WGS84 geometries."""
+    """Each row's GeoJSON Feature (text), from masked, displayed properties and WGS84 geometries: column by
+    column, the same text as :func:`_geojson_features_rows` (json.dumps of each row's properties).
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({c: pd.Series(["x<y", None], dtype=object) for c in GEOJSON_PROPERTIES})
+    >>> g = np.array([shapely.box(0, 0, 1, 1), None], dtype=object)
+    >>> _geojson_features(p, g) == _geojson_features_rows(p, g)
+    True
+    """
+    geojson = shapely.to_geojson(geoms).tolist() if len(geoms) else []
+    columns = []
+    for c in props.columns:
+        values = _json_column(props[c].to_numpy(dtype=object))
+        if values is None or not isinstance(c, str):
+            return _geojson_features_rows(props, geoms)
+        columns += [itertools.repeat(("{" if not columns else ",") + json.encoder.encode_basestring(c) + ":"), values]
+    if "case_id" not in props.columns:
+        return _geojson_features_rows(props, geoms)
+    ids = _json_column(props["case_id"].to_numpy(dtype=object))
+    parts = (itertools.repeat('{"type":"Feature","id":'), ids, itertools.repeat(',"geometry":'),
+             ["null" if g is None else g for g in geojson] if None in geojson else geojson,
+             itertools.repeat(',"properties":'), *(columns or [itertools.repeat("{")]), itertools.repeat("}}"))
+    return list(map("".join, zip(*parts)))
+
+
+def _geojson_features_rows(props: pd.DataFrame, geoms: np.ndarray) -> list[str]:
+    """Each row's GeoJSON Feature (text), row by row; see :func:`_geojson_features`."""
     geojson = shapely.to_geojson(geoms) if len(geoms) else []
     return [
         '{"type":"Feature","id":%s,"geometry":%s,"properties":%s}' % (
@@ -1094,11 +1143,12 @@ def _kml_placemarks(props: pd.DataFrame, families: np.ndarray, severities: np.nd
     names = np.where(names == "", "<name />", "<name>" + names + "</name>").astype(object)
     schema = np.where(data == "", '<SchemaData schemaUrl="#finding" />',
                       '<SchemaData schemaUrl="#finding">' + data + "</SchemaData>").astype(object)
-    out = ("<Placemark>" + names + "<description>" + _objects(list(map(head.__getitem__, families.tolist())))
-           + _objects(message) + "</description>" + _objects(list(map(style.__getitem__, pairs)))
-           + "<ExtendedData>" + schema + "</ExtendedData>"
-           + _objects(_kml_geometries(np.asarray(geoms, dtype=object))) + "</Placemark>")
-    return out.tolist()
+    parts = (itertools.repeat("<Placemark>"), names.tolist(), itertools.repeat("<description>"),
+             map(head.__getitem__, families.tolist()), message, itertools.repeat("</description>"),
+             map(style.__getitem__, pairs), itertools.repeat("<ExtendedData>"), schema.tolist(),
+             itertools.repeat("</ExtendedData>"), _kml_geometries(np.asarray(geoms, dtype=object)),
+             itertools.repeat("</Placemark>"))
+    return list(map("".join, zip(*parts)))  # one join per row: no intermediate copies of the long texts
 
 
 def _kml_placemarks_rows(props: pd.DataFrame, families: np.ndarray, severities: np.ndarray, messages: np.ndarray,

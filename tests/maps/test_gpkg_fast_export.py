@@ -371,3 +371,22 @@ def test_placemarks_column_by_column_are_the_row_by_row_text(separator):
     args = (props, families, severities, messages, geoms)
     assert exports._kml_placemarks(*args) == exports._kml_placemarks_rows(*args)
     assert len(exports._kml_placemarks(*args)) == n
+
+
+@pytest.mark.parametrize("odd", [None, np.inf, pd.Timestamp("2020-01-01"), np.int64(3)])
+def test_features_column_by_column_are_the_row_by_row_text(odd):
+    props = pd.DataFrame({c: pd.Series(["a\"b\\\\", "中文\n\t\x01", None, "", "</script>", "é"], dtype=object)
+                          for c in exports.GEOJSON_PROPERTIES})
+    props["measured"] = pd.Series([0.0, 2.5, None, -0.0, 1e20, 1 / 3], dtype=object)
+    props["area_mu"] = pd.Series([1, True, False, None, 2**70, -5], dtype=object)
+    if odd is not None:
+        props.loc[3, "remedy"] = odd  # json refuses inf and the Timestamp, writes nothing for numpy ints
+    geoms = np.array([square(0, 0, 1), None, shapely.MultiPolygon([square(0, 0, 1), square(2, 2, 1)]),
+                      square(5, 5, 1), shapely.Point(1, 2), square(9, 9, 1)], dtype=object)
+    try:
+        expected = exports._geojson_features_rows(props, geoms)
+    except (ValueError, TypeError) as exc:
+        with pytest.raises(type(exc)):
+            exports._geojson_features(props, geoms)
+        return
+    assert exports._geojson_features(props, geoms) == expected
