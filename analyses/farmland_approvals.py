@@ -51,7 +51,7 @@ def is_nonagri_use(uses) -> np.ndarray:
         words = set(re.findall(r"[a-z]+", text.lower()))
         return bool(words & _USE_WORDS) or any(t in text for t in _USE_CHINESE)
 
-    return np.fromiter((one(t) for t in pd.Series(uses, dtype=object)), dtype=bool, count=len(uses))
+    return per_value(uses, one).to_numpy(dtype=bool)  # a few dozen distinct texts in a layer
 
 
 def _approvals(ctx: Context) -> gpd.GeoDataFrame | None:

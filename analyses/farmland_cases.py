@@ -158,6 +158,17 @@ def farm_criminal(ctx: Context) -> gpd.GeoDataFrame:
                           "other": np.where(farm, area - on_pbf, 0.0),
                           "wood": np.where(kind == "wood", area, 0.0), "grass": np.where(kind == "grass", area, 0.0),
                           "new": status == "new", "known": pd.notna(status)})
+    # only groups holding, of some kind, at least the smallest figure any village has can reach a threshold:
+    # the others are neither unioned nor placed in a village
+    keys = ("criminal_pbf_mu", "criminal_other_mu", "criminal_woodland_mu", "criminal_grassland_mu")
+    every = np.r_[ctx.villages["village_id"].to_numpy(dtype=object), [None]]
+    smallest = np.array([np.nanmin(ctx.limit(k, every).astype(float)) for k in keys])
+    held = frame.groupby("g", sort=False)[["pbf", "other", "wood", "grass"]].sum()
+    held_mu = m2_to_mu(held.to_numpy(dtype=float))
+    can = ((held_mu >= smallest - 1e-9) & (held_mu > 0)).any(axis=1)
+    frame = frame[frame["g"].isin(held.index[can]).to_numpy()]
+    if frame.empty:
+        return partial(ctx.crs, [], subject_layer=[], subject_id=[])
     frame = frame.sort_values(["g", "layer", "sid"], kind="stable")
     agg = frame.groupby("g", sort=True).agg(
         pbf=("pbf", "sum"), other=("other", "sum"), wood=("wood", "sum"), grass=("grass", "sum"),
@@ -170,8 +181,7 @@ def farm_criminal(ctx: Context) -> gpd.GeoDataFrame:
     vids = assign_villages(unions, ctx.villages)
     names = ("永久基本农田", "其他耕地", "林地", "草地")
     mu = np.column_stack([m2_to_mu(agg[c].to_numpy(float)) for c in ("pbf", "other", "wood", "grass")])
-    lim = np.column_stack([ctx.limit(k, vids).astype(float) for k in
-                           ("criminal_pbf_mu", "criminal_other_mu", "criminal_woodland_mu", "criminal_grassland_mu")])
+    lim = np.column_stack([ctx.limit(k, vids).astype(float) for k in keys])
     hit = (mu >= lim - 1e-9) & (mu > 0)
     keep = hit.any(axis=1)
     agg, unions, vids, mu, lim, hit = agg[keep], unions[keep], vids[keep], mu[keep], lim[keep], hit[keep]
