@@ -154,8 +154,12 @@ def _blocks(ctx: Context, red: np.ndarray, reserves: np.ndarray, pbf_cover: np.n
     pbf = ctx.get("pbf")
     nodes = np.concatenate([lu.geometry.to_numpy()[farm],
                             pbf.geometry.to_numpy() if pbf is not None else _EMPTY])
-    tree = shapely.STRtree(nodes)
-    li, ri = tree.query(nodes, predicate="intersects")
+    # each touching pair once (i < j): envelope pairs, then one vectorised intersects test on half of them
+    li, ri = shapely.STRtree(nodes).query(nodes)
+    up = li < ri
+    li, ri = li[up], ri[up]
+    touch = shapely.intersects(nodes[li], nodes[ri])
+    li, ri = li[touch], ri[touch]
     labels = components(len(nodes), li, ri)
     hit, _ = candidate_pairs(nodes, red)
     touched = np.unique(labels[hit])
@@ -164,7 +168,7 @@ def _blocks(ctx: Context, red: np.ndarray, reserves: np.ndarray, pbf_cover: np.n
     # area of each block: members whose interiors overlap are unioned in small clusters, the rest only touch
     is_member = np.zeros(len(nodes), dtype=bool)
     is_member[members] = True
-    pair = (li < ri) & is_member[li]
+    pair = is_member[li]
     l2, r2 = li[pair], ri[pair]
     can = area_pairs(nodes, nodes, l2, r2)     # envelopes meeting along a line: the pair only touches
     l2, r2 = l2[can], r2[can]
