@@ -4,7 +4,7 @@
     python benchmarks/run.py --villages 30 --timeout 900
 
 Every variant runs in its own process on the same generated district (``benchmarks/generate.py``); the
-parent times it (wall clock) and samples the resident memory of its whole process tree every 0.2 s (for
+parent times it (wall clock) and samples the resident memory of its whole process tree every second (for
 PostGIS: of the server's processes too) for the peak. Variants:
 
 * ``landguard check`` — the full ``check`` (read, normalise, every rule, findings.gpkg), ``--jobs`` processes;
@@ -47,6 +47,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -102,8 +103,18 @@ def child_landguard(data: Path, jobs: int | None, rules=None, maps: bool = False
         t3 = time.perf_counter()
         steps.update({"maps": t2 - t1, "exports": t3 - t2, "maps+exports": t3 - t1})
     rules_s = {o.rule_id: o.seconds for o in result.outcomes if o.skipped is None}
+    extra = {"median_map_mb": _median_map_mb(out / "maps")} if maps else {}
+    shutil.rmtree(out, ignore_errors=True)  # after the clock: a district's outputs are ~0.5 GB a run
     return {"steps": steps, "counts": {k: int(v) for k, v in counts.items()}, "rule_seconds": rules_s,
-            "findings": int(len(result.findings))}
+            "findings": int(len(result.findings)), **extra}
+
+
+def _median_map_mb(folder: Path) -> float:
+    """Median size of the village maps in ``folder`` (MB), ``index.html`` left out."""
+    import statistics
+
+    sizes = [p.stat().st_size for p in folder.glob("*.html") if p.name != "index.html"]
+    return statistics.median(sizes) / 1e6 if sizes else 0.0
 
 
 def _read(data: Path, extra: tuple[str, ...] = ()):
@@ -598,6 +609,12 @@ def warm_cache(data: Path) -> float:
     return total
 
 
+#: Seconds between memory samples. Reading a process's PSS walks its page tables (~32 ms of kernel time for a
+#: 500 MB worker): every 0.2 s, with a parent and two workers, that took half a core of this 2-core machine
+#: from the variant being timed, and more from the variants with more processes.
+_SAMPLE_S = 1.0
+
+
 def run_variant(name: str, data: Path, jobs: int | None, timeout: float, url: str | None = None,
                 extra_pids: list[int] | None = None) -> dict:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", name, "--data", str(data)]
@@ -619,7 +636,7 @@ def run_variant(name: str, data: Path, jobs: int | None, timeout: float, url: st
     def sample():
         while not stop.is_set():
             peak[0] = max(peak[0], _tree_rss([proc.pid] + list(extra_pids or [])))
-            stop.wait(0.2)
+            stop.wait(_SAMPLE_S)
 
     thread = threading.Thread(target=sample, daemon=True)
     thread.start()
@@ -750,6 +767,15 @@ def table(rows: list[dict], meta: dict, jobs, header: str) -> str:
         targets.append(f"- full check peak memory: {full['peak_mb']:.0f} MB (target ≤ 2048 MB)")
     if targets:
         lines += ["", "Targets (issue 13):", ""] + targets
+    mp = ref.get("maps")
+    if mp and mp.get("ok") and "maps+exports" in mp.get("steps", {}):
+        lines += ["", "Targets (issue 16):", ""]
+        if floor:
+            took = mp["steps"]["maps+exports"]
+            lines.append(f"- maps + field files ÷ floor: {took:.1f} s ÷ {floor['time']:.1f} s = "
+                         f"**{took / floor['time']:.1f}×** (target ≤ 10×)")
+        if mp.get("median_map_mb"):
+            lines.append(f"- median village map: {mp['median_map_mb']:.2f} MB (target ≤ 0.8 MB)")
     lines.append("")
     lines.append("Per step (seconds):")
     lines.append("")
@@ -853,7 +879,7 @@ def _write(rows: list[dict], meta: dict, desc: str, args, end_load: float | None
               "process: no interpreter start or imports) and maps+exports (maps and exports only; the check before them is listed per "
               "step). Peak memory is the largest total proportional set size (PSS: a page shared by n processes "
               "counts 1/n in each) of the variant's process tree (and of the PostgreSQL server's processes for "
-              "PostGIS), sampled every 0.2 s. Load avg: the 1-minute load average when the variant started and "
+              "PostGIS), sampled every second. Load avg: the 1-minute load average when the variant started and "
               "ended (2 cores; other engineers' work included).")
     text = table(rows, meta, args.jobs, header)
     print(text)
