@@ -24,7 +24,7 @@ import shapely
 
 from analyses.findings import concat_findings, finalise
 from analyses.registry import CATALOGUE
-from maps import exports
+from maps import exports, gpkg_fill
 from maps.exports import FieldBatch, _gpkg_layers, _gpkg_plans, _write_gpkg
 from spatial.errors import OutputError
 from tests.builders import CRS, X0, Y0, frame, square
@@ -188,7 +188,7 @@ def test_sqlite_g17_is_what_gdals_sqlite_prints(tmp_path):
     path = tmp_path / "v.gpkg"
     pyogrio.write_dataframe(pd.DataFrame({"x": values}), path, layer="v", driver="GPKG")
     got = pyogrio.read_dataframe(path, sql="SELECT x, CAST(printf('%.17g', x) AS REAL) AS y FROM v", sql_dialect="SQLITE")
-    mine = np.array([exports._sqlite_g17(v) for v in got["x"]])
+    mine = np.array([gpkg_fill._sqlite_g17(v) for v in got["x"]])
     assert (mine == got["y"].to_numpy()).all()
     assert (mine != got["x"].to_numpy()).any()  # not simply the value itself
 
